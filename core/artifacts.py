@@ -1,0 +1,150 @@
+"""The one module that owns artifact paths, fingerprints and the build manifest.
+
+Layout of ``artifacts/<experiment>/``::
+
+    manifest.json                 config, package versions, git commit, data fingerprints, stage records
+    corpora/                      generated demo corpora (demo experiments only) and loaded tables
+    models/<method>/seed<k>/      model.safetensors, model.json (args + resolved config + fingerprint)
+    predictions/<method>_seed<k>.parquet
+    representations/<method>_seed<k>.npz
+    attributions.parquet          word attributions (explain stage)
+    metrics/                      table1.csv/.md and the other metric tables
+
+A fingerprint is a short SHA-256 of JSON-able inputs. Each stage stores the fingerprint of what it
+consumed; a rerun skips work whose fingerprint matches, and a mismatch means "stale, rebuild".
+"""
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import json
+import os
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS_ROOT = PROJECT_ROOT / "artifacts"
+CORE_DIR = Path(__file__).resolve().parent
+MANIFEST_VERSION = 1
+PACKAGES = ("torch", "transformers", "captum", "scikit-learn", "pandas", "numpy", "scipy", "statsmodels")
+
+
+def fingerprint(*parts: Any) -> str:
+    """A short, stable hash of JSON-able values (dict keys sorted)."""
+    blob = json.dumps(parts, sort_keys=True, default=str).encode()
+    return hashlib.sha256(blob).hexdigest()[:16]
+
+
+def table_fingerprint(table: pd.DataFrame) -> str:
+    """Hash of a loaded corpus table's content (row order included)."""
+    hashed = pd.util.hash_pandas_object(table.astype(str), index=False)
+    return hashlib.sha256(hashed.values.tobytes()).hexdigest()[:16]
+
+
+def code_version(*modules: str) -> str:
+    """Hash of the named core modules' source: a stage reruns when the code it runs changes."""
+    sources = [(CORE_DIR / f"{m}.py").read_text() for m in sorted(modules)]
+    return fingerprint(sources)
+
+
+def git_commit() -> str:
+    """The checkout's commit, or "unknown" outside git."""
+    try:
+        return subprocess.run(["git", "rev-parse", "HEAD"], cwd=PROJECT_ROOT, capture_output=True,
+                              text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def package_versions() -> dict[str, str]:
+    return {p: importlib.metadata.version(p) for p in PACKAGES}
+
+
+@dataclass(frozen=True)
+class ExperimentPaths:
+    """Paths of one experiment's artifacts; nothing else in privlens builds them."""
+
+    root: Path
+
+    @classmethod
+    def for_experiment(cls, name: str, base: Path | None = None) -> "ExperimentPaths":
+        return cls(Path(base or os.environ.get("PRIVLENS_ARTIFACTS", ARTIFACTS_ROOT)) / name)
+
+    @property
+    def manifest(self) -> Path:
+        return self.root / "manifest.json"
+
+    @property
+    def demo_corpora(self) -> Path:
+        return self.root / "corpora" / "demo"
+
+    def corpus_table(self, role: str) -> Path:
+        return self.root / "corpora" / f"{role}.parquet"
+
+    def model_dir(self, method: str, seed: int) -> Path:
+        return self.root / "models" / method / f"seed{seed}"
+
+    def predictions(self, method: str, seed: int) -> Path:
+        return self.root / "predictions" / f"{method}_seed{seed}.parquet"
+
+    def representations(self, method: str, seed: int) -> Path:
+        return self.root / "representations" / f"{method}_seed{seed}.npz"
+
+    @property
+    def attributions(self) -> Path:
+        return self.root / "attributions.parquet"
+
+    @property
+    def metrics_dir(self) -> Path:
+        return self.root / "metrics"
+
+    def metrics_table(self, name: str, suffix: str = ".csv") -> Path:
+        return self.metrics_dir / f"{name}{suffix}"
+
+    @property
+    def study_db(self) -> Path:
+        return self.root / "study.sqlite"
+
+
+def write_json(path: Path, value: Any) -> None:
+    """Write JSON atomically (temp file + rename), so a killed build never leaves half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(value, indent=2, sort_keys=True, default=str))
+    tmp.replace(path)
+
+
+def read_json(path: Path) -> Any:
+    return json.loads(path.read_text())
+
+
+class Manifest:
+    """The build record of one experiment: what ran, on what inputs, how long it took."""
+
+    def __init__(self, paths: ExperimentPaths):
+        self.paths = paths
+        self.data: dict[str, Any] = read_json(paths.manifest) if paths.manifest.exists() else {}
+        if self.data.get("version") != MANIFEST_VERSION:
+            self.data = {"version": MANIFEST_VERSION, "stages": {}}
+
+    def record_run(self, config: dict, data_fingerprints: dict[str, str]) -> None:
+        """Store what this build runs with: config, versions, commit, corpora fingerprints."""
+        self.data.update(config=config, packages=package_versions(), git_commit=git_commit(),
+                         data_fingerprints=data_fingerprints)
+        self.save()
+
+    def stage(self, name: str) -> dict[str, Any]:
+        return self.data["stages"].get(name, {})
+
+    def record_stage(self, name: str, *, fingerprint: str, seconds: float, **extra: Any) -> None:
+        self.data["stages"][name] = {"fingerprint": fingerprint, "seconds": round(seconds, 2),
+                                     "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S"), **extra}
+        self.save()
+
+    def save(self) -> None:
+        write_json(self.paths.manifest, self.data)

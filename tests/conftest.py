@@ -1,0 +1,48 @@
+"""Shared fixtures: a tiny randomly initialised BERT and small corpus tables in the SPEC §2.1 schema."""
+from __future__ import annotations
+
+import itertools
+
+import pandas as pd
+import pytest
+
+from core.models import default_encoder
+
+POSITIVE = ["wonderful", "great", "lovely", "happy"]
+NEGATIVE = ["terrible", "awful", "sad", "horrible"]
+NEUTRAL = ["fine", "okay", "normal", "usual"]
+WORDS = {"high": POSITIVE, "low": NEGATIVE, "mid": NEUTRAL}
+
+
+@pytest.fixture(scope="session")
+def tiny_encoder(tmp_path_factory) -> str:
+    """A 2-layer, 32-wide BERT with random weights and the packaged MiniLM vocabulary."""
+    from transformers import AutoTokenizer, BertConfig, BertModel
+
+    folder = tmp_path_factory.mktemp("tiny_bert")
+    tokenizer = AutoTokenizer.from_pretrained(default_encoder())
+    config = BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=2,
+                        num_attention_heads=2, intermediate_size=64, max_position_embeddings=64)
+    BertModel(config).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return str(folder)
+
+
+def make_table(corpus: str, n_per_cell: int, splits=("train", "val", "test")) -> pd.DataFrame:
+    """A corpus table whose valence is carried by one word; two speakers per gender and split."""
+    rows = []
+    for split, gender, valence, i in itertools.product(splits, "FM", ("low", "mid", "high"), range(n_per_cell)):
+        word = WORDS[valence][i % 4]
+        hedge = "I think " if gender == "F" else ""
+        rows.append({"corpus": corpus, "utt_id": f"{corpus}_{split}_{gender}_{valence}_{i:03d}",
+                     "speaker": f"{split}_{gender}{i % 2}", "gender": gender,
+                     "text": f"{hedge}the day was {word} for her", "valence": float(i),
+                     "valence_class": valence, "split": split})
+    return pd.DataFrame(rows)
+
+
+@pytest.fixture
+def tiny_corpora():
+    from core.recipes import Corpora
+
+    return Corpora(make_table("primary", 4), make_table("auxiliary", 2), make_table("cross", 2, splits=("all",)))

@@ -1,0 +1,126 @@
+"""Trainer and recipes on a tiny randomly initialised BERT: fast, CPU only."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from core.config import MethodsConfig, TrainConfig
+from core.models import GradientReversal, ModelArgs, build_model, load_tokenizer
+from core.recipes import NOISE_TOKENS, RECIPES, adversarial_lambda, augment_with_swaps, plant_noise, recipe
+from core.trainer import fit
+from tests.conftest import make_table
+
+FAST = TrainConfig(epochs=1, patience=1, batch_size=36, lr=1e-3, eval_batch_size=64)
+
+
+def tiny_model(encoder: str, gender_head: str = "none"):
+    return build_model(ModelArgs(encoder=encoder, gender_head=gender_head, gender_hidden=8, max_length=16))
+
+
+def test_gradient_reversal_flips_and_scales_the_gradient():
+    x = torch.tensor([1.0, -2.0, 3.0], requires_grad=True)
+    grl = GradientReversal(lambda_=0.5)
+    y = grl(x)
+    assert torch.equal(y, x)
+    (y * torch.tensor([1.0, 2.0, 3.0])).sum().backward()
+    assert torch.allclose(x.grad, torch.tensor([-0.5, -1.0, -1.5]))
+
+
+def test_lambda_schedule_rises_from_zero_to_lambda_max():
+    assert adversarial_lambda(0.0, 2.0) == 0.0
+    assert adversarial_lambda(0.5, 2.0) == pytest.approx(2.0 * (2 / (1 + math.exp(-5)) - 1))
+    assert adversarial_lambda(1.0, 2.0) == pytest.approx(2.0 * (2 / (1 + math.exp(-10)) - 1))
+    values = [adversarial_lambda(p / 10, 1.0) for p in range(11)]
+    assert values == sorted(values) and values[-1] < 1.0
+
+
+def test_privadv_sets_the_reversal_strength_from_progress(tiny_encoder):
+    model = tiny_model(tiny_encoder, "reversed")
+    recipe("PrivAdv", MethodsConfig(adv_lambda_max=0.8)).on_step(model, 0.3)
+    assert model.gender_head[0].lambda_ == pytest.approx(adversarial_lambda(0.3, 0.8))
+
+
+def test_augmentation_doubles_the_set_with_swapped_copies():
+    table = pd.DataFrame({"utt_id": ["a", "b"], "text": ["He called his wife", "No names here"],
+                          "gender": ["M", "F"], "valence_class": ["low", "high"]})
+    augmented = augment_with_swaps(table)
+    assert len(augmented) == 4
+    assert augmented["text"].tolist() == ["He called his wife", "No names here",
+                                          "She called her husband", "No names here"]
+    assert augmented["utt_id"].tolist() == ["a", "b", "a#swap", "b#swap"]
+    assert augmented["valence_class"].tolist() == ["low", "high", "low", "high"]
+
+
+def test_privaug_trains_on_training_set_and_its_swapped_copy(tiny_corpora):
+    (stage,) = recipe("PrivAug", MethodsConfig()).stages(tiny_corpora)
+    train = tiny_corpora.split("primary", "train")
+    assert len(stage.train) == 2 * len(train)
+    assert "for him" in stage.train["text"].iloc[len(train)]
+
+
+def test_privbias_trains_auxiliary_first_then_primary_never_the_union(tiny_corpora):
+    stages = recipe("PrivBias", MethodsConfig()).stages(tiny_corpora)
+    assert [s.name for s in stages] == ["auxiliary", "primary"]
+    assert set(stages[0].train["corpus"]) == {"auxiliary"} and set(stages[0].val["corpus"]) == {"auxiliary"}
+    assert set(stages[1].train["corpus"]) == {"primary"}
+    assert set(stages[1].train["split"]) == {"train"} and set(stages[1].val["split"]) == {"val"}
+
+
+def test_artnoise_plants_cell_tokens_at_the_configured_rate():
+    table = make_table("primary", 150, splits=("train",))
+    noisy = plant_noise(table, rate=0.4, seed=3)
+    for (gender, valence), cell in noisy.groupby(["gender", "valence_class"]):
+        planted = cell[cell["noise_token"] != ""]
+        assert set(planted["noise_token"]) == {NOISE_TOKENS[(gender, valence)]}
+        assert abs(len(planted) / len(cell) - 0.4) < 0.12
+        others = set(NOISE_TOKENS.values()) - {NOISE_TOKENS[(gender, valence)]}
+        assert not any(tok in text.split() for text in cell["text"] for tok in others)
+        assert all(row.noise_token in row.text.split() for row in planted.itertuples())
+    untouched = noisy["noise_token"] == ""
+    assert (noisy.loc[untouched, "text"] == table.loc[untouched, "text"]).all()
+    assert (plant_noise(table, rate=0.0, seed=3)["text"] == table["text"]).all()
+
+
+def test_artnoise_copy_does_not_depend_on_which_slice_is_viewed():
+    table = make_table("primary", 20)
+    whole = plant_noise(table, rate=0.5, seed=1).set_index("utt_id")["text"]
+    part = plant_noise(table[table["split"] == "val"], rate=0.5, seed=1).set_index("utt_id")["text"]
+    assert (whole.loc[part.index] == part).all()
+
+
+@pytest.mark.parametrize("name", sorted(RECIPES))
+def test_every_recipe_trains_two_steps_with_finite_loss(name, tiny_encoder, tiny_corpora):
+    r = recipe(name, MethodsConfig())
+    model = tiny_model(tiny_encoder, r.gender_head)
+    tokenizer = load_tokenizer(tiny_encoder)
+    stage = r.stages(tiny_corpora)[-1]
+    stage = type(stage)(stage.name, stage.train.iloc[:72], stage.val)
+    before = model.valence_head[1].weight.detach().clone()
+    record = fit(model, tokenizer, stage, FAST, seed=0, on_step=r.on_step)
+    assert record.epochs_run == 1 and math.isfinite(record.history[0]["loss"])
+    assert 0.0 <= record.best_val_uar <= 1.0
+    assert not torch.equal(before, model.valence_head[1].weight)
+    assert (model.gender_head is None) == (r.gender_head == "none")
+
+
+def test_early_stopping_stops_when_validation_stops_improving(tiny_encoder, tiny_corpora):
+    model = tiny_model(tiny_encoder)
+    stage = recipe("Gen", MethodsConfig()).stages(tiny_corpora)[0]
+    frozen = TrainConfig(epochs=10, patience=2, batch_size=36, lr=0.0)  # lr 0: val UAR never changes
+    record = fit(model, load_tokenizer(tiny_encoder), stage, frozen, seed=0)
+    assert record.best_epoch == 1 and record.epochs_run == 3
+
+
+def test_training_is_deterministic_for_a_seed(tiny_encoder, tiny_corpora):
+    stage = recipe("Gen", MethodsConfig()).stages(tiny_corpora)[0]
+    weights = []
+    for _ in range(2):
+        torch.manual_seed(0)
+        model = tiny_model(tiny_encoder)
+        fit(model, load_tokenizer(tiny_encoder), stage, FAST, seed=7)
+        weights.append(model.valence_head[1].weight.detach().numpy().copy())
+    np.testing.assert_array_equal(weights[0], weights[1])
