@@ -7,7 +7,8 @@ Layout of ``artifacts/<experiment>/``::
     models/<method>/seed<k>/      model.safetensors, model.json (args + resolved config + fingerprint)
     predictions/<method>_seed<k>.parquet
     representations/<method>_seed<k>.npz
-    attributions.parquet          word attributions (explain stage)
+    attributions.parquet          word attributions (explain stage); explained.parquet: per utterance
+    explain/                      per-model parts of both, and each model's n_steps calibration
     metrics/                      table1.csv/.md and the other metric tables
 
 A fingerprint is a short SHA-256 of JSON-able inputs. Each stage stores the fingerprint of what it
@@ -98,6 +99,20 @@ class ExperimentPaths:
     @property
     def attributions(self) -> Path:
         return self.root / "attributions.parquet"
+
+    @property
+    def explained(self) -> Path:
+        """One row per explained utterance: target, probabilities, delta, faithfulness inputs."""
+        return self.root / "explained.parquet"
+
+    def attributions_part(self, method: str, seed: int) -> Path:
+        return self.root / "explain" / f"{method}_seed{seed}_words.parquet"
+
+    def explained_part(self, method: str, seed: int) -> Path:
+        return self.root / "explain" / f"{method}_seed{seed}_utterances.parquet"
+
+    def calibration(self, method: str, seed: int) -> Path:
+        return self.root / "explain" / f"{method}_seed{seed}_calibration.json"
 
     @property
     def metrics_dir(self) -> Path:

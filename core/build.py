@@ -16,10 +16,13 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from core import corpora as loaders
-from core.artifacts import ExperimentPaths, Manifest, code_version, fingerprint, read_json, table_fingerprint
+from core.artifacts import (ExperimentPaths, Manifest, code_version, fingerprint, read_json, table_fingerprint,
+                            write_json)
 from core.config import CorpusConfig, ExperimentConfig, resolve_path, to_dict
 from core.models import (VALENCE_CLASSES, ModelArgs, build_model, default_encoder, infer, load_checkpoint,
                          load_tokenizer, resolve_device, save_checkpoint)
+from core.explain import Calibration, Explainer, WordAttribution, attribution_rows, erase_words
+from core.metrics import topk_positions
 from core.recipes import Corpora, recipe
 from core.trainer import fit, seed_everything
 
@@ -167,10 +170,88 @@ def predict_one(ctx: BuildContext, method: str, seed: int, device: str) -> None:
                         utt_id=table["utt_id"].to_numpy(str), role=table["role"].to_numpy(str))
 
 
+def explained_utterances(ctx: BuildContext) -> pd.DataFrame:
+    """The utterances every model explains: a seeded sample of primary test and of the cross corpus."""
+    e = ctx.config.explain
+    parts = []
+    for role, split, n in (("primary", "test", e.n_primary), ("cross", "all", e.n_cross)):
+        table = getattr(ctx.corpora, role)
+        table = table[table["split"] == split].sort_values("utt_id")
+        if 0 < n < len(table):
+            table = table.sample(n=n, random_state=e.sample_seed).sort_values("utt_id")
+        parts.append(table.assign(role=role))
+    return pd.concat(parts, ignore_index=True)
+
+
+def stage_explain(ctx: BuildContext) -> dict:
+    """Integrated gradients for every model on the sampled utterances, cached as parquet."""
+    done = dict(ctx.manifest.stage("explain").get("items", {}))
+    sample, calibrations = explained_utterances(ctx), {}
+    device = str(resolve_device(ctx.config.train.device))
+    for method, seed in tqdm(ctx.jobs(), desc="explain", unit="model"):
+        key = f"{method}/seed{seed}"
+        wanted = fingerprint(_checkpoint_fingerprint(ctx.paths.model_dir(method, seed)), to_dict(ctx.config.explain),
+                             code_version("explain", "words"))
+        if ctx.force or done.get(key) != wanted or not ctx.paths.attributions_part(method, seed).exists():
+            explain_one(ctx, method, seed, sample, device)
+            done[key] = wanted
+        calibrations[key] = read_json(ctx.paths.calibration(method, seed))
+    parts = [pd.read_parquet(ctx.paths.attributions_part(m, s)) for m, s in ctx.jobs()]
+    pd.concat(parts, ignore_index=True).to_parquet(ctx.paths.attributions, index=False)
+    utterances = [pd.read_parquet(ctx.paths.explained_part(m, s)) for m, s in ctx.jobs()]
+    pd.concat(utterances, ignore_index=True).to_parquet(ctx.paths.explained, index=False)
+    return {"items": done, "calibration": {k: {"n_steps": v["n_steps"], "converged": v["converged"]}
+                                           for k, v in calibrations.items()}}
+
+
+def explain_one(ctx: BuildContext, method: str, seed: int, sample: pd.DataFrame, device: str) -> None:
+    """Calibrate n_steps, explain the sample through the method's view, measure faithfulness."""
+    e = ctx.config.explain
+    model, meta = load_checkpoint(ctx.paths.model_dir(method, seed), device)
+    explainer = Explainer(model, load_tokenizer(meta["args"]["encoder"]))
+    seen = recipe(method, ctx.config.methods).view(sample)
+    texts = seen["text"].tolist()
+    calibration = (Calibration(e.n_steps, True) if e.n_steps else
+                   explainer.calibrate(texts[:e.calibration_size], grid=e.steps_grid, tolerance=e.delta_tolerance,
+                                       batch_size=e.batch_size))
+    attributions = explainer.attribute(texts, n_steps=calibration.n_steps, batch_size=e.batch_size)
+    ids = {"method": [method] * len(seen), "seed": [seed] * len(seen), **{c: seen[c].tolist() for c in
+           ("role", "corpus", "split", "utt_id", "gender", "valence_class")}}
+    words = pd.DataFrame(attribution_rows(attributions, **ids))
+    utterances = pd.DataFrame(ids).assign(text=texts, **faithfulness_columns(explainer, attributions, e.top_k,
+                                                                              ctx.config.train.eval_batch_size))
+    for path, frame in ((ctx.paths.attributions_part(method, seed), words),
+                        (ctx.paths.explained_part(method, seed), utterances)):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        frame.to_parquet(path, index=False)
+    write_json(ctx.paths.calibration(method, seed), calibration.__dict__)
+
+
+def faithfulness_columns(explainer: Explainer, attributions: list[WordAttribution], k: int,
+                         batch_size: int) -> dict[str, list]:
+    """Per utterance: target probability on the full text, without its top-k words, and with only them."""
+    without, only = [], []
+    for a in attributions:
+        top = topk_positions(a.weights, k=k, forms=a.forms)
+        without.append(erase_words(a.text, a.words, top, keep=False))
+        only.append(erase_words(a.text, a.words, top, keep=True))
+    targets = np.array([a.target for a in attributions])
+    rows = np.arange(len(attributions))
+    p_without, _ = infer(explainer.model, explainer.tokenizer, without, batch_size=batch_size)
+    p_only, _ = infer(explainer.model, explainer.tokenizer, only, batch_size=batch_size)
+    return {"target": [VALENCE_CLASSES[t] for t in targets],
+            "predicted": [VALENCE_CLASSES[int(a.probs.argmax())] for a in attributions],
+            "p_target": [float(a.probs[a.target]) for a in attributions],
+            "p_without_topk": p_without[rows, targets].tolist(), "p_only_topk": p_only[rows, targets].tolist(),
+            "delta": [a.delta for a in attributions], "gap": [a.gap for a in attributions],
+            "n_steps": [a.n_steps for a in attributions]}
+
+
 STAGES: dict[str, Callable[[BuildContext], dict]] = {
     "corpora": stage_corpora,
     "train": stage_train,
     "predict": stage_predict,
+    "explain": stage_explain,
 }
 
 
