@@ -16,11 +16,14 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from core import corpora as loaders
+from core import evaluate as ev
+from core import metrics
 from core.artifacts import (ExperimentPaths, Manifest, code_version, fingerprint, read_json, table_fingerprint,
                             write_json)
 from core.config import CorpusConfig, ExperimentConfig, resolve_path, to_dict
 from core.models import (VALENCE_CLASSES, ModelArgs, build_model, default_encoder, infer, load_checkpoint,
                          load_tokenizer, resolve_device, save_checkpoint)
+from core.lexicons import GenderLexicon, ValenceLexicon
 from core.explain import Calibration, Explainer, WordAttribution, attribution_rows, erase_words
 from core.metrics import topk_positions
 from core.recipes import Corpora, recipe
@@ -247,11 +250,65 @@ def faithfulness_columns(explainer: Explainer, attributions: list[WordAttributio
             "n_steps": [a.n_steps for a in attributions]}
 
 
+def stage_metrics(ctx: BuildContext) -> dict:
+    """Table 1 and its companions from the predictions, representations and attributions."""
+    c, jobs, paths = ctx.config, ctx.jobs(), ctx.paths
+    predictions = ev.load_predictions(paths, jobs)
+    utterances, attributions = pd.read_parquet(paths.explained), pd.read_parquet(paths.attributions)
+    explained = ev.explanations(attributions)
+    uars = ev.valence_uars(predictions)
+    probes, probe_guesses = ev.leakage(predictions, paths, jobs, c.metrics)
+    mad = ev.mad_items(explained, utterances, GenderLexicon.load(), c.explain.top_k)
+    psc = ev.psc_items(explained, utterances, _valence_lexicon(c))
+    per_seed = _per_seed_table(uars, probes, mad, psc)
+    test = predictions[(predictions.role == "primary") & (predictions.split == "test")]
+    guesses = probe_guesses.rename(columns={"gender": "gold"})
+    paired = {"valence_uar_within": (test.assign(gold=test.valence_class), "predicted", "uar"),
+              "valence_uar_cross": (predictions[predictions.role == "cross"].assign(
+                  gold=lambda f: f.valence_class), "predicted", "uar"),
+              "gender_uar_within": (guesses[guesses.split == "within"], "guess", "uar"),
+              "gender_uar_cross": (guesses[guesses.split == "cross"], "guess", "uar"),
+              "mad": (mad.drop(columns="item").assign(gold=0), "mad_i", "mean"),
+              "psc": (psc.assign(gold=0), "p_i", "mean")}
+    table = ev.table1(per_seed, ev.significance(per_seed, paired, c.metrics), c.methods.names)
+    correlation = metrics.psc_uar_correlation(per_seed.psc, per_seed.valence_uar_cross) \
+        if len(per_seed) >= 3 else {}
+    shares = pd.DataFrame([{"model": name, **metrics.mad_category_shares(list(group["item"]))}
+                           for name, group in mad.groupby("method", sort=False)])
+    outputs = {"table1": table, "per_seed": per_seed, "probes": probes, "mad_categories": shares,
+               "mad_utterances": mad.drop(columns="item"), "faithfulness": ev.faithfulness(utterances),
+               "psc_utterances": psc, "psc_correlation": pd.DataFrame([correlation])}
+    paths.metrics_dir.mkdir(parents=True, exist_ok=True)
+    for name, frame in outputs.items():
+        frame.to_csv(paths.metrics_table(name), index=False)
+    paths.metrics_table("table1", ".md").write_text(ev.markdown(table))
+    write_json(paths.metrics_table("config", ".json"), to_dict(c))
+    return {"table1": table[["model", *ev.TABLE1_COLUMNS]].round(4).to_dict("records"),
+            "psc_cross_uar_correlation": correlation}
+
+
+def _valence_lexicon(config: ExperimentConfig) -> ValenceLexicon:
+    path = config.metrics.valence_lexicon
+    return ValenceLexicon.nrc_vad(resolve_path(config, path)) if path else ValenceLexicon.vader()
+
+
+def _per_seed_table(uars: pd.DataFrame, probes: pd.DataFrame, mad: pd.DataFrame, psc: pd.DataFrame) -> pd.DataFrame:
+    """One row per method × seed with the six Table 1 numbers (headline probe = the stronger)."""
+    gender = probes.groupby(["method", "seed", "split"]).gender_uar.max().unstack("split")
+    gender.columns = [f"gender_uar_{s}" for s in gender.columns]
+    mad_mean = mad.groupby(["method", "seed"]).mad_i.mean().rename("mad")
+    psc_mean = psc.groupby(["method", "seed"]).p_i.mean().rename("psc")
+    table = uars.set_index(["method", "seed"]).join(gender).join(mad_mean).join(psc_mean)
+    table.loc[table.index.get_level_values("method") == ev.BASELINE, "mad"] = 0.0  # MAD(Gen, Gen) = 0
+    return table.reset_index()
+
+
 STAGES: dict[str, Callable[[BuildContext], dict]] = {
     "corpora": stage_corpora,
     "train": stage_train,
     "predict": stage_predict,
     "explain": stage_explain,
+    "metrics": stage_metrics,
 }
 
 

@@ -79,6 +79,7 @@ class MetricsConfig:
     seed: int = 0                    # bootstrap and probe seed
     alpha: float = 0.05              # significance level after Holm adjustment
     probe_max_iter: int = 500        # iterations of the logistic-regression and MLP probes
+    valence_lexicon: str = ""        # NRC-VAD file for Psc; "" = the VADER lexicon of vaderSentiment
 
 
 @dataclass(frozen=True)

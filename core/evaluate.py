@@ -1,0 +1,221 @@
+"""The metrics stage: UARs, gender-leakage probes, MAD, Psc, faithfulness, significance, Table 1.
+
+Reads the predict and explain stages' artifacts, computes every number with core.metrics, and
+writes CSV/Markdown tables under artifacts/<experiment>/metrics/. Per-model numbers are means over
+seeds; std columns show the spread across seeds (0 with one seed).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+from sklearn.linear_model import LogisticRegression
+from sklearn.neural_network import MLPClassifier
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from core import metrics as m
+from core.artifacts import ExperimentPaths
+from core.config import MetricsConfig
+from core.lexicons import GenderLexicon, ValenceLexicon
+from core.recipes import NOISE_TOKENS
+
+TABLE1_COLUMNS = ("valence_uar_within", "valence_uar_cross", "gender_uar_within", "gender_uar_cross", "mad", "psc")
+BASELINE = "Gen"
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """One model's explanation of one utterance: word forms and normalised weights."""
+
+    forms: list[str]
+    weights: np.ndarray
+
+
+def load_predictions(paths: ExperimentPaths, jobs: Sequence[tuple[str, int]]) -> pd.DataFrame:
+    return pd.concat([pd.read_parquet(paths.predictions(m_, s)) for m_, s in jobs], ignore_index=True)
+
+
+def valence_uars(predictions: pd.DataFrame) -> pd.DataFrame:
+    """Valence UAR within (primary test) and cross (whole cross corpus) per method × seed."""
+    rows = []
+    for (method, seed), p in predictions.groupby(["method", "seed"], sort=False):
+        test, cross = p[(p.role == "primary") & (p.split == "test")], p[p.role == "cross"]
+        rows.append({"method": method, "seed": seed,
+                     "valence_uar_within": m.uar(test.valence_class, test.predicted),
+                     "valence_uar_cross": m.uar(cross.valence_class, cross.predicted)})
+    return pd.DataFrame(rows)
+
+
+def probe_models(seed: int, max_iter: int) -> dict:
+    """The two gender probes of SPEC §4: standardised balanced logistic regression and a 1-layer MLP."""
+    return {"logreg": make_pipeline(StandardScaler(), LogisticRegression(class_weight="balanced", max_iter=max_iter)),
+            "mlp": make_pipeline(StandardScaler(), MLPClassifier(hidden_layer_sizes=(128,), max_iter=max_iter,
+                                                                 early_stopping=True, random_state=seed))}
+
+
+def leakage(predictions: pd.DataFrame, paths: ExperimentPaths, jobs: Sequence[tuple[str, int]],
+            settings: MetricsConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Gender UAR of probes trained on primary train+val z, scored on primary test and the cross corpus.
+
+    Returns (scores: method, seed, probe, split, gender_uar; headline predictions per utterance).
+    """
+    scores, headline = [], []
+    for method, seed in jobs:
+        z = np.load(paths.representations(method, seed))["z"]
+        p = predictions[(predictions.method == method) & (predictions.seed == seed)].reset_index(drop=True)
+        fit_rows = (p.role == "primary") & p.split.isin(["train", "val"])
+        targets = {"within": (p.role == "primary") & (p.split == "test"), "cross": p.role == "cross"}
+        probed = {}
+        for name, probe in probe_models(settings.seed, settings.probe_max_iter).items():
+            probe.fit(z[fit_rows], p.gender[fit_rows])
+            for split, rows in targets.items():
+                guess = probe.predict(z[rows])
+                probed[(name, split)] = guess
+                scores.append({"method": method, "seed": seed, "probe": name, "split": split,
+                               "gender_uar": m.uar(p.gender[rows], guess)})
+        for split, rows in targets.items():
+            best = max(("logreg", "mlp"), key=lambda n: m.uar(p.gender[rows], probed[(n, split)]))
+            headline.append(p.loc[rows, ["method", "seed", "utt_id", "gender"]].assign(
+                split=split, probe=best, guess=probed[(best, split)]))
+    return pd.DataFrame(scores), pd.concat(headline, ignore_index=True)
+
+
+def explanations(attributions: pd.DataFrame) -> dict[tuple, Explanation]:
+    """(method, seed, role, utt_id) → Explanation, from the word-level attribution table."""
+    out = {}
+    ordered = attributions.sort_values(["method", "seed", "role", "utt_id", "word_index"])
+    for key, words in ordered.groupby(["method", "seed", "role", "utt_id"], sort=False):
+        out[key] = Explanation(words["word"].str.lower().tolist(), words["weight"].to_numpy())
+    return out
+
+
+def align_to(base: Explanation, other: Explanation) -> Explanation:
+    """Gen's explanation laid over the compared model's words.
+
+    ArtNoise explains a copy with one noise token inserted; Gen never saw that token, so it gets
+    weight 0 at its position. Identical word lists are returned unchanged.
+    """
+    if base.forms == other.forms:
+        return base
+    extra = [i for i, f in enumerate(other.forms) if f in NOISE_TOKENS.values()]
+    forms, weights = list(base.forms), list(base.weights)
+    for i in extra:
+        forms.insert(i, other.forms[i])
+        weights.insert(i, 0.0)
+    if forms != other.forms:
+        raise ValueError(f"cannot align explanations of {base.forms} and {other.forms}")
+    return Explanation(forms, np.array(weights))
+
+
+def mad_items(explained: dict[tuple, Explanation], utterances: pd.DataFrame, lexicon: GenderLexicon,
+              k: int) -> pd.DataFrame:
+    """MAD_i of every non-Gen model × seed on every explained primary-test utterance."""
+    rows = []
+    primary = utterances[utterances.role == "primary"]
+    for (method, seed, utt_id), u in primary.set_index(["method", "seed", "utt_id"]).iterrows():
+        if method == BASELINE:
+            continue
+        other = explained[(method, seed, "primary", utt_id)]
+        base = align_to(explained[(BASELINE, seed, "primary", utt_id)], other)
+        item = m.mad_utterance(other.forms, base.weights, other.weights, lexicon, k=k)
+        rows.append({"method": method, "seed": seed, "utt_id": utt_id, "gender": u.gender,
+                     "valence_class": u.valence_class, "mad_i": item.score, "g": item.g,
+                     "dropped": " ".join(item.dropped), "added": " ".join(item.added), "item": item})
+    return pd.DataFrame(rows)
+
+
+def psc_items(explained: dict[tuple, Explanation], utterances: pd.DataFrame,
+              valence_lexicon: ValenceLexicon) -> pd.DataFrame:
+    """P_i of every model × seed on the primary-test utterances Gen (same seed) classifies correctly."""
+    primary = utterances[utterances.role == "primary"]
+    gen = primary[primary.method == BASELINE]
+    correct = set(zip(gen.seed, gen.utt_id[gen.predicted == gen.valence_class]))
+    rows = []
+    for u in primary.itertuples():
+        if (u.seed, u.utt_id) in correct:
+            e = explained[(u.method, u.seed, "primary", u.utt_id)]
+            rows.append({"method": u.method, "seed": u.seed, "utt_id": u.utt_id,
+                         "p_i": m.psc_utterance(e.forms, e.weights, u.valence_class, valence_lexicon)})
+    return pd.DataFrame(rows)
+
+
+def faithfulness(utterances: pd.DataFrame) -> pd.DataFrame:
+    """Comprehensiveness, sufficiency and IG convergence per method × seed × corpus role."""
+    rows = []
+    for (method, seed, role), u in utterances.groupby(["method", "seed", "role"], sort=False):
+        rows.append({"method": method, "seed": seed, "role": role,
+                     "comprehensiveness": m.comprehensiveness(u.p_target, u.p_without_topk),
+                     "sufficiency": m.sufficiency(u.p_target, u.p_only_topk),
+                     "mean_abs_delta": float(u.delta.abs().mean()),
+                     "delta_ratio": float(u.delta.abs().mean() / max(u.gap.abs().mean(), 1e-12)),
+                     "n_steps": int(u.n_steps.iloc[0]), "utterances": len(u)})
+    return pd.DataFrame(rows)
+
+
+def mean_value(y_true: Sequence, values: Sequence[float]) -> float:
+    """Bootstrap statistic for per-utterance scores (MAD_i, P_i): their mean; ``y_true`` is unused."""
+    return float(np.mean(values))
+
+
+def significance(per_seed: pd.DataFrame, paired: dict[str, tuple[pd.DataFrame, str, str]],
+                 settings: MetricsConfig) -> pd.DataFrame:
+    """p-values vs Gen per Table 1 column: paired bootstrap (pooled over seeds) and, with ≥ 3 seeds,
+    a paired t-test over seeds; both Holm-adjusted across the compared models.
+
+    ``paired[column] = (frame, value_column, kind)``: a per-utterance frame with method, seed,
+    utt_id, the gold column ``gold`` and ``value_column``; kind "uar" compares UARs of predicted
+    labels, kind "mean" compares means of per-utterance values (MAD_i is compared with 0).
+    """
+    methods = [x for x in per_seed.method.unique() if x != BASELINE]
+    rows = {x: {"model": x} for x in methods}
+    for column, (frame, value, kind) in paired.items():
+        boot, ttest = [], []
+        for method in methods:
+            base, other = _paired_frames(frame, method, value, kind)
+            metric = m.uar if kind == "uar" else mean_value
+            boot.append(m.paired_bootstrap_pvalue(other.gold, base[value], other[value], metric=metric,
+                                                  n_resamples=settings.bootstrap_resamples, seed=settings.seed))
+            seeds = per_seed.pivot_table(index="seed", columns="method", values=column)
+            ttest.append(m.paired_ttest_pvalue(seeds[BASELINE], seeds[method]) if BASELINE in seeds else
+                         m.paired_ttest_pvalue([0.0] * len(seeds), seeds[method]))
+        boot_adj, boot_sig = m.holm(boot, alpha=settings.alpha)
+        t_adj, t_sig = m.holm(ttest, alpha=settings.alpha)
+        for i, method in enumerate(methods):
+            rows[method].update({f"{column}_p": boot_adj[i], f"{column}_p_ttest": t_adj[i],
+                                 f"{column}_sig": bool(boot_sig[i] or t_sig[i])})
+    return pd.DataFrame(list(rows.values()))
+
+
+def _paired_frames(frame: pd.DataFrame, method: str, value: str, kind: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    other = frame[frame.method == method].sort_values(["seed", "utt_id"]).reset_index(drop=True)
+    if kind == "mean" and BASELINE not in set(frame.method):  # MAD: Gen's value is 0 by definition
+        return other.assign(**{value: 0.0}), other
+    base = frame[frame.method == BASELINE].set_index(["seed", "utt_id"]).loc[
+        list(zip(other.seed, other.utt_id))].reset_index()
+    return base, other
+
+
+def table1(per_seed: pd.DataFrame, tests: pd.DataFrame, methods: Sequence[str]) -> pd.DataFrame:
+    """One row per method: the six Table 1 columns (means over seeds), then std, p and significance."""
+    means = per_seed.groupby("method")[list(TABLE1_COLUMNS)].mean()
+    stds = per_seed.groupby("method")[list(TABLE1_COLUMNS)].std(ddof=0).add_suffix("_std")
+    table = means.join(stds).reindex(list(methods)).rename_axis("model").reset_index()
+    table = table.merge(tests, on="model", how="left")
+    ordered = ["model", *TABLE1_COLUMNS, *[f"{c}_std" for c in TABLE1_COLUMNS]]
+    return table[ordered + [c for c in table.columns if c not in ordered]]
+
+
+def markdown(table: pd.DataFrame, digits: int = 3) -> str:
+    """A GitHub-flavoured Markdown rendering of a table (no extra dependency)."""
+    def cell(v) -> str:
+        if isinstance(v, (bool, np.bool_)):
+            return "yes" if v else ""
+        if isinstance(v, (float, np.floating)):
+            return "" if np.isnan(v) else f"{v:.{digits}f}"
+        return str(v)
+    lines = ["| " + " | ".join(table.columns) + " |", "|" + "---|" * len(table.columns)]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in table.itertuples(index=False)]
+    return "\n".join(lines) + "\n"
