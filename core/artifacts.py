@@ -163,3 +163,48 @@ class Manifest:
 
     def save(self) -> None:
         write_json(self.paths.manifest, self.data)
+
+
+STAGE_OUTPUTS = {"corpora": lambda p: [p.corpus_table(r) for r in ("primary", "auxiliary", "cross")],
+                 "explain": lambda p: [p.attributions, p.explained],
+                 "metrics": lambda p: [p.metrics_table("table1"), p.metrics_table("table1", ".md")]}
+
+
+@dataclass(frozen=True)
+class StageStatus:
+    """Whether one build stage's artifacts are there and current, and how to rebuild them."""
+
+    stage: str
+    state: str            # "done" | "missing" | "stale"
+    seconds: float | None
+    finished_at: str | None
+    detail: str
+
+
+def list_experiments(base: Path | None = None) -> list[str]:
+    """Experiments with a manifest under the artifacts folder, sorted by name."""
+    root = Path(base or os.environ.get("PRIVLENS_ARTIFACTS", ARTIFACTS_ROOT))
+    return sorted(p.parent.name for p in root.glob("*/manifest.json"))
+
+
+def experiment_status(paths: ExperimentPaths, current_config: dict | None = None,
+                      stages: tuple[str, ...] = ("corpora", "train", "predict", "explain", "metrics"),
+                      config_file: str = "CONFIG") -> list[StageStatus]:
+    """Per stage: done, missing (never ran or files gone) or stale (config changed since it ran)."""
+    manifest = read_json(paths.manifest) if paths.manifest.exists() else {}
+    recorded = manifest.get("stages", {})
+    changed = current_config is not None and manifest.get("config") not in (None, current_config)
+    rebuild = f"python -m scripts.build {config_file} --stages"
+    out = []
+    for stage in stages:
+        record = recorded.get(stage)
+        gone = [f.name for f in STAGE_OUTPUTS.get(stage, lambda p: [])(paths) if not f.exists()]
+        if record is None or gone:
+            state, detail = "missing", f"{', '.join(gone) or 'never built'} — run: {rebuild} {stage}"
+        elif changed:
+            state, detail = "stale", f"the config changed since this build — run: {rebuild} {stage}"
+        else:
+            state, detail = "done", ""
+        out.append(StageStatus(stage, state, record and record.get("seconds"), record and record.get("finished_at"),
+                               detail))
+    return out

@@ -30,6 +30,7 @@ from core.recipes import Corpora, recipe
 from core.trainer import fit, seed_everything
 
 ROLES = ("primary", "auxiliary", "cross")
+PATH_OPTIONS = {"transcripts", "speaker_genders", "csv"}  # loader options that name files
 DEMO_FOLDERS = {"primary": ("iemocap", "iemocap"), "auxiliary": ("msp_improv", "msp_improv"),
                 "cross": ("muse", "muse")}
 
@@ -88,7 +89,8 @@ def _corpus_source(ctx: BuildContext, role: str, source: CorpusConfig) -> tuple[
     if source.path or ctx.config.data.demo_seed < 0:
         if not source.path or not source.kind:
             raise ValueError(f"[data.{role}] needs kind and path (or set data.demo_seed for the demo corpora)")
-        return source.kind, resolve_path(ctx.config, source.path), dict(source.options)
+        options = {k: str(resolve_path(ctx.config, v)) if k in PATH_OPTIONS else v for k, v in source.options.items()}
+        return source.kind, resolve_path(ctx.config, source.path), options
     _ensure_demo_corpora(ctx)
     kind, folder = DEMO_FOLDERS[role]
     return source.kind or kind, ctx.paths.demo_corpora / folder, dict(source.options)
@@ -126,7 +128,8 @@ def train_one(ctx: BuildContext, method: str, seed: int, device) -> dict:
     r = recipe(method, c.methods)
     seed_everything(seed)
     args = ModelArgs(encoder=ctx.encoder(), pooling=c.model.pooling, dropout=c.model.dropout,
-                     gender_head=r.gender_head, gender_hidden=c.model.gender_hidden, max_length=c.model.max_length)
+                     gender_head=r.gender_head, gender_hidden=c.model.gender_hidden, max_length=c.model.max_length,
+                     layers=c.model.layers)
     model = build_model(args).to(device)
     tokenizer = load_tokenizer(args.encoder)
     fits = [fit(model, tokenizer, stage, c.train, seed=seed, on_step=r.on_step,
@@ -217,7 +220,7 @@ def explain_one(ctx: BuildContext, method: str, seed: int, sample: pd.DataFrame,
     calibration = (Calibration(e.n_steps, True) if e.n_steps else
                    explainer.calibrate(texts[:e.calibration_size], grid=e.steps_grid, tolerance=e.delta_tolerance,
                                        batch_size=e.batch_size))
-    attributions = explainer.attribute(texts, n_steps=calibration.n_steps, batch_size=e.batch_size)
+    attributions = explainer.attribute(texts, n_steps=calibration.n_steps, batch_size=e.batch_size, progress=True)
     ids = {"method": [method] * len(seen), "seed": [seed] * len(seen), **{c: seen[c].tolist() for c in
            ("role", "corpus", "split", "utt_id", "gender", "valence_class")}}
     words = pd.DataFrame(attribution_rows(attributions, **ids))

@@ -38,6 +38,7 @@ class ModelConfig:
     max_length: int = 64       # WordPiece tokens per utterance, longer ones are truncated
     dropout: float = 0.1       # dropout before the linear valence head
     gender_hidden: int = 128   # hidden units of the gender MLP head (PrivAdv, GenderExp)
+    layers: int = 0            # > 0: use only the encoder's first N transformer layers (a CPU speed knob); 0 = all
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Sequence
 import numpy as np
 import torch
 from captum.attr import LayerIntegratedGradients
+from tqdm.auto import tqdm
 
 from core.models import VALENCE_CLASSES, ValenceModel, batches
 from core.words import Word, split_words
@@ -87,16 +88,22 @@ class Explainer:
         return torch.softmax(self.model(input_ids, attention_mask), dim=-1)
 
     def attribute(self, texts: Sequence[str], *, target: int | Sequence[int] | None = None,
-                  n_steps: int = 32, batch_size: int = 8, internal_batch_size: int = 256) -> list[WordAttribution]:
+                  n_steps: int = 32, batch_size: int = 8, internal_batch_size: int = 256,
+                  progress: bool = False) -> list[WordAttribution]:
         """Word attributions for ``texts``; ``target`` None explains each text's predicted class."""
         texts = list(texts)
         targets = [target] * len(texts) if isinstance(target, int) or target is None else list(target)
         if len(targets) != len(texts):
             raise ValueError(f"got {len(targets)} targets for {len(texts)} texts")
-        out: list[WordAttribution] = []
-        for s in batches(len(texts), batch_size):
-            out.extend(self._attribute_batch(texts[s], targets[s], n_steps, internal_batch_size))
-        return out
+        # Batch texts of similar length together: padding costs n_steps forward/backward rows each.
+        order = sorted(range(len(texts)), key=lambda i: len(self.tokenizer.tokenize(texts[i])))
+        out: dict[int, WordAttribution] = {}
+        for s in tqdm(list(batches(len(order), batch_size)), desc="attribute", leave=False, disable=not progress):
+            chunk = order[s]
+            explained = self._attribute_batch([texts[i] for i in chunk], [targets[i] for i in chunk], n_steps,
+                                              internal_batch_size)
+            out.update(zip(chunk, explained))
+        return [out[i] for i in range(len(texts))]
 
     def _attribute_batch(self, texts: list[str], targets: list[int | None], n_steps: int,
                          internal_batch_size: int) -> list[WordAttribution]:

@@ -21,6 +21,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 from transformers import AutoConfig, AutoModel, AutoTokenizer, PreTrainedTokenizerBase  # noqa: E402
+from transformers.utils import logging as hf_logging  # noqa: E402
+
+hf_logging.set_verbosity_error()  # dropping layers on purpose (ModelArgs.layers) is not a warning
 
 VALENCE_CLASSES = ("low", "mid", "high")
 GENDERS = ("F", "M")
@@ -72,6 +75,7 @@ class ModelArgs:
     gender_head: str = "none"    # "none" | "plain" (GenderExp) | "reversed" (PrivAdv)
     gender_hidden: int = 128
     max_length: int = 64
+    layers: int = 0              # > 0: keep only the encoder's first `layers` transformer layers
 
 
 class ValenceModel(nn.Module):
@@ -118,7 +122,8 @@ def load_tokenizer(encoder: str) -> PreTrainedTokenizerBase:
 
 def build_model(args: ModelArgs) -> ValenceModel:
     """A fresh ValenceModel with pretrained encoder weights from ``args.encoder``."""
-    return ValenceModel(AutoModel.from_pretrained(args.encoder), args)
+    truncate = {"num_hidden_layers": args.layers} if args.layers else {}
+    return ValenceModel(AutoModel.from_pretrained(args.encoder, **truncate), args)
 
 
 def save_checkpoint(model: ValenceModel, directory: Path, record: dict) -> None:

@@ -1,0 +1,8 @@
+"""privlens dashboard: the frame that registers the pages (run: streamlit run app.py)."""
+import streamlit as st
+
+st.set_page_config(page_title="privlens", layout="wide")
+st.navigation([
+    st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
+    st.Page("pages/privacy_metrics.py", title="Privacy metrics", icon=":material/table_chart:"),
+]).run()

@@ -1,0 +1,36 @@
+"""Home: pick an experiment, read what each model is, see whether its artifacts are built."""
+import pandas as pd
+import streamlit as st
+
+from core.artifacts import ExperimentPaths, experiment_status, list_experiments, read_json
+from core.recipes import RECIPES
+
+st.title("privlens")
+st.markdown("Do *privacy-preserving* emotion models stop relying on gender cues? privlens compares six "
+            "valence classifiers by what they leak and by the words they rely on (integrated gradients).")
+
+experiments = list_experiments()
+if not experiments:
+    st.warning("No experiment has been built yet. Run `make build` (the demo) or "
+               "`python -m scripts.build scripts/experiments/<name>.toml`.")
+    st.stop()
+default = experiments.index(st.session_state.get("experiment", experiments[0])) \
+    if st.session_state.get("experiment") in experiments else 0
+name = st.selectbox("Experiment", experiments, index=default)
+st.session_state["experiment"] = name
+paths = ExperimentPaths.for_experiment(name)
+manifest = read_json(paths.manifest)
+
+st.subheader("The six models")
+models = manifest.get("config", {}).get("methods", {}).get("names", list(RECIPES))
+st.table(pd.DataFrame({"model": models, "what it is": [RECIPES[m].__doc__.strip() for m in models]}))
+
+st.subheader("Artifacts")
+config_file = manifest.get("config", {}).get("source") or "CONFIG"
+status = pd.DataFrame([s.__dict__ for s in experiment_status(paths, config_file=config_file)])
+st.dataframe(status, hide_index=True, width="stretch")
+if (status.state != "done").any():
+    st.warning("Some stages are missing or stale: the rebuild command is in the table.")
+encoder = manifest.get("config", {}).get("model", {}).get("encoder") or "packaged all-MiniLM-L6-v2"
+st.caption(f"Encoder: {encoder} · git commit {manifest.get('git_commit', 'unknown')[:10]} · "
+           f"artifacts in `{paths.root}`")

@@ -1,0 +1,101 @@
+"""The build pipeline on a tiny random BERT: resume, fingerprints, every stage's artifacts."""
+from __future__ import annotations
+
+import dataclasses
+
+import pandas as pd
+import pytest
+
+import core.build as build_module
+from core.artifacts import ExperimentPaths, read_json
+from core.build import ROLES, build
+from core.config import ExperimentConfig, ExplainConfig, MethodsConfig, MetricsConfig, ModelConfig, TrainConfig
+
+
+class Killed(Exception):
+    """Stands in for a build killed mid-way."""
+
+
+def tiny_config(encoder: str, methods: tuple[str, ...]) -> ExperimentConfig:
+    return ExperimentConfig(
+        name="tiny", model=ModelConfig(encoder=encoder, max_length=16, gender_hidden=8),
+        train=TrainConfig(seeds=(0,), epochs=1, patience=1, batch_size=36, lr=1e-3),
+        methods=MethodsConfig(names=methods),
+        explain=ExplainConfig(n_primary=6, n_cross=4, n_steps=8, batch_size=4),
+        metrics=MetricsConfig(bootstrap_resamples=50, probe_max_iter=50))
+
+
+@pytest.fixture
+def experiment(tmp_path, tiny_corpora) -> ExperimentPaths:
+    """An experiment folder whose corpora stage has already run (tables written directly)."""
+    paths = ExperimentPaths(tmp_path / "tiny")
+    for role in ROLES:
+        paths.corpus_table(role).parent.mkdir(parents=True, exist_ok=True)
+        getattr(tiny_corpora, role).to_parquet(paths.corpus_table(role), index=False)
+    return paths
+
+
+def test_killed_build_resumes_with_the_unfinished_models(experiment, tiny_encoder, monkeypatch):
+    config = tiny_config(tiny_encoder, ("Gen", "GenderExp", "PrivAdv"))
+    real_train_one, calls = build_module.train_one, []
+
+    def killed_after_one(ctx, method, seed, device):
+        if calls:
+            raise Killed  # the build dies during the second model
+        calls.append(method)
+        return real_train_one(ctx, method, seed, device)
+
+    monkeypatch.setattr(build_module, "train_one", killed_after_one)
+    with pytest.raises(Killed):
+        build(config, stages=["train"], paths=experiment)
+    assert (experiment.model_dir("Gen", 0) / "model.json").exists()
+    assert not experiment.model_dir("GenderExp", 0).exists()
+
+    monkeypatch.setattr(build_module, "train_one", real_train_one)
+    manifest = build(config, stages=["train"], paths=experiment)
+    assert manifest.stage("train")["skipped"] == ["Gen/seed0"]
+    assert manifest.stage("train")["trained"] == ["GenderExp/seed0", "PrivAdv/seed0"]
+
+    rerun = build(config, stages=["train"], paths=experiment)
+    assert rerun.stage("train")["trained"] == []
+    changed = dataclasses.replace(config, methods=dataclasses.replace(config.methods, adv_lambda_max=0.5))
+    assert build(changed, stages=["train"], paths=experiment).stage("train")["trained"] == [
+        "Gen/seed0", "GenderExp/seed0", "PrivAdv/seed0"]  # a changed recipe setting makes every model stale
+
+
+def test_all_stages_write_their_artifacts(experiment, tiny_encoder):
+    methods = ("Gen", "PrivAdv", "PrivAug", "PrivBias", "GenderExp", "ArtNoise")
+    manifest = build(tiny_config(tiny_encoder, methods), stages=["train", "predict", "explain", "metrics"],
+                     paths=experiment)
+    assert set(manifest.data["stages"]) == {"train", "predict", "explain", "metrics"}
+    assert all(record["seconds"] >= 0 for record in manifest.data["stages"].values())
+
+    predictions = pd.read_parquet(experiment.predictions("ArtNoise", 0))
+    assert set(predictions.role) == {"primary", "cross"}
+    assert predictions[["p_low", "p_mid", "p_high"]].sum(axis=1).round(5).eq(1).all()
+    assert predictions.text.str.contains(r"\bz[qx][012]\b").any()  # ArtNoise predicts on its noisy copy
+
+    words = pd.read_parquet(experiment.attributions)
+    required = {"method", "seed", "corpus", "split", "utt_id", "word_index", "word", "score", "weight", "target",
+                "delta"}
+    assert required <= set(words.columns)
+    sums = words.groupby(["method", "utt_id"]).weight.apply(lambda w: w.abs().sum())
+    assert sums.between(0.999, 1.001).all()
+    assert words.groupby("method").utt_id.nunique().eq(10).all()  # 6 primary test + 4 cross per model
+
+    table = pd.read_csv(experiment.metrics_table("table1"))
+    assert table.columns[:7].tolist() == ["model", "valence_uar_within", "valence_uar_cross", "gender_uar_within",
+                                          "gender_uar_cross", "mad", "psc"]
+    assert table.model.tolist() == list(methods)
+    assert table.loc[table.model == "Gen", "mad"].item() == 0.0
+    assert table[["valence_uar_within", "gender_uar_within"]].apply(lambda c: c.between(0, 1)).all().all()
+    assert {"valence_uar_within_p", "mad_p", "psc_sig"} <= set(table.columns)
+    for name in ("mad_categories", "faithfulness", "mad_utterances", "probes"):
+        assert experiment.metrics_table(name).exists()
+    assert experiment.metrics_table("table1", ".md").read_text().startswith("| model |")
+    assert read_json(experiment.manifest)["stages"]["explain"]["calibration"]["Gen/seed0"]["n_steps"] == 8
+
+
+def test_unknown_stage_is_refused(experiment, tiny_encoder):
+    with pytest.raises(ValueError, match="unknown stage"):
+        build(tiny_config(tiny_encoder, ("Gen",)), stages=["deploy"], paths=experiment)
