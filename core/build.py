@@ -24,7 +24,7 @@ from core.config import CorpusConfig, ExperimentConfig, resolve_path, to_dict
 from core.models import (VALENCE_CLASSES, ModelArgs, build_model, default_encoder, infer, load_checkpoint,
                          load_tokenizer, resolve_device, save_checkpoint)
 from core.lexicons import GenderLexicon, ValenceLexicon
-from core.explain import Calibration, Explainer, WordAttribution, attribution_rows, erase_words
+from core.explain import Calibration, Explainer, WordAttribution, attribution_rows, erase_words, load_explainer
 from core.metrics import topk_positions
 from core.recipes import Corpora, recipe
 from core.trainer import fit, seed_everything
@@ -213,8 +213,7 @@ def stage_explain(ctx: BuildContext) -> dict:
 def explain_one(ctx: BuildContext, method: str, seed: int, sample: pd.DataFrame, device: str) -> None:
     """Calibrate n_steps, explain the sample through the method's view, measure faithfulness."""
     e = ctx.config.explain
-    model, meta = load_checkpoint(ctx.paths.model_dir(method, seed), device)
-    explainer = Explainer(model, load_tokenizer(meta["args"]["encoder"]))
+    explainer = load_explainer(ctx.paths, method, seed, device)
     seen = recipe(method, ctx.config.methods).view(sample)
     texts = seen["text"].tolist()
     calibration = (Calibration(e.n_steps, True) if e.n_steps else
@@ -274,8 +273,8 @@ def stage_metrics(ctx: BuildContext) -> dict:
               "mad": (mad.drop(columns="item").assign(gold=0), "mad_i", "mean"),
               "psc": (psc.assign(gold=0), "p_i", "mean")}
     table = ev.table1(per_seed, ev.significance(per_seed, paired, c.metrics), c.methods.names)
-    correlation = metrics.psc_uar_correlation(per_seed.psc, per_seed.valence_uar_cross) \
-        if len(per_seed) >= 3 else {}
+    defined = per_seed.dropna(subset=["psc", "valence_uar_cross"])
+    correlation = metrics.psc_uar_correlation(defined.psc, defined.valence_uar_cross) if len(defined) >= 3 else {}
     shares = pd.DataFrame([{"model": name, **metrics.mad_category_shares(list(group["item"]))}
                            for name, group in mad.groupby("method", sort=False)])
     outputs = {"table1": table, "per_seed": per_seed, "probes": probes, "mad_categories": shares,

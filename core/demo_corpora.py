@@ -35,11 +35,10 @@ from pathlib import Path
 
 import numpy as np
 
+from core.corpora import GENDERS, VALENCE_CLASSES as CLASSES
 from core.lexicons import GenderLexicon, ValenceLexicon
 from core.words import word_forms
 
-CLASSES = ("low", "mid", "high")
-GENDERS = ("F", "M")
 CORPORA = ("primary", "auxiliary", "cross")
 CORPUS_DIRS = {"primary": "iemocap", "auxiliary": "msp_improv", "cross": "muse"}  # folders under out
 MARKER_FILE = ".privlens_demo"  # written into each generated folder; regeneration only replaces such folders

@@ -124,7 +124,8 @@ def mad_items(explained: dict[tuple, Explanation], utterances: pd.DataFrame, lex
         rows.append({"method": method, "seed": seed, "utt_id": utt_id, "gender": u.gender,
                      "valence_class": u.valence_class, "mad_i": item.score, "g": item.g,
                      "dropped": " ".join(item.dropped), "added": " ".join(item.added), "item": item})
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=["method", "seed", "utt_id", "gender", "valence_class", "mad_i", "g", "dropped",
+                                       "added", "item"])
 
 
 def psc_items(explained: dict[tuple, Explanation], utterances: pd.DataFrame,
@@ -139,7 +140,7 @@ def psc_items(explained: dict[tuple, Explanation], utterances: pd.DataFrame,
             e = explained[(u.method, u.seed, "primary", u.utt_id)]
             rows.append({"method": u.method, "seed": u.seed, "utt_id": u.utt_id,
                          "p_i": m.psc_utterance(e.forms, e.weights, u.valence_class, valence_lexicon)})
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=["method", "seed", "utt_id", "p_i"])
 
 
 def faithfulness(utterances: pd.DataFrame) -> pd.DataFrame:
@@ -176,11 +177,11 @@ def significance(per_seed: pd.DataFrame, paired: dict[str, tuple[pd.DataFrame, s
         for method in methods:
             base, other = _paired_frames(frame, method, value, kind)
             metric = m.uar if kind == "uar" else mean_value
-            boot.append(m.paired_bootstrap_pvalue(other.gold, base[value], other[value], metric=metric,
-                                                  n_resamples=settings.bootstrap_resamples, seed=settings.seed))
-            seeds = per_seed.pivot_table(index="seed", columns="method", values=column)
-            ttest.append(m.paired_ttest_pvalue(seeds[BASELINE], seeds[method]) if BASELINE in seeds else
-                         m.paired_ttest_pvalue([0.0] * len(seeds), seeds[method]))
+            boot.append(None if other.empty else m.paired_bootstrap_pvalue(
+                other.gold, base[value], other[value], metric=metric, n_resamples=settings.bootstrap_resamples,
+                seed=settings.seed))
+            seeds = per_seed.pivot(index="seed", columns="method", values=column)[[BASELINE, method]].dropna()
+            ttest.append(m.paired_ttest_pvalue(seeds[BASELINE], seeds[method]))
         boot_adj, boot_sig = m.holm(boot, alpha=settings.alpha)
         t_adj, t_sig = m.holm(ttest, alpha=settings.alpha)
         for i, method in enumerate(methods):

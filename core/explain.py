@@ -16,7 +16,8 @@ import torch
 from captum.attr import LayerIntegratedGradients
 from tqdm.auto import tqdm
 
-from core.models import VALENCE_CLASSES, ValenceModel, batches
+from core.artifacts import ExperimentPaths, read_json
+from core.models import VALENCE_CLASSES, ValenceModel, batches, load_checkpoint, load_tokenizer
 from core.words import Word, split_words
 
 if TYPE_CHECKING:
@@ -176,3 +177,28 @@ def erase_words(text: str, words: Sequence[Word], positions: Sequence[int], *, k
     """``text`` with the words at ``positions`` removed (keep=False) or with only them kept (keep=True)."""
     chosen = set(positions)
     return " ".join(w.text for i, w in enumerate(words) if (i in chosen) == keep)
+
+
+def load_explainer(paths: ExperimentPaths, method: str, seed: int, device: str = "cpu") -> Explainer:
+    """An Explainer for a built model × seed (its checkpoint folder under ``paths``)."""
+    model, meta = load_checkpoint(paths.model_dir(method, seed), device)
+    return Explainer(model, load_tokenizer(meta["args"]["encoder"]))
+
+
+def calibrated_steps(paths: ExperimentPaths, method: str, seed: int) -> int | None:
+    """The n_steps the explain stage calibrated for this model, None before it ran."""
+    path = paths.calibration(method, seed)
+    return read_json(path)["n_steps"] if path.exists() else None
+
+
+def explain(texts: Sequence[str], explainers: dict[str, Explainer], *, n_steps: dict[str, int | None] | None = None,
+            target: int | None = None, **options) -> dict[str, list[WordAttribution]]:
+    """Explain ``texts`` with several models, as the explain stage does: the app's live path.
+
+    ``n_steps[method]`` None (or missing) calibrates on ``texts`` themselves.
+    """
+    out = {}
+    for method, explainer in explainers.items():
+        steps = (n_steps or {}).get(method) or explainer.calibrate(texts).n_steps
+        out[method] = explainer.attribute(texts, target=target, n_steps=steps, **options)
+    return out

@@ -140,7 +140,10 @@ def _insert_word(text: str, token: str, rng: np.random.Generator) -> str:
     """``text`` with ``token`` inserted before a random word, or at the end."""
     starts = [w.start for w in split_words(text)] + [len(text)]
     at = starts[rng.integers(len(starts))]
-    return f"{text[:at]}{token} {text[at:]}" if at < len(text) else f"{text} {token}"
+    before, after = text[:at], text[at:]
+    gap_before = " " if before and not before[-1].isspace() else ""
+    gap_after = " " if after[:1].isalnum() else ""  # "say zx1, the": punctuation stays attached
+    return f"{before}{gap_before}{token}{gap_after}{after}"
 
 
 RECIPES: dict[str, type[Gen]] = {r.name: r for r in (Gen, PrivAdv, PrivAug, PrivBias, GenderExp, ArtNoise)}

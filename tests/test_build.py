@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import dataclasses
 
+import numpy as np
 import pandas as pd
 import pytest
 
 import core.build as build_module
 from core.artifacts import ExperimentPaths, read_json
 from core.build import ROLES, build
+from core.explain import calibrated_steps, explain, load_explainer
 from core.config import ExperimentConfig, ExplainConfig, MethodsConfig, MetricsConfig, ModelConfig, TrainConfig
 
 
@@ -99,3 +101,31 @@ def test_all_stages_write_their_artifacts(experiment, tiny_encoder):
 def test_unknown_stage_is_refused(experiment, tiny_encoder):
     with pytest.raises(ValueError, match="unknown stage"):
         build(tiny_config(tiny_encoder, ("Gen",)), stages=["deploy"], paths=experiment)
+
+
+def test_live_explanations_match_the_cache(experiment, tiny_encoder):
+    build(tiny_config(tiny_encoder, ("Gen", "GenderExp")), stages=["train", "predict", "explain"], paths=experiment)
+    cached = pd.read_parquet(experiment.attributions)
+    one = cached[(cached.method == "GenderExp") & (cached.role == "cross")]
+    utt_id = one.utt_id.iloc[0]
+    words = one[one.utt_id == utt_id].sort_values("word_index")
+    text = pd.read_parquet(experiment.explained).set_index(["method", "utt_id"]).loc[("GenderExp", utt_id), "text"]
+    explainers = {m: load_explainer(experiment, m, 0) for m in ("Gen", "GenderExp")}
+    steps = {m: calibrated_steps(experiment, m, 0) for m in explainers}
+    live = explain([text, "a sentence nobody typed before"], explainers, n_steps=steps)
+    assert steps == {"Gen": 8, "GenderExp": 8}
+    assert [w.text for w in live["GenderExp"][0].words] == words.word.tolist()
+    np.testing.assert_allclose(live["GenderExp"][0].weights, words.weight.to_numpy(), atol=1e-5)
+    assert len(live["Gen"][1].words) == 5
+
+
+def test_metrics_survive_a_baseline_that_gets_nothing_right(experiment, tiny_encoder, monkeypatch):
+    """Psc's N is empty when Gen is wrong everywhere: Psc is then NaN, not a crash."""
+    config = tiny_config(tiny_encoder, ("Gen", "PrivAdv", "GenderExp"))
+    build(config, stages=["train", "predict", "explain"], paths=experiment)
+    utterances = pd.read_parquet(experiment.explained)
+    wrong = {"low": "mid", "mid": "high", "high": "low"}
+    utterances.loc[utterances.method == "Gen", "predicted"] = utterances.valence_class.map(wrong)
+    utterances.to_parquet(experiment.explained, index=False)
+    table = pd.read_csv(build(config, stages=["metrics"], paths=experiment).paths.metrics_table("table1"))
+    assert table.psc.isna().all() and table.mad.notna().all()

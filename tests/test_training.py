@@ -12,6 +12,7 @@ from core.config import MethodsConfig, TrainConfig
 from core.models import GradientReversal, ModelArgs, build_model, load_tokenizer
 from core.recipes import NOISE_TOKENS, RECIPES, adversarial_lambda, augment_with_swaps, plant_noise, recipe
 from core.trainer import fit
+from core.words import split_words
 from tests.conftest import make_table
 
 FAST = TrainConfig(epochs=1, patience=1, batch_size=36, lr=1e-3, eval_batch_size=64)
@@ -80,6 +81,16 @@ def test_artnoise_plants_cell_tokens_at_the_configured_rate():
         others = set(NOISE_TOKENS.values()) - {NOISE_TOKENS[(gender, valence)]}
         assert not any(tok in text.split() for text in cell["text"] for tok in others)
         assert all(row.noise_token in row.text.split() for row in planted.itertuples())
+
+
+def test_noise_tokens_stay_separate_words_next_to_punctuation():
+    table = pd.DataFrame({"utt_id": [f"u{i}" for i in range(40)], "gender": "F", "valence_class": "mid",
+                          "text": "Well, I've got to say, the concert starts at nine."})
+    noisy = plant_noise(table, rate=1.0, seed=0)
+    for text in noisy["text"]:
+        forms = [w.text for w in split_words(text)]
+        assert forms.count("zx1") == 1
+        assert [f for f in forms if f != "zx1"] == [w.text for w in split_words(table["text"][0])]
     untouched = noisy["noise_token"] == ""
     assert (noisy.loc[untouched, "text"] == table.loc[untouched, "text"]).all()
     assert (plant_noise(table, rate=0.0, seed=3)["text"] == table["text"]).all()
