@@ -334,7 +334,8 @@ def load_iemocap(root: str | Path, *, bins: ValenceBins = FIVE_POINT, split: str
                         session=number,
                         emotion=emotion,
                     )
-        rows.skipped["evaluation without transcript"] += len(labels.keys() - used)
+        if unused := len(labels.keys() - used):
+            rows.skipped["evaluation without transcript"] += unused
     return rows.result("iemocap", split)
 
 

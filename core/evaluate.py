@@ -15,6 +15,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
+from tqdm.auto import tqdm
 
 from core import metrics as m
 from core.artifacts import ExperimentPaths
@@ -63,7 +64,7 @@ def leakage(predictions: pd.DataFrame, paths: ExperimentPaths, jobs: Sequence[tu
     Returns (scores: method, seed, probe, split, gender_uar; headline predictions per utterance).
     """
     scores, headline = [], []
-    for method, seed in jobs:
+    for method, seed in tqdm(jobs, desc="gender probes", unit="model"):
         z = np.load(paths.representations(method, seed))["z"]
         p = predictions[(predictions.method == method) & (predictions.seed == seed)].reset_index(drop=True)
         fit_rows = (p.role == "primary") & p.split.isin(["train", "val"])
