@@ -21,18 +21,17 @@ from core import metrics
 from core.artifacts import (ExperimentPaths, Manifest, code_version, fingerprint, read_json, table_fingerprint,
                             write_json)
 from core.config import CorpusConfig, ExperimentConfig, resolve_path, to_dict
+from core.explain import Calibration, Explainer, WordAttribution, attribution_rows, erase_words, load_explainer
+from core.lexicons import GenderLexicon, ValenceLexicon
+from core.metrics import topk_positions
 from core.models import (VALENCE_CLASSES, ModelArgs, build_model, default_encoder, infer, load_checkpoint,
                          load_tokenizer, resolve_device, save_checkpoint)
-from core.lexicons import GenderLexicon, ValenceLexicon
-from core.explain import Calibration, Explainer, WordAttribution, attribution_rows, erase_words, load_explainer
-from core.metrics import topk_positions
 from core.recipes import Corpora, recipe
 from core.trainer import fit, seed_everything
 
 ROLES = ("primary", "auxiliary", "cross")
 PATH_OPTIONS = {"transcripts", "speaker_genders", "csv"}  # loader options that name files
-DEMO_FOLDERS = {"primary": ("iemocap", "iemocap"), "auxiliary": ("msp_improv", "msp_improv"),
-                "cross": ("muse", "muse")}
+DEMO_KINDS = {"primary": "iemocap", "auxiliary": "msp_improv", "cross": "muse"}  # also their folder names
 
 
 @dataclass
@@ -92,8 +91,8 @@ def _corpus_source(ctx: BuildContext, role: str, source: CorpusConfig) -> tuple[
         options = {k: str(resolve_path(ctx.config, v)) if k in PATH_OPTIONS else v for k, v in source.options.items()}
         return source.kind, resolve_path(ctx.config, source.path), options
     _ensure_demo_corpora(ctx)
-    kind, folder = DEMO_FOLDERS[role]
-    return source.kind or kind, ctx.paths.demo_corpora / folder, dict(source.options)
+    kind = DEMO_KINDS[role]
+    return source.kind or kind, ctx.paths.demo_corpora / kind, dict(source.options)
 
 
 def _ensure_demo_corpora(ctx: BuildContext) -> None:

@@ -7,6 +7,7 @@ is saved beside every checkpoint and metrics file (see core.artifacts).
 from __future__ import annotations
 
 import dataclasses
+import json
 import tomllib
 import types
 import typing
@@ -111,8 +112,8 @@ def resolve_path(config: ExperimentConfig, value: str) -> Path:
 
 
 def to_dict(config: Any) -> dict:
-    """The config as plain JSON-able values (tuples become lists)."""
-    return dataclasses.asdict(config)
+    """The config as plain JSON values (tuples become lists), as the manifest stores it."""
+    return json.loads(json.dumps(dataclasses.asdict(config)))
 
 
 def _build(cls: type, raw: dict, *, where: str) -> Any:

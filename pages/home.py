@@ -1,8 +1,11 @@
 """Home: pick an experiment, read what each model is, see whether its artifacts are built."""
+from pathlib import Path
+
 import pandas as pd
 import streamlit as st
 
 from core.artifacts import ExperimentPaths, experiment_status, list_experiments, read_json
+from core.config import load_config, to_dict
 from core.recipes import RECIPES
 
 st.title("privlens")
@@ -27,7 +30,8 @@ st.table(pd.DataFrame({"model": models, "what it is": [RECIPES[m].__doc__.strip(
 
 st.subheader("Artifacts")
 config_file = manifest.get("config", {}).get("source") or "CONFIG"
-status = pd.DataFrame([s.__dict__ for s in experiment_status(paths, config_file=config_file)])
+current = to_dict(load_config(config_file)) if Path(config_file).is_file() else None
+status = pd.DataFrame([s.__dict__ for s in experiment_status(paths, current, config_file=config_file)])
 st.dataframe(status, hide_index=True, width="stretch")
 if (status.state != "done").any():
     st.warning("Some stages are missing or stale: the rebuild command is in the table.")
