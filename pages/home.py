@@ -35,6 +35,8 @@ status = pd.DataFrame([s.__dict__ for s in experiment_status(paths, current, con
 st.dataframe(status, hide_index=True, width="stretch")
 if (status.state != "done").any():
     st.warning("Some stages are missing or stale: the rebuild command is in the table.")
-encoder = manifest.get("config", {}).get("model", {}).get("encoder") or "packaged all-MiniLM-L6-v2"
+model = manifest.get("config", {}).get("model", {})
+encoder = (model.get("encoder") or "packaged all-MiniLM-L6-v2") + (
+    f" (first {model['layers']} layers)" if model.get("layers") else "")
 st.caption(f"Encoder: {encoder} · git commit {manifest.get('git_commit', 'unknown')[:10]} · "
            f"artifacts in `{paths.root}`")
