@@ -121,10 +121,6 @@ class ExperimentPaths:
     def metrics_table(self, name: str, suffix: str = ".csv") -> Path:
         return self.metrics_dir / f"{name}{suffix}"
 
-    @property
-    def study_db(self) -> Path:
-        return self.root / "study.sqlite"
-
 
 def write_json(path: Path, value: Any) -> None:
     """Write JSON atomically (temp file + rename), so a killed build never leaves half a file."""

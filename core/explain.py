@@ -154,10 +154,6 @@ class Explainer:
         return Calibration(max(grid), False, tried)
 
 
-def predicted_class(attribution: WordAttribution) -> str:
-    return VALENCE_CLASSES[attribution.target]
-
-
 def attribution_rows(attributions: Sequence[WordAttribution], **columns) -> list[dict]:
     """Word-level rows (one per word of each utterance) with ``columns`` broadcast per utterance.
 
