@@ -116,7 +116,7 @@ def stage_train(ctx: BuildContext) -> dict:
             skipped.append(f"{method}/seed{seed}")
             continue
         record = train_one(ctx, method, seed, device)
-        save_checkpoint(record.pop("model"), directory, {"fingerprint": wanted, **record})
+        save_checkpoint(record.pop("model"), record.pop("tokenizer"), directory, {"fingerprint": wanted, **record})
         trained.append(f"{method}/seed{seed}")
     return {"trained": trained, "skipped": skipped, "device": str(device)}
 
@@ -134,7 +134,8 @@ def train_one(ctx: BuildContext, method: str, seed: int, device) -> dict:
     fits = [fit(model, tokenizer, stage, c.train, seed=seed, on_step=r.on_step,
                 gender_loss_weight=c.methods.gender_loss_weight).__dict__
             for stage in r.stages(ctx.corpora)]
-    return {"model": model, "method": method, "seed": seed, "fits": fits, "config": to_dict(c)}
+    return {"model": model, "tokenizer": tokenizer, "method": method, "seed": seed, "fits": fits,
+            "config": to_dict(c)}
 
 
 def _checkpoint_fingerprint(directory: Path) -> str | None:
@@ -158,8 +159,7 @@ def stage_predict(ctx: BuildContext) -> dict:
 
 
 def predict_one(ctx: BuildContext, method: str, seed: int, device: str) -> None:
-    model, meta = load_checkpoint(ctx.paths.model_dir(method, seed), device)
-    tokenizer = load_tokenizer(meta["args"]["encoder"])
+    model, tokenizer, _ = load_checkpoint(ctx.paths.model_dir(method, seed), device)
     view = recipe(method, ctx.config.methods).view
     table = pd.concat([view(ctx.corpora.primary).assign(role="primary"),
                        view(ctx.corpora.cross).assign(role="cross")], ignore_index=True)

@@ -17,7 +17,7 @@ from captum.attr import LayerIntegratedGradients
 from tqdm.auto import tqdm
 
 from core.artifacts import ExperimentPaths, read_json
-from core.models import VALENCE_CLASSES, ValenceModel, batches, load_checkpoint, load_tokenizer
+from core.models import VALENCE_CLASSES, ValenceModel, batches, load_checkpoint
 from core.words import Word, split_words
 
 if TYPE_CHECKING:
@@ -177,8 +177,8 @@ def erase_words(text: str, words: Sequence[Word], positions: Sequence[int], *, k
 
 def load_explainer(paths: ExperimentPaths, method: str, seed: int, device: str = "cpu") -> Explainer:
     """An Explainer for a built model × seed (its checkpoint folder under ``paths``)."""
-    model, meta = load_checkpoint(paths.model_dir(method, seed), device)
-    return Explainer(model, load_tokenizer(meta["args"]["encoder"]))
+    model, tokenizer, _ = load_checkpoint(paths.model_dir(method, seed), device)
+    return Explainer(model, tokenizer)
 
 
 def calibrated_steps(paths: ExperimentPaths, method: str, seed: int) -> int | None:

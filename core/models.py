@@ -125,24 +125,28 @@ def build_model(args: ModelArgs) -> ValenceModel:
     return ValenceModel(AutoModel.from_pretrained(args.encoder, **truncate), args)
 
 
-def save_checkpoint(model: ValenceModel, directory: Path, record: dict) -> None:
-    """Weights as safetensors plus a JSON record (model args, encoder config, training record)."""
+def save_checkpoint(model: ValenceModel, tokenizer: PreTrainedTokenizerBase, directory: Path, record: dict) -> None:
+    """Weights as safetensors, the tokenizer files, and a JSON record (model args, encoder config, training).
+
+    The folder is self-contained: it loads without the original encoder folder.
+    """
     directory.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     save_file(state, str(directory / "model.safetensors"))
+    tokenizer.save_pretrained(directory)
     meta = {"args": model.args.__dict__, "encoder_config": model.encoder.config.to_dict(), **record}
     tmp = directory / "model.json.tmp"
     tmp.write_text(json.dumps(meta, indent=2, default=str))
     tmp.replace(directory / "model.json")  # written last: its presence marks a finished checkpoint
 
 
-def load_checkpoint(directory: Path, device: str = "cpu") -> tuple[ValenceModel, dict]:
-    """Rebuild a model from its checkpoint folder (no access to the original encoder weights)."""
+def load_checkpoint(directory: Path, device: str = "cpu") -> tuple[ValenceModel, PreTrainedTokenizerBase, dict]:
+    """Rebuild a model and its tokenizer from a checkpoint folder."""
     meta = json.loads((directory / "model.json").read_text())
     config = AutoConfig.for_model(**meta["encoder_config"])
     model = ValenceModel(AutoModel.from_config(config), ModelArgs(**meta["args"]))
     model.load_state_dict(load_file(str(directory / "model.safetensors"), device=device))
-    return model.to(device).eval(), meta
+    return model.to(device).eval(), load_tokenizer(str(directory)), meta
 
 
 def encode(tokenizer: PreTrainedTokenizerBase, texts: Sequence[str], max_length: int) -> list[list[int]]:

@@ -135,3 +135,22 @@ def test_training_is_deterministic_for_a_seed(tiny_encoder, tiny_corpora):
         fit(model, load_tokenizer(tiny_encoder), stage, FAST, seed=7)
         weights.append(model.valence_head[1].weight.detach().numpy().copy())
     np.testing.assert_array_equal(weights[0], weights[1])
+
+
+def test_checkpoint_round_trip_needs_no_original_encoder(tiny_encoder, tmp_path):
+    import shutil
+
+    from core.models import infer, load_checkpoint, save_checkpoint
+
+    encoder = tmp_path / "encoder"
+    shutil.copytree(tiny_encoder, encoder)
+    torch.manual_seed(0)
+    model = tiny_model(str(encoder), "plain")
+    tokenizer = load_tokenizer(str(encoder))
+    save_checkpoint(model, tokenizer, tmp_path / "ckpt", {"fingerprint": "abc"})
+    shutil.rmtree(encoder)  # e.g. a moved or rebuilt environment
+    restored, restored_tokenizer, meta = load_checkpoint(tmp_path / "ckpt")
+    texts = ["what a lovely day", "that was awful"]
+    np.testing.assert_allclose(infer(restored, restored_tokenizer, texts)[0], infer(model, tokenizer, texts)[0],
+                               atol=1e-6)
+    assert meta["fingerprint"] == "abc" and meta["args"]["gender_head"] == "plain"
