@@ -9,6 +9,7 @@ Layout of ``artifacts/<experiment>/``::
     representations/<method>_seed<k>.npz
     attributions.parquet          word attributions (explain stage); explained.parquet: per utterance
     explain/                      per-model parts of both, and each model's n_steps calibration
+    done/<stage>/<model>.json     fingerprints of finished predict/explain work (written last)
     metrics/                      table1.csv/.md and the other metric tables
 
 A fingerprint is a short SHA-256 of JSON-able inputs. Each stage stores the fingerprint of what it
@@ -48,9 +49,11 @@ def table_fingerprint(table: pd.DataFrame) -> str:
 
 
 def code_version(*modules: str) -> str:
-    """Hash of the named core modules' source: a stage reruns when the code it runs changes."""
+    """Hash of the named core modules' source and of core/data/ (the lexicons and swap list they
+    read): a stage reruns when the code or data it runs on changes."""
     sources = [(CORE_DIR / f"{m}.py").read_text() for m in sorted(modules)]
-    return fingerprint(sources)
+    data = [p.read_text() for p in sorted((CORE_DIR / "data").glob("*.csv"))]
+    return fingerprint(sources, data)
 
 
 def git_commit() -> str:
@@ -111,6 +114,10 @@ class ExperimentPaths:
     def explained_part(self, method: str, seed: int) -> Path:
         return self.root / "explain" / f"{method}_seed{seed}_utterances.parquet"
 
+    def done_marker(self, stage: str, method: str, seed: int) -> Path:
+        """Written last by a stage for one model × seed: its fingerprint marks the work finished."""
+        return self.root / "done" / stage / f"{method}_seed{seed}.json"
+
     def calibration(self, method: str, seed: int) -> Path:
         return self.root / "explain" / f"{method}_seed{seed}_calibration.json"
 
@@ -152,8 +159,9 @@ class Manifest:
     def stage(self, name: str) -> dict[str, Any]:
         return self.data["stages"].get(name, {})
 
-    def record_stage(self, name: str, *, fingerprint: str, seconds: float, **extra: Any) -> None:
-        self.data["stages"][name] = {"fingerprint": fingerprint, "seconds": round(seconds, 2),
+    def record_stage(self, name: str, *, config: dict, seconds: float, **extra: Any) -> None:
+        """Store a finished stage: the config it ran with, its wall time, and what it did."""
+        self.data["stages"][name] = {"config": config, "seconds": round(seconds, 2),
                                      "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S"), **extra}
         self.save()
 
@@ -161,9 +169,17 @@ class Manifest:
         write_json(self.paths.manifest, self.data)
 
 
-STAGE_OUTPUTS = {"corpora": lambda p: [p.corpus_table(r) for r in ("primary", "auxiliary", "cross")],
-                 "explain": lambda p: [p.attributions, p.explained],
-                 "metrics": lambda p: [p.metrics_table("table1"), p.metrics_table("table1", ".md")]}
+def _jobs(config: dict) -> list[tuple[str, int]]:
+    return [(m, s) for m in config["methods"]["names"] for s in config["train"]["seeds"]]
+
+
+STAGE_OUTPUTS = {  # the files each stage leaves, given the config it ran with
+    "corpora": lambda p, c: [p.corpus_table(r) for r in ("primary", "auxiliary", "cross")],
+    "train": lambda p, c: [p.model_dir(m, s) / "model.safetensors" for m, s in _jobs(c)],
+    "predict": lambda p, c: [f for m, s in _jobs(c) for f in (p.predictions(m, s), p.representations(m, s))],
+    "explain": lambda p, c: [p.attributions, p.explained],
+    "metrics": lambda p, c: [p.metrics_table("table1"), p.metrics_table("table1", ".md")],
+}
 
 
 @dataclass(frozen=True)
@@ -184,21 +200,18 @@ def list_experiments(base: Path | None = None) -> list[str]:
 
 
 def experiment_status(paths: ExperimentPaths, current_config: dict | None = None,
-                      stages: tuple[str, ...] = ("corpora", "train", "predict", "explain", "metrics"),
                       config_file: str = "CONFIG") -> list[StageStatus]:
-    """Per stage: done, missing (never ran or files gone) or stale (config changed since it ran)."""
-    manifest = read_json(paths.manifest) if paths.manifest.exists() else {}
-    recorded = manifest.get("stages", {})
-    changed = current_config is not None and manifest.get("config") not in (None, current_config)
+    """Per stage: done, missing (never ran or files gone) or stale (its config differs from ``current_config``)."""
+    recorded = (read_json(paths.manifest) if paths.manifest.exists() else {}).get("stages", {})
     rebuild = f"python -m scripts.build {config_file} --stages"
     out = []
-    for stage in stages:
+    for stage, outputs in STAGE_OUTPUTS.items():
         record = recorded.get(stage)
-        gone = [f.name for f in STAGE_OUTPUTS.get(stage, lambda p: [])(paths) if not f.exists()]
+        gone = [f.name for f in outputs(paths, record["config"]) if not f.exists()] if record else []
         if record is None or gone:
-            state, detail = "missing", f"{', '.join(gone) or 'never built'} — run: {rebuild} {stage}"
-        elif changed:
-            state, detail = "stale", f"the config changed since this build — run: {rebuild} {stage}"
+            state, detail = "missing", f"{', '.join(sorted(set(gone))) or 'never built'} — run: {rebuild} {stage}"
+        elif current_config is not None and record["config"] != current_config:
+            state, detail = "stale", f"the config changed since this stage ran — run: {rebuild} {stage}"
         else:
             state, detail = "done", ""
         out.append(StageStatus(stage, state, record and record.get("seconds"), record and record.get("finished_at"),

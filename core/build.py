@@ -21,7 +21,7 @@ from core import metrics
 from core.artifacts import (ExperimentPaths, Manifest, code_version, fingerprint, read_json, table_fingerprint,
                             write_json)
 from core.config import CorpusConfig, ExperimentConfig, resolve_path, to_dict
-from core.explain import Calibration, Explainer, WordAttribution, attribution_rows, erase_words, load_explainer
+from core.explain import Explainer, WordAttribution, attribution_rows, erase_words, load_explainer
 from core.lexicons import GenderLexicon, ValenceLexicon
 from core.metrics import topk_positions
 from core.models import (VALENCE_CLASSES, ModelArgs, build_model, default_encoder, infer, load_checkpoint,
@@ -61,11 +61,16 @@ class BuildContext:
     def jobs(self) -> list[tuple[str, int]]:
         return [(m, s) for m in self.config.methods.names for s in self.config.train.seeds]
 
+    def data_fingerprints(self, *roles: str) -> dict[str, str]:
+        recorded = self.manifest.data.get("data_fingerprints", {})
+        return {role: recorded.get(role) for role in roles}
+
     def model_fingerprint(self, method: str, seed: int) -> str:
-        c = self.config
-        data = self.manifest.data.get("data_fingerprints", {})
-        return fingerprint(method, seed, to_dict(c.model), self.encoder(), to_dict(c.train) | {"seeds": None},
-                           to_dict(c.methods) | {"names": None}, data,
+        """What a trained model depends on: its recipe's settings and corpora, model and training knobs."""
+        c, r = self.config, recipe(method, self.config.methods)
+        training = {k: v for k, v in to_dict(c.train).items() if k not in ("seeds", "device", "eval_batch_size")}
+        return fingerprint(method, seed, to_dict(c.model), self.encoder(), training,
+                           {k: getattr(c.methods, k) for k in r.knobs}, self.data_fingerprints(*r.corpora),
                            code_version("models", "trainer", "recipes", "lexicons", "words"))
 
 
@@ -103,7 +108,7 @@ def _ensure_demo_corpora(ctx: BuildContext) -> None:
     if stamp.exists() and read_json(stamp).get("fingerprint") == wanted:
         return
     generate_demo_corpora(ctx.paths.demo_corpora, seed=ctx.config.data.demo_seed, scale=ctx.config.data.demo_scale)
-    stamp.write_text(f'{{"fingerprint": "{wanted}"}}')
+    write_json(stamp, {"fingerprint": wanted})
 
 
 def stage_train(ctx: BuildContext) -> dict:
@@ -145,17 +150,22 @@ def _checkpoint_fingerprint(directory: Path) -> str | None:
 
 def stage_predict(ctx: BuildContext) -> dict:
     """Valence probabilities and representations z of every model on the primary and cross corpora."""
-    done = dict(ctx.manifest.stage("predict").get("items", {}))
-    device = resolve_device(ctx.config.train.device)
+    device, predicted = resolve_device(ctx.config.train.device), []
     for method, seed in tqdm(ctx.jobs(), desc="predict", unit="model"):
-        key, wanted = f"{method}/seed{seed}", _checkpoint_fingerprint(ctx.paths.model_dir(method, seed))
-        if wanted is None:
-            raise FileNotFoundError(f"no checkpoint for {key}: run the train stage first")
-        if not ctx.force and done.get(key) == wanted and ctx.paths.predictions(method, seed).exists():
-            continue
-        predict_one(ctx, method, seed, str(device))
-        done[key] = wanted
-    return {"items": done}
+        checkpoint = _checkpoint_fingerprint(ctx.paths.model_dir(method, seed))
+        if checkpoint is None:
+            raise FileNotFoundError(f"no checkpoint for {method}/seed{seed}: run the train stage first")
+        wanted = fingerprint(checkpoint, ctx.data_fingerprints("primary", "cross"), code_version("models", "recipes"))
+        marker = ctx.paths.done_marker("predict", method, seed)
+        if ctx.force or not _is_done(marker, wanted):
+            predict_one(ctx, method, seed, str(device))
+            write_json(marker, {"fingerprint": wanted})
+            predicted.append(f"{method}/seed{seed}")
+    return {"predicted": predicted}
+
+
+def _is_done(marker: Path, wanted: str) -> bool:
+    return marker.exists() and read_json(marker).get("fingerprint") == wanted
 
 
 def predict_one(ctx: BuildContext, method: str, seed: int, device: str) -> None:
@@ -190,23 +200,24 @@ def explained_utterances(ctx: BuildContext) -> pd.DataFrame:
 
 def stage_explain(ctx: BuildContext) -> dict:
     """Integrated gradients for every model on the sampled utterances, cached as parquet."""
-    done = dict(ctx.manifest.stage("explain").get("items", {}))
-    sample, calibrations = explained_utterances(ctx), {}
+    sample, calibrations, explained = explained_utterances(ctx), {}, []
     device = str(resolve_device(ctx.config.train.device))
     for method, seed in tqdm(ctx.jobs(), desc="explain", unit="model"):
-        key = f"{method}/seed{seed}"
-        wanted = fingerprint(_checkpoint_fingerprint(ctx.paths.model_dir(method, seed)), to_dict(ctx.config.explain),
-                             code_version("explain", "words"))
-        if ctx.force or done.get(key) != wanted or not ctx.paths.attributions_part(method, seed).exists():
+        wanted = fingerprint(_checkpoint_fingerprint(ctx.paths.model_dir(method, seed)),
+                             ctx.data_fingerprints("primary", "cross"), to_dict(ctx.config.explain),
+                             code_version("explain", "words", "metrics", "recipes"))
+        marker = ctx.paths.done_marker("explain", method, seed)
+        if ctx.force or not _is_done(marker, wanted):
             explain_one(ctx, method, seed, sample, device)
-            done[key] = wanted
-        calibrations[key] = read_json(ctx.paths.calibration(method, seed))
+            write_json(marker, {"fingerprint": wanted})
+            explained.append(f"{method}/seed{seed}")
+        calibrations[f"{method}/seed{seed}"] = read_json(ctx.paths.calibration(method, seed))
     parts = [pd.read_parquet(ctx.paths.attributions_part(m, s)) for m, s in ctx.jobs()]
     pd.concat(parts, ignore_index=True).to_parquet(ctx.paths.attributions, index=False)
     utterances = [pd.read_parquet(ctx.paths.explained_part(m, s)) for m, s in ctx.jobs()]
     pd.concat(utterances, ignore_index=True).to_parquet(ctx.paths.explained, index=False)
-    return {"items": done, "calibration": {k: {"n_steps": v["n_steps"], "converged": v["converged"]}
-                                           for k, v in calibrations.items()}}
+    return {"explained": explained, "calibration": {k: {"n_steps": v["n_steps"], "converged": v["converged"]}
+                                                    for k, v in calibrations.items()}}
 
 
 def explain_one(ctx: BuildContext, method: str, seed: int, sample: pd.DataFrame, device: str) -> None:
@@ -215,9 +226,9 @@ def explain_one(ctx: BuildContext, method: str, seed: int, sample: pd.DataFrame,
     explainer = load_explainer(ctx.paths, method, seed, device)
     seen = recipe(method, ctx.config.methods).view(sample)
     texts = seen["text"].tolist()
-    calibration = (Calibration(e.n_steps, True) if e.n_steps else
-                   explainer.calibrate(texts[:e.calibration_size], grid=e.steps_grid, tolerance=e.delta_tolerance,
-                                       batch_size=e.batch_size))
+    batch = seen.sample(n=min(e.calibration_size, len(seen)), random_state=e.sample_seed)["text"].tolist()
+    calibration = explainer.calibrate(batch, grid=(e.n_steps,) if e.n_steps else e.steps_grid,
+                                      tolerance=e.delta_tolerance, batch_size=e.batch_size)
     attributions = explainer.attribute(texts, n_steps=calibration.n_steps, batch_size=e.batch_size, progress=True)
     ids = {"method": [method] * len(seen), "seed": [seed] * len(seen), **{c: seen[c].tolist() for c in
            ("role", "corpus", "split", "utt_id", "gender", "valence_class")}}
@@ -272,7 +283,8 @@ def stage_metrics(ctx: BuildContext) -> dict:
               "mad": (mad.drop(columns="item").assign(gold=0), "mad_i", "mean"),
               "psc": (psc.assign(gold=0), "p_i", "mean")}
     table = ev.table1(per_seed, ev.significance(per_seed, paired, c.metrics), c.methods.names)
-    defined = per_seed.dropna(subset=["psc", "valence_uar_cross"])
+    # ArtNoise is evaluated on text carrying its gold label (the noise tokens): not a model to correlate.
+    defined = per_seed[per_seed.method != "ArtNoise"].dropna(subset=["psc", "valence_uar_cross"])
     correlation = metrics.psc_uar_correlation(defined.psc, defined.valence_uar_cross) if len(defined) >= 3 else {}
     shares = pd.DataFrame([{"model": name, **metrics.mad_category_shares(list(group["item"]))}
                            for name, group in mad.groupby("method", sort=False)])
@@ -325,6 +337,5 @@ def build(config: ExperimentConfig, *, stages: list[str] | None = None, force: b
     for name in [s for s in STAGES if s in names]:
         start = time.perf_counter()
         result = STAGES[name](ctx)
-        ctx.manifest.record_stage(name, fingerprint=fingerprint(to_dict(config), name),
-                                  seconds=time.perf_counter() - start, **result)
+        ctx.manifest.record_stage(name, config=to_dict(config), seconds=time.perf_counter() - start, **result)
     return ctx.manifest

@@ -67,10 +67,10 @@ class ExplainConfig:
     n_primary: int = 300            # primary-test utterances explained per model (0 = all)
     n_cross: int = 300              # cross-corpus utterances explained per model (0 = all)
     top_k: int = 5                  # size of an explanation set E(M)
-    n_steps: int = 0                # integration steps; 0 = calibrate per model
+    n_steps: int = 0                # integration steps; 0 = calibrate per model (a fixed n is still checked and recorded)
     steps_grid: tuple[int, ...] = (16, 32, 64, 128, 256)  # candidates tried in order when calibrating
     delta_tolerance: float = 0.05   # calibration target: mean |delta| <= tolerance * mean |F(x) - F(baseline)|
-    calibration_size: int = 16      # utterances in the calibration batch
+    calibration_size: int = 16      # calibration batch: a seeded sample of the explained utterances
     batch_size: int = 8             # utterances per attribution call (each expands to n_steps rows)
     sample_seed: int = 0            # which utterances are explained
 

@@ -2,9 +2,11 @@
 
 Reads the predict and explain stages' artifacts, computes every number with core.metrics, and
 writes CSV/Markdown tables under artifacts/<experiment>/metrics/. Per-model numbers are means over
-seeds; std columns show the spread across seeds (0 with one seed).
+seeds; std columns are the sample standard deviation across seeds (empty with one seed).
 """
 from __future__ import annotations
+
+import difflib
 
 from dataclasses import dataclass
 from typing import Sequence
@@ -21,7 +23,6 @@ from core import metrics as m
 from core.artifacts import ExperimentPaths
 from core.config import MetricsConfig
 from core.lexicons import GenderLexicon, ValenceLexicon
-from core.recipes import NOISE_TOKENS
 
 TABLE1_COLUMNS = ("valence_uar_within", "valence_uar_cross", "gender_uar_within", "gender_uar_cross", "mad", "psc")
 BASELINE = "Gen"
@@ -96,19 +97,19 @@ def explanations(attributions: pd.DataFrame) -> dict[tuple, Explanation]:
 def align_to(base: Explanation, other: Explanation) -> Explanation:
     """Gen's explanation laid over the compared model's words.
 
-    ArtNoise explains a copy with one noise token inserted; Gen never saw that token, so it gets
-    weight 0 at its position. Identical word lists are returned unchanged.
+    ArtNoise explains a copy with a noise token inserted; Gen never saw that token, so it gets
+    weight 0 at its position. Identical word lists are returned unchanged; anything but pure
+    insertions is an error (the two explanations are of different texts).
     """
     if base.forms == other.forms:
         return base
-    extra = [i for i, f in enumerate(other.forms) if f in NOISE_TOKENS.values()]
-    forms, weights = list(base.forms), list(base.weights)
-    for i in extra:
-        forms.insert(i, other.forms[i])
-        weights.insert(i, 0.0)
-    if forms != other.forms:
-        raise ValueError(f"cannot align explanations of {base.forms} and {other.forms}")
-    return Explanation(forms, np.array(weights))
+    weights = np.zeros(len(other.forms))
+    for op, b0, b1, o0, o1 in difflib.SequenceMatcher(a=base.forms, b=other.forms, autojunk=False).get_opcodes():
+        if op == "equal":
+            weights[o0:o1] = base.weights[b0:b1]
+        elif op != "insert":
+            raise ValueError(f"cannot align explanations of {base.forms} and {other.forms}")
+    return Explanation(list(other.forms), weights)
 
 
 def mad_items(explained: dict[tuple, Explanation], utterances: pd.DataFrame, lexicon: GenderLexicon,
@@ -133,8 +134,8 @@ def psc_items(explained: dict[tuple, Explanation], utterances: pd.DataFrame,
               valence_lexicon: ValenceLexicon) -> pd.DataFrame:
     """P_i of every model × seed on the primary-test utterances Gen (same seed) classifies correctly."""
     primary = utterances[utterances.role == "primary"]
-    gen = primary[primary.method == BASELINE]
-    correct = set(zip(gen.seed, gen.utt_id[gen.predicted == gen.valence_class]))
+    gen = primary[(primary.method == BASELINE) & (primary.predicted == primary.valence_class)]
+    correct = set(zip(gen.seed, gen.utt_id))  # N differs per seed: Gen of that seed must be right
     rows = []
     for u in primary.itertuples():
         if (u.seed, u.utt_id) in correct:
@@ -186,8 +187,9 @@ def significance(per_seed: pd.DataFrame, paired: dict[str, tuple[pd.DataFrame, s
         boot_adj, boot_sig = m.holm(boot, alpha=settings.alpha)
         t_adj, t_sig = m.holm(ttest, alpha=settings.alpha)
         for i, method in enumerate(methods):
+            with_seeds = ttest[i] is not None  # ≥ 3 seeds: the t-test over seeds decides
             rows[method].update({f"{column}_p": boot_adj[i], f"{column}_p_ttest": t_adj[i],
-                                 f"{column}_sig": bool(boot_sig[i] or t_sig[i])})
+                                 f"{column}_sig": bool(t_sig[i] if with_seeds else boot_sig[i])})
     return pd.DataFrame(list(rows.values()))
 
 
@@ -203,7 +205,7 @@ def _paired_frames(frame: pd.DataFrame, method: str, value: str, kind: str) -> t
 def table1(per_seed: pd.DataFrame, tests: pd.DataFrame, methods: Sequence[str]) -> pd.DataFrame:
     """One row per method: the six Table 1 columns (means over seeds), then std, p and significance."""
     means = per_seed.groupby("method")[list(TABLE1_COLUMNS)].mean()
-    stds = per_seed.groupby("method")[list(TABLE1_COLUMNS)].std(ddof=0).add_suffix("_std")
+    stds = per_seed.groupby("method")[list(TABLE1_COLUMNS)].std(ddof=1).add_suffix("_std")  # NaN with 1 seed
     table = means.join(stds).reindex(list(methods)).rename_axis("model").reset_index()
     table = table.merge(tests, on="model", how="left")
     ordered = ["model", *TABLE1_COLUMNS, *[f"{c}_std" for c in TABLE1_COLUMNS]]

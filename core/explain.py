@@ -23,6 +23,8 @@ from core.words import Word, split_words
 if TYPE_CHECKING:
     from transformers import PreTrainedTokenizerBase
 
+STEPS_GRID = (16, 32, 64, 128, 256)  # n_steps tried, in order, when calibrating
+
 
 @dataclass(frozen=True)
 class WordAttribution:
@@ -89,10 +91,17 @@ class Explainer:
         return torch.softmax(self.model(input_ids, attention_mask), dim=-1)
 
     def attribute(self, texts: Sequence[str], *, target: int | Sequence[int] | None = None,
-                  n_steps: int = 32, batch_size: int = 8, internal_batch_size: int = 256,
+                  n_steps: int | None = None, steps_grid: Sequence[int] = STEPS_GRID, delta_tolerance: float = 0.05,
+                  batch_size: int = 8, internal_batch_size: int = 256,
                   progress: bool = False) -> list[WordAttribution]:
-        """Word attributions for ``texts``; ``target`` None explains each text's predicted class."""
+        """Word attributions for ``texts``.
+
+        ``target`` None explains each text's predicted class; ``n_steps`` None calibrates on
+        ``texts`` over ``steps_grid`` to ``delta_tolerance`` (see `calibrate`).
+        """
         texts = list(texts)
+        if n_steps is None:
+            n_steps = self.calibrate(texts, grid=steps_grid, tolerance=delta_tolerance, batch_size=batch_size).n_steps
         targets = [target] * len(texts) if isinstance(target, int) or target is None else list(target)
         if len(targets) != len(texts):
             raise ValueError(f"got {len(targets)} targets for {len(texts)} texts")
@@ -137,7 +146,7 @@ class Explainer:
         return torch.where(torch.isin(input_ids, special), input_ids,
                            torch.full_like(input_ids, self.tokenizer.pad_token_id))
 
-    def calibrate(self, texts: Sequence[str], *, grid: Sequence[int] = (16, 32, 64, 128, 256),
+    def calibrate(self, texts: Sequence[str], *, grid: Sequence[int] = STEPS_GRID,
                   tolerance: float = 0.05, batch_size: int = 8) -> Calibration:
         """The smallest n_steps in ``grid`` with mean |delta| ≤ tolerance · mean |F(x) − F(baseline)|.
 
@@ -188,13 +197,11 @@ def calibrated_steps(paths: ExperimentPaths, method: str, seed: int) -> int | No
 
 
 def explain(texts: Sequence[str], explainers: dict[str, Explainer], *, n_steps: dict[str, int | None] | None = None,
-            target: int | None = None, **options) -> dict[str, list[WordAttribution]]:
-    """Explain ``texts`` with several models, as the explain stage does: the app's live path.
+            **options) -> dict[str, list[WordAttribution]]:
+    """Explain ``texts`` with several models through `Explainer.attribute`: the app's live path.
 
-    ``n_steps[method]`` None (or missing) calibrates on ``texts`` themselves.
+    ``n_steps[method]`` is typically `calibrated_steps` of the build; None (or missing) calibrates on
+    ``texts`` themselves with ``options`` (steps_grid, delta_tolerance, target, batch_size, …).
     """
-    out = {}
-    for method, explainer in explainers.items():
-        steps = (n_steps or {}).get(method) or explainer.calibrate(texts).n_steps
-        out[method] = explainer.attribute(texts, target=target, n_steps=steps, **options)
-    return out
+    return {method: explainer.attribute(texts, n_steps=(n_steps or {}).get(method), **options)
+            for method, explainer in explainers.items()}

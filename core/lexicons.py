@@ -193,10 +193,17 @@ class GenderSwapper:
         return "".join(out) + text[last:]
 
     def _swap_word(self, word: str, following: str | None) -> str:
-        if word == "her":
+        """Swap a lower-cased token; "he's" / "husband's" swap their stem and keep the clitic."""
+        stem, apostrophe, clitic = word.partition("'")
+        if stem != "her" and (word in self.to_female or word in self.to_male):  # listed whole, e.g. "ma'am"
+            return self.to_female.get(word) or self.to_male[word]
+        if stem == "her":
+            following = following.partition("'")[0] if following else None
             noun_like = following is not None and following.isalpha() and following not in _NOT_NOUN_LIKE
-            return "his" if noun_like else "him"
-        return self.to_female.get(word) or self.to_male.get(word) or word
+            stem = "his" if noun_like else "him"
+        else:
+            stem = self.to_female.get(stem) or self.to_male.get(stem) or stem
+        return stem + apostrophe + clitic
 
 
 def _following_word(text: str, current: re.Match, nxt: re.Match | None) -> str | None:

@@ -41,6 +41,8 @@ class Gen:
 
     name = "Gen"
     gender_head = "none"
+    knobs: tuple[str, ...] = ()           # MethodsConfig fields this recipe reads (its fingerprint slice)
+    corpora: tuple[str, ...] = ("primary",)  # corpus roles it trains on
 
     def __init__(self, settings: MethodsConfig):
         self.settings = settings
@@ -62,6 +64,7 @@ class PrivAdv(Gen):
 
     name = "PrivAdv"
     gender_head = "reversed"
+    knobs = ("adv_lambda_max", "gender_loss_weight")
 
     def on_step(self, model: ValenceModel, progress: float) -> None:
         grl = model.gender_head[0]
@@ -95,6 +98,7 @@ class PrivBias(Gen):
     """First the gender-balanced auxiliary corpus, then the primary training set (never the union)."""
 
     name = "PrivBias"
+    corpora = ("auxiliary", "primary")
 
     def stages(self, corpora: Corpora) -> list[Stage]:
         auxiliary = Stage("auxiliary", corpora.split("auxiliary", "train"), corpora.split("auxiliary", "val"))
@@ -106,12 +110,14 @@ class GenderExp(Gen):
 
     name = "GenderExp"
     gender_head = "plain"
+    knobs = ("gender_loss_weight",)
 
 
 class ArtNoise(Gen):
     """Sees a copy of every corpus with cell-specific nonsense tokens: the attention check."""
 
     name = "ArtNoise"
+    knobs = ("noise_rate", "noise_seed")
 
     def view(self, table: pd.DataFrame) -> pd.DataFrame:
         return plant_noise(table, rate=self.settings.noise_rate, seed=self.settings.noise_seed)

@@ -4,8 +4,6 @@ from __future__ import annotations
 import argparse
 import sys
 
-import torch
-
 from core.build import STAGES, build
 from core.config import load_config
 
@@ -21,7 +19,6 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    torch.set_num_threads(max(torch.get_num_threads(), 1))
     manifest = build(config, stages=args.stages, force=args.force)
     for name, record in manifest.data["stages"].items():
         print(f"{name:>8}: {record['seconds']:8.1f} s")

@@ -39,9 +39,13 @@ def built(tmp_path, monkeypatch) -> ExperimentPaths:
     monkeypatch.setenv("PRIVLENS_ARTIFACTS", str(tmp_path))
     paths = ExperimentPaths(tmp_path / "demo")
     paths.metrics_dir.mkdir(parents=True)
-    stages = {s: {"seconds": 1.0, "finished_at": "2026-11-27T10:00:00"} for s in ("corpora", "train", "metrics")}
-    paths.manifest.write_text(json.dumps({"version": 1, "stages": stages, "git_commit": "abc",
-                                          "config": {"methods": {"names": MODELS}, "model": {"encoder": ""}}}))
+    config = {"methods": {"names": MODELS}, "train": {"seeds": [0]}, "model": {"encoder": ""}}
+    stages = {s: {"seconds": 1.0, "finished_at": "2026-11-27T10:00:00", "config": config}
+              for s in ("corpora", "train", "metrics")}
+    paths.manifest.write_text(json.dumps({"version": 1, "stages": stages, "git_commit": "abc", "config": config}))
+    for model in MODELS:
+        (paths.model_dir(model, 0)).mkdir(parents=True)
+        (paths.model_dir(model, 0) / "model.safetensors").write_bytes(b"")
     table = pd.DataFrame({"model": MODELS, "valence_uar_within": 0.8, "valence_uar_cross": 0.7,
                           "gender_uar_within": [0.7, 0.55, 0.68, 0.69, 0.9, 0.7],
                           "gender_uar_cross": 0.6, "mad": [0, 0.01, 0.0, 0.02, -0.05, 0.0], "psc": 0.02})
@@ -58,6 +62,9 @@ def test_status_reports_missing_stages_with_the_rebuild_command(built):
     assert status["explain"].detail.endswith("python -m scripts.build scripts/experiments/demo.toml --stages explain")
     stale = experiment_status(built, current_config={"methods": {"names": ["Gen"]}})
     assert {s.stage: s.state for s in stale}["train"] == "stale"
+    (built.model_dir("PrivAug", 0) / "model.safetensors").unlink()
+    gone = {s.stage: s for s in experiment_status(built)}["train"]
+    assert gone.state == "missing" and "model.safetensors" in gone.detail
 
 
 def test_home_lists_models_and_artifact_status(built):

@@ -62,7 +62,33 @@ def test_killed_build_resumes_with_the_unfinished_models(experiment, tiny_encode
     assert rerun.stage("train")["trained"] == []
     changed = dataclasses.replace(config, methods=dataclasses.replace(config.methods, adv_lambda_max=0.5))
     assert build(changed, stages=["train"], paths=experiment).stage("train")["trained"] == [
-        "Gen/seed0", "GenderExp/seed0", "PrivAdv/seed0"]  # a changed recipe setting makes every model stale
+        "PrivAdv/seed0"]  # only the recipe that reads the changed setting is stale
+    slower = dataclasses.replace(changed, train=dataclasses.replace(changed.train, lr=1e-4))
+    assert build(slower, stages=["train"], paths=experiment).stage("train")["trained"] == [
+        "Gen/seed0", "GenderExp/seed0", "PrivAdv/seed0"]  # a shared training knob makes every model stale
+
+
+def test_killed_explain_stage_resumes_with_the_unfinished_models(experiment, tiny_encoder, monkeypatch):
+    config = tiny_config(tiny_encoder, ("Gen", "GenderExp"))
+    build(config, stages=["train", "predict"], paths=experiment)
+    real_explain_one, calls = build_module.explain_one, []
+
+    def killed_after_one(ctx, method, seed, sample, device):
+        if calls:
+            raise Killed
+        calls.append(method)
+        return real_explain_one(ctx, method, seed, sample, device)
+
+    monkeypatch.setattr(build_module, "explain_one", killed_after_one)
+    with pytest.raises(Killed):
+        build(config, stages=["explain"], paths=experiment)
+    monkeypatch.setattr(build_module, "explain_one", real_explain_one)
+    assert build(config, stages=["predict", "explain"], paths=experiment).stage("explain")["explained"] == [
+        "GenderExp/seed0"]
+    assert build(config, stages=["predict"], paths=experiment).stage("predict")["predicted"] == []
+    fixed = dataclasses.replace(config, explain=dataclasses.replace(config.explain, top_k=3))
+    assert build(fixed, stages=["explain"], paths=experiment).stage("explain")["explained"] == [
+        "Gen/seed0", "GenderExp/seed0"]
 
 
 def test_all_stages_write_their_artifacts(experiment, tiny_encoder):

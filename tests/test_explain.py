@@ -87,3 +87,10 @@ def test_erase_words_removes_or_keeps_positions():
     words = split_words(text)
     assert erase_words(text, words, [2, 3], keep=False) == "I really , honestly"
     assert erase_words(text, words, [2, 3], keep=True) == "love this"
+
+
+def test_attribute_without_n_steps_calibrates(explainer):
+    texts = ["Well, I think it was wonderful!", "that exam was terrible"]
+    expected = explainer.calibrate(texts, grid=(1, 256), tolerance=1e-4).n_steps
+    (a, _) = explainer.attribute(texts, steps_grid=(1, 256), delta_tolerance=1e-4)
+    assert a.n_steps == expected == 256  # one step is too coarse for a 1e-4 tolerance

@@ -75,6 +75,10 @@ def test_nrc_vad_v1_range_is_kept(tmp_path):
     ("That one is hers.", "That one is his."),
     ("Ma'am, the table is free", "Sir, the table is free"),
     ("Nothing gendered here", "Nothing gendered here"),
+    ("She said he's here", "He said she's here"),            # contractions swap their stem
+    ("Her husband's car", "His wife's car"),                 # possessive noun after her → his
+    ("my boyfriend's mom", "my girlfriend's dad"),
+    ("It isn't hers", "It isn't his"),
 ])
 def test_swapper(text, swapped):
     assert GenderSwapper.load().swap(text) == swapped
