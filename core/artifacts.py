@@ -32,7 +32,7 @@ import pandas as pd
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS_ROOT = PROJECT_ROOT / "artifacts"
 CORE_DIR = Path(__file__).resolve().parent
-MANIFEST_VERSION = 1
+MANIFEST_VERSION = 2  # bump when the manifest's shape changes: older ones read as never built
 PACKAGES = ("torch", "transformers", "captum", "scikit-learn", "pandas", "numpy", "scipy", "statsmodels")
 
 
@@ -202,7 +202,8 @@ def list_experiments(base: Path | None = None) -> list[str]:
 def experiment_status(paths: ExperimentPaths, current_config: dict | None = None,
                       config_file: str = "CONFIG") -> list[StageStatus]:
     """Per stage: done, missing (never ran or files gone) or stale (its config differs from ``current_config``)."""
-    recorded = (read_json(paths.manifest) if paths.manifest.exists() else {}).get("stages", {})
+    manifest = read_json(paths.manifest) if paths.manifest.exists() else {}
+    recorded = manifest.get("stages", {}) if manifest.get("version") == MANIFEST_VERSION else {}
     rebuild = f"python -m scripts.build {config_file} --stages"
     out = []
     for stage, outputs in STAGE_OUTPUTS.items():

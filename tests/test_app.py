@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.artifacts import ExperimentPaths, experiment_status
+from core.artifacts import MANIFEST_VERSION, ExperimentPaths, experiment_status
 
 ROOT = Path(__file__).resolve().parent.parent
 MODELS = ["Gen", "PrivAdv", "PrivAug", "PrivBias", "GenderExp", "ArtNoise"]
@@ -42,7 +42,8 @@ def built(tmp_path, monkeypatch) -> ExperimentPaths:
     config = {"methods": {"names": MODELS}, "train": {"seeds": [0]}, "model": {"encoder": ""}}
     stages = {s: {"seconds": 1.0, "finished_at": "2026-11-27T10:00:00", "config": config}
               for s in ("corpora", "train", "metrics")}
-    paths.manifest.write_text(json.dumps({"version": 1, "stages": stages, "git_commit": "abc", "config": config}))
+    manifest = {"version": MANIFEST_VERSION, "stages": stages, "git_commit": "abc", "config": config}
+    paths.manifest.write_text(json.dumps(manifest))
     for model in MODELS:
         (paths.model_dir(model, 0)).mkdir(parents=True)
         (paths.model_dir(model, 0) / "model.safetensors").write_bytes(b"")
@@ -65,6 +66,9 @@ def test_status_reports_missing_stages_with_the_rebuild_command(built):
     (built.model_dir("PrivAug", 0) / "model.safetensors").unlink()
     gone = {s.stage: s for s in experiment_status(built)}["train"]
     assert gone.state == "missing" and "model.safetensors" in gone.detail
+    old = json.loads(built.manifest.read_text()) | {"version": MANIFEST_VERSION - 1}
+    built.manifest.write_text(json.dumps(old))
+    assert {s.state for s in experiment_status(built)} == {"missing"}  # an older build's manifest
 
 
 def test_home_lists_models_and_artifact_status(built):
