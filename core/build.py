@@ -1,4 +1,4 @@
-"""The offline build: corpora → train → predict (→ explain → metrics), resumable and fingerprinted.
+"""The offline build: corpora → train → predict → explain → metrics, resumable and fingerprinted.
 
 Each stage is a function over a BuildContext registered in STAGES. Work is done per method × seed
 and skipped when its fingerprint (config slice, data, code version) matches what is on disk, so
