@@ -87,6 +87,15 @@ class ExperimentPaths:
     def demo_corpora(self) -> Path:
         return self.root / "corpora" / "demo"
 
+    def demo_corpus(self, kind: str) -> Path:
+        """One generated demo corpus (iemocap, msp_improv, muse) in its real on-disk layout."""
+        return self.demo_corpora / kind
+
+    @property
+    def demo_stamp(self) -> Path:
+        """Fingerprint of the seed, scale and generator code the demo corpora were written with."""
+        return self.demo_corpora / "generated.json"
+
     def corpus_table(self, role: str) -> Path:
         return self.root / "corpora" / f"{role}.parquet"
 

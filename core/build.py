@@ -97,13 +97,13 @@ def _corpus_source(ctx: BuildContext, role: str, source: CorpusConfig) -> tuple[
         return source.kind, resolve_path(ctx.config, source.path), options
     _ensure_demo_corpora(ctx)
     kind = DEMO_KINDS[role]
-    return source.kind or kind, ctx.paths.demo_corpora / kind, dict(source.options)
+    return source.kind or kind, ctx.paths.demo_corpus(kind), dict(source.options)
 
 
 def _ensure_demo_corpora(ctx: BuildContext) -> None:
     from core.demo_corpora import generate_demo_corpora
 
-    stamp = ctx.paths.demo_corpora / "generated.json"
+    stamp = ctx.paths.demo_stamp
     wanted = fingerprint(ctx.config.data.demo_seed, ctx.config.data.demo_scale, code_version("demo_corpora"))
     if stamp.exists() and read_json(stamp).get("fingerprint") == wanted:
         return
