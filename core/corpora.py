@@ -208,8 +208,11 @@ def _check_split(split: str, allowed: tuple[str, ...]) -> None:
         raise ValueError(f"split must be one of {allowed}, got {split!r}")
 
 
-def _lines(path: Path) -> Iterator[tuple[int, str]]:
-    """Non-blank lines, stripped, with their 1-based numbers; BOM and CR removed."""
+def numbered_lines(path: Path) -> Iterator[tuple[int, str]]:
+    """Non-blank lines, stripped, with their 1-based numbers in the file; BOM and CR removed.
+
+    Shared by every reader of line-based files (corpora, lexicons) so errors name the right line.
+    """
     line_no = 0
     try:
         with open(path, encoding="utf-8-sig") as f:
@@ -310,7 +313,7 @@ def load_iemocap(root: str | Path, *, bins: ValenceBins = FIVE_POINT, split: str
             labels.update(_read_emo_evaluation(path))
         used: set[str] = set()
         for path in sorted((session_dir / "dialog" / "transcriptions").glob("Ses*.txt")):
-            for line_no, line in _lines(path):
+            for line_no, line in numbered_lines(path):
                 match = _TRANSCRIPT_LINE.fullmatch(line)
                 turn = match and _TURN_NAME.fullmatch(match["turn"])
                 if not turn:
@@ -354,7 +357,7 @@ def _iemocap_sessions(root: Path) -> list[tuple[int, Path]]:
 def _read_emo_evaluation(path: Path) -> dict[str, tuple[str, float | None]]:
     """Turn -> (emotion, valence) from the summary lines (those starting with '[') of one file."""
     labels: dict[str, tuple[str, float | None]] = {}
-    for line_no, line in _lines(path):
+    for line_no, line in numbered_lines(path):
         if not line.startswith("["):  # header, per-annotator lines
             continue
         fields = line.split("\t")
@@ -432,7 +435,7 @@ def load_msp_improv(
 def _read_msp_labels(path: Path) -> Iterator[tuple[int, str, str, float | None]]:
     """(line, utt_id, emotion, valence) per label line ``NAME.avi; EMO; A:..; V:..; D:..; [N:..;]``."""
     seen: set[str] = set()
-    for line_no, line in _lines(path):
+    for line_no, line in numbered_lines(path):
         if not _MSP_LABEL_LINE.match(line):
             continue
         fields = [f.strip() for f in line.split(";")]
@@ -455,14 +458,17 @@ def _read_msp_labels(path: Path) -> Iterator[tuple[int, str, str, float | None]]
 
 
 def _read_transcripts(path: Path) -> dict[str, str]:
-    """utt_id -> text from ``utt_id<TAB>text`` lines (a trailing .avi on the id is ignored)."""
+    """utt_id -> text from ``utt_id<TAB>text`` lines (a trailing .avi on the id is ignored; an
+    ``utt_id<TAB>text`` header line is skipped)."""
     if not path.is_file():
         raise FileNotFoundError(
             f"{path}: transcripts file not found; MSP-IMPROV ships no text, so provide utt_id<TAB>text "
             "lines there or pass transcripts="
         )
     texts: dict[str, str] = {}
-    for line_no, line in _lines(path):
+    for line_no, line in numbered_lines(path):
+        if line_no == 1 and line.lower().split("\t")[:2] == ["utt_id", "text"]:
+            continue  # an optional header line, not an utterance
         utt_id, tab, text = line.partition("\t")
         utt_id = utt_id.strip().removesuffix(".avi")
         if not tab:
@@ -508,7 +514,7 @@ def load_muse(
             utt_id=name,
             speaker=name[:2],
             gender=_gender(row["Gender"]),
-            text=" ".join(line for _, line in _lines(text_path)),
+            text=" ".join(line for _, line in numbered_lines(text_path)),
             valence=valence,
             type=row["Type"],
         )
@@ -695,7 +701,7 @@ def _read_records(path: Path, required: Iterable[str]) -> Iterator[tuple[int, di
     if _TABLE_DELIMITERS[suffix]:
         yield from _read_delimited(path, required, delimiter=_TABLE_DELIMITERS[suffix])
         return
-    for line_no, line in _lines(path):
+    for line_no, line in numbered_lines(path):
         try:
             record = json.loads(line)
         except json.JSONDecodeError as error:

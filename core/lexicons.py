@@ -14,6 +14,7 @@ from typing import Sequence
 
 import vaderSentiment
 
+from core.corpora import numbered_lines
 from core.words import split_words
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -109,7 +110,7 @@ class ValenceLexicon:
     def vader(cls, path: Path | str = VADER_LEXICON, **bins: float) -> "ValenceLexicon":
         """VADER: ``token<TAB>mean(-4..4)<TAB>sd<TAB>ratings``, mapped to 0..1 by (v + 4) / 8."""
         scores = {}
-        for line_no, line in enumerate(_lines(path), start=1):
+        for line_no, line in numbered_lines(path):
             fields = line.split("\t")
             try:
                 scores[fields[0].lower()] = (float(fields[1]) + 4) / 8
@@ -121,7 +122,7 @@ class ValenceLexicon:
     def nrc_vad(cls, path: Path | str, **bins: float) -> "ValenceLexicon":
         """NRC-VAD: ``word<TAB>valence<TAB>arousal<TAB>dominance``; v2's -1..1 is rescaled to 0..1."""
         raw = {}
-        for line_no, line in enumerate(_lines(path), start=1):
+        for line_no, line in numbered_lines(path):
             fields = line.split("\t")
             try:
                 raw[fields[0].lower()] = float(fields[1])
@@ -141,11 +142,6 @@ class ValenceLexicon:
         if score < self.low_below:
             return "low"
         return "high" if score > self.high_above else "mid"
-
-
-def _lines(path: Path | str) -> list[str]:
-    with open(path, encoding="utf-8-sig") as f:
-        return [line.rstrip("\r\n") for line in f if line.strip()]
 
 
 # `her` is his-or-him: it becomes "his" before a noun-like word, "him" otherwise. A word counts

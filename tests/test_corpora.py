@@ -470,3 +470,13 @@ def test_load_corpus_dispatches_and_validates():
         load_corpus("iemocap", IEMOCAP, seed=1)
     with pytest.raises(ValueError, match="split must be one of"):
         load_corpus("iemocap", IEMOCAP, split="speaker")
+
+
+def test_msp_transcripts_header_line_is_not_an_utterance(tmp_path):
+    root = copy_fixture(MSP, tmp_path)
+    path = root / "transcripts.tsv"
+    without = load_msp_improv(root).table
+    path.write_text("utt_id\ttext\n" + path.read_text(encoding="utf-8-sig"))
+    with_header = load_msp_improv(root).table
+    assert "utt_id" not in set(with_header["utt_id"])
+    assert with_header["utt_id"].tolist() == without["utt_id"].tolist()

@@ -88,3 +88,10 @@ def test_swap_twice_restores_unambiguous_words():
     swapper = GenderSwapper.load()
     text = "My husband and his brother met Mrs. Kate"
     assert swapper.swap(swapper.swap(text)) == text
+
+
+def test_lexicon_errors_name_the_line_in_the_file(tmp_path):
+    path = tmp_path / "nrc.txt"
+    path.write_text("Word\tValence\tArousal\tDominance\n\nnice\t0.9\t0.1\t0.2\n\nbroken line\n")
+    with pytest.raises(ValueError, match=r"nrc.txt:5: expected word<TAB>valence"):  # blank lines still count
+        ValenceLexicon.nrc_vad(path)
