@@ -10,7 +10,8 @@ Layout of ``artifacts/<experiment>/``::
     attributions.parquet          word attributions (explain stage); explained.parquet: per utterance
     explain/                      per-model parts of both, and each model's n_steps calibration
     done/<stage>/<model>.json     fingerprints of finished predict/explain work (written last)
-    metrics/                      table1.csv/.md and the other metric tables
+    metrics/                      table1.csv/.md and the other metric tables (table2.* from the trust study)
+    study/                        study.sqlite (the default study database), tasks.csv, responses.csv
 
 A fingerprint is a short SHA-256 of JSON-able inputs. Each stage stores the fingerprint of what it
 consumed; a rerun skips work whose fingerprint matches, and a mismatch means "stale, rebuild".
@@ -137,6 +138,19 @@ class ExperimentPaths:
     def metrics_table(self, name: str, suffix: str = ".csv") -> Path:
         return self.metrics_dir / f"{name}{suffix}"
 
+    @property
+    def study_dir(self) -> Path:
+        return self.root / "study"
+
+    @property
+    def study_db(self) -> Path:
+        """The default SQLite study database (WAL: -wal and -shm files appear beside it)."""
+        return self.study_dir / "study.sqlite"
+
+    def study_export(self, name: str) -> Path:
+        """A CSV export of the study (tasks, responses)."""
+        return self.study_dir / f"{name}.csv"
+
 
 def write_json(path: Path, value: Any) -> None:
     """Write JSON atomically (temp file + rename), so a killed build never leaves half a file."""
@@ -208,6 +222,11 @@ def list_experiments(base: Path | None = None) -> list[str]:
     return sorted(p.parent.name for p in root.glob("*/manifest.json"))
 
 
+def _build_part(config: dict) -> dict:
+    """The config without the tables no build stage reads (the trust study's settings)."""
+    return {k: v for k, v in config.items() if k != "study"}
+
+
 def experiment_status(paths: ExperimentPaths, current_config: dict | None = None,
                       config_file: str = "CONFIG") -> list[StageStatus]:
     """Per stage: done, missing (never ran or files gone) or stale (its config differs from ``current_config``)."""
@@ -220,7 +239,7 @@ def experiment_status(paths: ExperimentPaths, current_config: dict | None = None
         gone = [f.name for f in outputs(paths, record["config"]) if not f.exists()] if record else []
         if record is None or gone:
             state, detail = "missing", f"{', '.join(sorted(set(gone))) or 'never built'} — run: {rebuild} {stage}"
-        elif current_config is not None and record["config"] != current_config:
+        elif current_config is not None and _build_part(record["config"]) != _build_part(current_config):
             state, detail = "stale", f"the config changed since this stage ran — run: {rebuild} {stage}"
         else:
             state, detail = "done", ""
