@@ -56,7 +56,7 @@ def test_annotation_page_stores_a_response_and_moves_on(study):
     assert not at.exception and "annotator id" in at.info[0].value
     at.text_input[0].input("ann-7").run()
     assert not at.exception
-    first = at.session_state["study_task"]
+    first = at.session_state["study_task"][1].task_id
     assert len(at.radio) == 3 and at.radio[0].options == list("ABCDEF")
     assert "&lt;b&gt;day&lt;/b&gt;" in "".join(m.value for m in at.markdown)  # utterance text is escaped
     at.button[0].click().run()
@@ -68,7 +68,7 @@ def test_annotation_page_stores_a_response_and_moves_on(study):
     stored = study.open().responses()
     assert stored.annotator.tolist() == ["ann-7"] and stored.task_id.tolist() == [first]
     assert stored.trust_valence[0] == stored.shown_order[0].split(",")[1]
-    assert at.session_state["study_task"] != first
+    assert at.session_state["study_task"][1].task_id != first
 
 
 def test_results_page_shows_table2(study):
