@@ -38,7 +38,7 @@ summary = analysis.attention_summary(responses)
 columns = st.columns(5)
 columns[0].metric("responses", summary["responses"])
 columns[1].metric("valid", summary["valid"])
-columns[2].metric("attention-check failures", f"{summary['attention_failure_rate']:.1%}"
+columns[2].metric("attention fails", f"{summary['attention_failure_rate']:.1%}"
                   if summary["responses"] else "–", help="chose ArtNoise for a question: kept, excluded")
 columns[3].metric("annotators", summary["annotators"])
 columns[4].metric("tasks retired", f"{int((tasks.valid_count >= store.cap).sum())} / {len(tasks)}")
@@ -54,7 +54,7 @@ st.caption("Share of valid responses choosing each model, with 95 % task-bootstr
            "T(V): trusted for emotion prediction · T(Priv): for privacy · Use: overall.")
 st.dataframe(table, hide_index=True, width="stretch")
 
-question = st.radio("Question", list(analysis.LABELS.values()), horizontal=True)
+question = st.radio("Chart for question", list(analysis.LABELS.values()), horizontal=True)
 chosen = shares[shares.question == question].assign(above=lambda f: f.ci_high - f.share,
                                                      below=lambda f: f.share - f.ci_low)
 figure = px.bar(chosen, x="model", y="share", color="stratum", barmode="group", error_y="above",
@@ -68,8 +68,7 @@ correlation = analysis.mad_choice_correlation(responses, tasks, setup.models)
 st.dataframe(correlation.style.format({"r": "{:.3f}", "p": "{:.2g}"}), hide_index=True)
 
 st.subheader("Downloads")
-downloads = {"Table 2": table, "Shares with intervals (long)": shares, "MAD–choice correlation": correlation,
-             "Raw responses": responses, "Tasks": tasks}
+downloads = {"table2": table, "shares": shares, "correlation": correlation, "responses": responses, "tasks": tasks}
 for column, (label, frame) in zip(st.columns(len(downloads)), downloads.items()):
-    slug = label.split(" (")[0].lower().replace(" ", "_").replace("–", "_")
-    column.download_button(label, frame.to_csv(index=False), file_name=f"{name}_{slug}.csv", mime="text/csv")
+    column.download_button(f"{label}.csv", frame.to_csv(index=False), file_name=f"{name}_study_{label}.csv",
+                           mime="text/csv")

@@ -33,8 +33,9 @@ def explain_tables(attributions: str, explained: str, mtime: float) -> tuple[pd.
 
 
 store = study_store(setup.url, setup.settings.responses_per_task, setup.settings.seed)
-annotator = st.text_input("Your annotator id", key="annotator", max_chars=200,
-                          help="An opaque code you were given; no other personal data is stored.").strip()
+annotator = st.text_input("Your annotator id", value=st.query_params.get("annotator", ""), max_chars=200,
+                          help="An opaque code you were given (links may carry it as ?annotator=…); "
+                               "no other personal data is stored.").strip()
 if not annotator:
     st.info("Enter your annotator id to start. Each task shows one utterance and six anonymous models.")
     st.stop()
