@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from core.artifacts import list_experiments
-from core.highlight import highlight_html
+from core.highlight import highlight_html, shared_scale
 from core.study.setup import for_experiment
 from core.study.store import StudyStore, open_store
 from core.study.tasks import ATTENTION_CHECK, LETTERS, QUESTION_TEXT, QUESTIONS, model_order, task_views
@@ -63,13 +63,15 @@ letters = list(LETTERS[:len(order)])
 utterance = next(v.text for m, v in views.items() if m != ATTENTION_CHECK)
 st.markdown(f"<div style='font-size:1.35rem;margin:0.5rem 0'>“{html.escape(' '.join(utterance.split()))}”</div>",
             unsafe_allow_html=True)
-st.caption("Each model's highlights: the words it relied on for its prediction (stronger colour = more weight).")
+scale = shared_scale(*(v.weights for v in views.values()))
+st.caption("Highlights: orange words pushed the model toward its prediction, blue words away from it; the darker, "
+           "the stronger, on one scale for all six models (hover a word for its weight).")
 for row in range(0, len(order), 3):
     for column, letter, model in zip(st.columns(3), letters[row:row + 3], order[row:row + 3]):
         view = views[model]
         with column.container(border=True):
             st.markdown(f"**Model {letter}** · predicts **{view.predicted}** valence")
-            st.markdown(highlight_html(view.words, view.weights), unsafe_allow_html=True)
+            st.markdown(highlight_html(view.words, view.weights, scale=scale, text=view.text), unsafe_allow_html=True)
 
 with st.form(f"task-{task.task_id}", clear_on_submit=True):
     answers = {q: st.radio(QUESTION_TEXT[q], letters, index=None, horizontal=True, key=f"{q}-{task.task_id}")

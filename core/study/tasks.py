@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from core.words import Word
 BASELINE = "Gen"                  # MAD compares every model with Gen, so Gen's MAD_i is 0
 ATTENTION_CHECK = "ArtNoise"      # choosing it for any question fails the attention check
 PRIVACY_MODELS = ("PrivAdv", "PrivAug", "PrivBias")  # their mean MAD_i ranks the utterances
@@ -110,9 +111,7 @@ class ModelView:
     model: str
     text: str
     predicted: str
-    words: list[str]
-    starts: list[int]
-    ends: list[int]
+    words: list[Word]      # spans of ``text``, so highlights keep the text as written
     weights: list[float]
 
 
@@ -131,6 +130,6 @@ def task_views(attributions: pd.DataFrame, explained: pd.DataFrame, utt_id: str,
         u = utterances[utterances.method == model]
         if w.empty or u.empty:
             raise ValueError(f"utterance {utt_id!r} has no explanation by {model} seed {seed}")
-        views[model] = ModelView(model, str(u.text.iloc[0]), str(u.predicted.iloc[0]), w.word.tolist(),
-                                 w.start.astype(int).tolist(), w.end.astype(int).tolist(), w.weight.tolist())
+        spans = [Word(t, int(a), int(b)) for t, a, b in zip(w.word, w.start, w.end)]
+        views[model] = ModelView(model, str(u.text.iloc[0]), str(u.predicted.iloc[0]), spans, w.weight.tolist())
     return views
