@@ -42,6 +42,9 @@ columns[2].metric("attention fails", f"{summary['attention_failure_rate']:.1%}"
                   if summary["responses"] else "–", help="chose ArtNoise for a question: kept, excluded")
 columns[3].metric("annotators", summary["annotators"])
 columns[4].metric("tasks retired", f"{int((tasks.valid_count >= store.cap).sum())} / {len(tasks)}")
+simulated = int(responses.annotator.str.startswith("sim-").sum())
+if simulated:
+    st.info(f"{simulated} of these responses come from simulated annotators (`scripts.study simulate`), not people.")
 if not summary["valid"]:
     st.info("No valid responses yet: share the Trust study page with annotators.")
     st.stop()

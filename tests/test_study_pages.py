@@ -76,7 +76,7 @@ def test_results_page_shows_table2(study):
     assert not at.exception and "No valid responses" in at.info[0].value
     simulate(study.open(), MODELS, annotators=6, tasks_per_annotator=12, seed=1)
     at = page("trust_results.py").run()
-    assert not at.exception
+    assert not at.exception and "simulated annotators" in at.info[0].value
     table = at.dataframe[0].value
     assert table.model.tolist() == MODELS and "T(Priv) random" in table.columns
     assert at.dataframe[1].value.question.tolist() == ["T(V)", "T(Priv)", "Use"]
