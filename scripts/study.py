@@ -23,6 +23,11 @@ from core.study.stress import run_stress
 from core.study.tasks import select_tasks, utterance_scores
 
 
+def as_csv(tasks: pd.DataFrame) -> pd.DataFrame:
+    """Tasks with each model's MAD_i as a JSON object, one cell per task."""
+    return tasks.assign(model_mad=tasks.model_mad.map(lambda m: json.dumps(m, sort_keys=True)))
+
+
 def cmd_select(setup: StudySetup, args: argparse.Namespace) -> int:
     mad_path = setup.paths.metrics_table("mad_utterances")
     if not mad_path.exists():
@@ -34,7 +39,7 @@ def cmd_select(setup: StudySetup, args: argparse.Namespace) -> int:
                                 low_n=s.low_mad_per_cell, seed=s.seed)
     added = setup.open().add_tasks(tasks)
     setup.paths.study_dir.mkdir(parents=True, exist_ok=True)
-    tasks.to_csv(setup.paths.study_export("tasks"), index=False)
+    as_csv(tasks).to_csv(setup.paths.study_export("tasks"), index=False)
     print(tasks.groupby(["gender", "valence_class", "stratum"]).size().unstack("stratum").to_string())
     for row in short.itertuples():
         print(f"short cell: {row.gender} × {row.valence_class} {row.stratum}: {row.got} of {row.wanted}")
@@ -51,7 +56,7 @@ def cmd_export(setup: StudySetup, args: argparse.Namespace) -> int:
     paths.study_dir.mkdir(parents=True, exist_ok=True)
     paths.metrics_dir.mkdir(parents=True, exist_ok=True)
     responses.to_csv(paths.study_export("responses"), index=False)
-    tasks.to_csv(paths.study_export("tasks"), index=False)
+    as_csv(tasks).to_csv(paths.study_export("tasks"), index=False)
     shares.to_csv(paths.metrics_table("table2_long"), index=False)
     table.to_csv(paths.metrics_table("table2"), index=False)
     paths.metrics_table("table2", ".md").write_text(markdown(table))

@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import itertools
+import json
 
 import numpy as np
 import pandas as pd
 import pytest
 from sqlalchemy import update
 
+from core.artifacts import MANIFEST_VERSION, ExperimentPaths, experiment_status
 from core.study import analysis
 from core.study.simulate import choice_probabilities, simulate
 from core.study.store import SCHEMA_VERSION, StudyStore, make_engine, open_store, schema
@@ -187,3 +189,16 @@ def test_analysis_recovers_the_simulated_choice_model(tmp_path, policy):
         assert (correlation.r > 0.1).all() and (correlation.p < 0.001).all()
     else:
         assert (correlation.p > 0.05).all()
+
+
+def test_study_settings_never_make_build_stages_stale(tmp_path):
+    paths = ExperimentPaths(tmp_path / "x")
+    paths.metrics_dir.mkdir(parents=True)
+    for suffix in (".csv", ".md"):
+        paths.metrics_table("table1", suffix).write_text("")
+    recorded = {"methods": {"names": []}, "train": {"seeds": []}, "study": {"seed": 0}}
+    paths.manifest.write_text(json.dumps({"version": MANIFEST_VERSION, "stages": {"metrics": {"config": recorded}}}))
+    state = lambda current: {s.stage: s.state for s in experiment_status(paths, current)}["metrics"]
+    assert state({**recorded, "study": {"seed": 1}}) == "done"
+    assert state({key: value for key, value in recorded.items() if key != "study"}) == "done"
+    assert state({**recorded, "train": {"seeds": [0]}}) == "stale"
