@@ -19,11 +19,13 @@ from __future__ import annotations
 
 import json
 import os
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 import pandas as pd
-from sqlalchemy import (Column, DateTime, Engine, Float, ForeignKeyConstraint, Integer, MetaData, String, Table,
+from sqlalchemy import (Column, Connection, DateTime, Engine, Float, ForeignKeyConstraint, Integer, MetaData, String, Table,
                         Text, UniqueConstraint, create_engine, event, func, select, update)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
@@ -36,6 +38,7 @@ BUSY_TIMEOUT_MS = 60_000
 MAIN_STUDY = "main"
 STATUSES = ("valid", "attention_failed", "surplus")
 DIALECT_INSERTS = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
+READ_ONLY = "privlens_read_only"  # execution option: a transaction that only reads
 
 metadata = MetaData()
 schema = Table("study_schema", metadata, Column("version", Integer, primary_key=True))
@@ -92,7 +95,9 @@ def make_engine(url: str, *, connections: int = 5) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _begin(connection) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")  # take the write lock up front: no lock upgrades, no deadlock
+        # writers take the write lock up front (no lock upgrade, no deadlock); readers read a WAL snapshot
+        reading = connection.get_execution_options().get(READ_ONLY, False)
+        connection.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
 
     return engine
 
@@ -116,6 +121,12 @@ class StudyStore:
             raise ValueError(f"responses_per_task must be >= 1, got {responses_per_task}")
         self.engine, self.study, self.cap, self.seed = engine, study, responses_per_task, seed
         self._insert = DIALECT_INSERTS[engine.dialect.name]
+
+    @contextmanager
+    def _reading(self) -> Iterator[Connection]:
+        """A read-only transaction (SQLite: a plain BEGIN, which never waits for writers)."""
+        with self.engine.connect() as conn, conn.execution_options(**{READ_ONLY: True}).begin():
+            yield conn
 
     def create_schema(self) -> None:
         """Create the tables on first use; refuse a database written by another schema version."""
@@ -150,7 +161,7 @@ class StudyStore:
                                                            responses_table.c.annotator == annotator)
         query = select(tasks_table).where(tasks_table.c.study == self.study, tasks_table.c.valid_count < self.cap,
                                           tasks_table.c.task_id.not_in(answered))
-        with self.engine.begin() as conn:
+        with self._reading() as conn:
             rows = conn.execute(query).mappings().all()
         if not rows:
             return None
@@ -187,7 +198,7 @@ class StudyStore:
 
     def progress(self, annotator: str) -> dict[str, int]:
         """How far the annotator and the study are: answered, still open to them, tasks, retired."""
-        with self.engine.begin() as conn:
+        with self._reading() as conn:
             answered = set(conn.execute(select(responses_table.c.task_id).where(
                 responses_table.c.study == self.study, responses_table.c.annotator == annotator)).scalars())
             counts = conn.execute(select(tasks_table.c.task_id, tasks_table.c.valid_count).where(
@@ -197,7 +208,7 @@ class StudyStore:
                 "retired": sum(n >= self.cap for _, n in counts)}
 
     def tasks(self) -> pd.DataFrame:
-        with self.engine.begin() as conn:
+        with self._reading() as conn:
             frame = pd.DataFrame(conn.execute(select(tasks_table).where(tasks_table.c.study == self.study)
                                               .order_by(tasks_table.c.task_id)).mappings().all(),
                                  columns=[c.name for c in tasks_table.columns])
@@ -205,7 +216,7 @@ class StudyStore:
 
     def responses(self) -> pd.DataFrame:
         """Every stored response, valid or not, in submission order."""
-        with self.engine.begin() as conn:
+        with self._reading() as conn:
             rows = conn.execute(select(responses_table).where(responses_table.c.study == self.study)
                                 .order_by(responses_table.c.id)).mappings().all()
         return pd.DataFrame(rows, columns=[c.name for c in responses_table.columns]).drop(columns="study")

@@ -70,8 +70,8 @@ def select_tasks(scores: pd.DataFrame, *, random_n: int, high_n: int, low_n: int
         if n < 0:
             raise ValueError(f"{name} count must be >= 0, got {n}")
     rng = np.random.default_rng(seed)
-    scores = scores.sort_values("utt_id").reset_index(drop=True).assign(tercile=lambda f: terciles(f.mad_score,
-                                                                                                     seed=seed))
+    scores = scores.sort_values("utt_id").reset_index(drop=True)
+    scores = scores.assign(tercile=terciles(scores.mad_score, seed=seed))
     chosen, short = [], []
     for (gender, valence), cell in scores.groupby(["gender", "valence_class"], sort=True):
         left = cell
