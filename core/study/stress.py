@@ -3,8 +3,8 @@
 ``run_stress`` creates a throw-away study (its own name, so the real study's rows are never
 touched) with enough synthetic tasks, then starts ``workers`` processes; each runs its share of the
 annotators as threads, every thread with its own connection. An annotator asks for its next task,
-submits a valid answer, submits it again (a retried request must come back "duplicate"), and
-appends the acknowledgement to its process's log, flushed and fsynced before the next submission —
+submits a valid answer twice at once on two connections (a double click: exactly one must come back
+"duplicate"), and appends the acknowledgement to its process's log, flushed and fsynced before the next submission —
 so after a crash, the log lists exactly what the database promised to keep.
 """
 from __future__ import annotations
@@ -16,6 +16,7 @@ import threading
 import time
 import uuid
 import zlib
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -55,8 +56,8 @@ def submit_worker(url: str, study: str, annotators: list[str], submissions: int,
                     raise RuntimeError(f"{annotator}: no open task left")
                 shown = model_order(MODELS, annotator, task.task_id, seed=0)
                 choices = {q: str(rng.choice(candidates)) for q in QUESTIONS}
-                first = store.submit(annotator, task.task_id, shown, choices)
-                again = store.submit(annotator, task.task_id, shown, choices)
+                with ThreadPoolExecutor(2) as twice:  # a double click: the same answer on two connections at once
+                    first, again = twice.map(lambda _: store.submit(annotator, task.task_id, shown, choices), "ab")
                 with lock:
                     log.write(f"{annotator}\t{task.task_id}\t{first}\t{again}\n")
                     log.flush()
@@ -86,7 +87,7 @@ def audit(store: StudyStore, acks: pd.DataFrame) -> dict[str, int]:
     counters = store.tasks().set_index("task_id").valid_count
     return {"stored": len(stored), "duplicates": len(stored) - len(pairs),
             "acknowledged": len(acks), "lost": sum((a, t) not in pairs for a, t in zip(acks.annotator, acks.task_id)),
-            "resubmissions_stored": int((acks.again != "duplicate").sum()),
+            "resubmissions_stored": int(((acks["first"] != "duplicate") & (acks.again != "duplicate")).sum()),
             "over_served": int((valid > store.cap).sum()),
             "counter_mismatches": int((counters != valid.reindex(counters.index, fill_value=0)).sum()),
             "surplus": int((stored.status == "surplus").sum())}
