@@ -181,7 +181,7 @@ class StudyStore:
                 raise ValueError(f"study {self.study!r} has no task {task_id}")
             inserted = conn.execute(self._insert(responses_table).values(**row).on_conflict_do_nothing(
                 index_elements=["study", "annotator", "task_id"]).returning(responses_table.c.id)).first()
-            if inserted is None:  # RETURNING, not rowcount: drivers disagree on rowcount after DO NOTHING
+            if inserted is None:  # RETURNING, not rowcount: psycopg's rowcount here is -1 either way
                 return "duplicate"
             if status == "valid" and not self._count_valid(conn, int(task_id)):
                 status = "surplus"
