@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import multiprocessing
 import os
 import signal
 import sqlite3
@@ -13,7 +12,7 @@ import pandas as pd
 import pytest
 
 from core.study.store import open_store
-from core.study.stress import audit, read_acks, run_stress, stress_tasks, submit_worker, tasks_needed
+from core.study.stress import audit, read_acks, run_stress, start_worker, stress_tasks, tasks_needed
 from scripts import study as cli
 from tests.test_study import MODELS, VALID, mad_table
 
@@ -37,15 +36,12 @@ def test_kill_9_mid_stress_keeps_every_acknowledged_response(tmp_path):
     store = open_store(url, study=study)
     store.add_tasks(stress_tasks(tasks_needed(len(annotators), 300, 3)))
     log = tmp_path / "acks.log"
-    worker = multiprocessing.get_context("spawn").Process(target=submit_worker,
-                                                          args=(url, study, annotators, 300, str(log)))
-    worker.start()
+    worker = start_worker(url, study, annotators, 300, log)
     deadline = time.monotonic() + 60
     while (not log.exists() or log.read_text().count("\n") < 30) and time.monotonic() < deadline:
         time.sleep(0.05)
     os.kill(worker.pid, signal.SIGKILL)
-    worker.join()
-    assert worker.exitcode == -signal.SIGKILL
+    assert worker.wait() == -signal.SIGKILL
     with sqlite3.connect(tmp_path / "study.sqlite") as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     acks = read_acks([log])

@@ -10,8 +10,9 @@ so after a crash, the log lists exactly what the database promised to keep.
 from __future__ import annotations
 
 import math
-import multiprocessing
 import os
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -22,9 +23,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from core.artifacts import PROJECT_ROOT
 from core.study.store import StudyStore, make_engine, open_store
 from core.study.tasks import ATTENTION_CHECK, QUESTIONS, model_order
 
+WORKER_URL = "PRIVLENS_STRESS_URL"  # how a worker process gets the database URL
 MODELS = ["Gen", "PrivAdv", "PrivAug", "PrivBias", "GenderExp", ATTENTION_CHECK]
 
 
@@ -63,12 +66,19 @@ def submit_worker(url: str, study: str, annotators: list[str], submissions: int,
                     log.flush()
                     os.fsync(log.fileno())
 
-        threads = [threading.Thread(target=annotate, args=(a,)) for a in annotators]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        with ThreadPoolExecutor(len(annotators)) as pool:
+            for done in [pool.submit(annotate, a) for a in annotators]:
+                done.result()  # an annotator's error fails the process
     engine.dispose()
+
+
+def start_worker(url: str, study: str, annotators: list[str], submissions: int, ack_path: Path,
+                 responses_per_task: int = 3) -> subprocess.Popen:
+    """``submit_worker`` in a fresh interpreter (not multiprocessing: its spawn re-runs the parent's
+    ``__main__``, which inside Streamlit or pytest is not a module that can be run again)."""
+    command = [sys.executable, "-m", "core.study.stress", study, str(submissions), str(responses_per_task),
+               str(ack_path), *annotators]
+    return subprocess.Popen(command, cwd=PROJECT_ROOT, env={**os.environ, WORKER_URL: url})  # no password in ps
 
 
 def read_acks(paths: list[Path]) -> pd.DataFrame:
@@ -105,15 +115,11 @@ def run_stress(url: str, *, annotators: int, submissions: int, workers: int = 4,
     shares = [names[w::workers] for w in range(min(workers, annotators))]
     log_dir.mkdir(parents=True, exist_ok=True)
     logs = [log_dir / f"{study}-worker{w}.log" for w in range(len(shares))]
-    context = multiprocessing.get_context("spawn")
-    processes = [context.Process(target=submit_worker, args=(url, study, share, submissions, str(log),
-                                                             responses_per_task))
-                 for share, log in zip(shares, logs)]
     start = time.perf_counter()
+    processes = [start_worker(url, study, share, submissions, log, responses_per_task)
+                 for share, log in zip(shares, logs)]
     for p in processes:
-        p.start()
-    for p in processes:
-        p.join()
+        p.wait()
     seconds = time.perf_counter() - start
     figures = audit(store, read_acks(logs))
     if not keep:
@@ -123,5 +129,10 @@ def run_stress(url: str, *, annotators: int, submissions: int, workers: int = 4,
     store.engine.dispose()
     return {"backend": store.engine.dialect.name, "study": study, "annotators": annotators,
             "submissions": submissions, "workers": len(processes),
-            "failed_workers": sum(p.exitcode != 0 for p in processes), "expected": annotators * submissions,
+            "failed_workers": sum(p.returncode != 0 for p in processes), "expected": annotators * submissions,
             **figures, "seconds": round(seconds, 2), "submissions_per_second": round(figures["stored"] / seconds, 1)}
+
+
+if __name__ == "__main__":  # a worker of run_stress: STUDY SUBMISSIONS CAP ACK_LOG ANNOTATOR…, URL in the environment
+    study_, submissions_, cap_, log_, *annotators_ = sys.argv[1:]
+    submit_worker(os.environ[WORKER_URL], study_, annotators_, int(submissions_), log_, int(cap_))
