@@ -30,7 +30,11 @@ st.table(pd.DataFrame({"model": models, "what it is": [METHODS[m].description fo
 
 st.subheader("Artifacts")
 config_file = manifest.get("config", {}).get("source") or "CONFIG"
-current = to_dict(load_config(config_file)) if Path(config_file).is_file() else None
+try:
+    current = to_dict(load_config(config_file)) if Path(config_file).is_file() else None
+except ValueError as error:  # the TOML was edited into something invalid since the build
+    current = None
+    st.error(f"The experiment's config no longer loads: {error}")
 status = pd.DataFrame([s.__dict__ for s in experiment_status(paths, current, config_file=config_file)])
 st.dataframe(status, hide_index=True, width="stretch")
 if (status.state != "done").any():
