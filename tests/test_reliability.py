@@ -1,0 +1,146 @@
+"""Issue 9's cases, each ending in a rebuilt artifact, an error naming file and line, or a counted skip.
+
+Loaders and CLIs first (small files written here or edited copies of tests/fixtures), then the build
+on the tiny model (a lost or damaged output is rebuilt, an input no stage in the run can make is named
+with its rebuild command), then the warnings.
+"""
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from core.corpora import CorpusFormatError, load_iemocap, load_meld, load_table, read_speaker_genders
+from core.textfiles import numbered_lines
+from scripts import build as build_cli
+
+FIXTURES = Path(__file__).parent / "fixtures" / "corpora"
+MELD_HEADER = "Sr No.,Utterance,Speaker,Emotion,Sentiment,Dialogue_ID,Utterance_ID,Season,Episode,StartTime,EndTime"
+JSONL_COLUMNS = {"speaker": "who", "gender": "sex", "text": "sentence", "valence": "v"}
+
+
+def meld_with_train_rows(tmp_path: Path, rows: list[str]) -> Path:
+    """A MELD folder whose train file has ``rows`` after the header (dev and test from the fixture)."""
+    root = Path(shutil.copytree(FIXTURES / "meld", tmp_path / "meld"))
+    (root / "train_sent_emo.csv").write_text("\n".join([MELD_HEADER, *rows]) + "\n")
+    return root
+
+
+def meld_row(number: int, text: str, speaker: str = "Chandler", sentiment: str = "neutral") -> str:
+    return f"{number},{text},{speaker},neutral,{sentiment},9,{number},1,1,00:00:01,00:00:02"
+
+
+def load_meld_train(root: Path):
+    return load_meld(root, speaker_genders=root / "speaker_genders.csv")
+
+
+# --- 3. silent wrong data -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("closing", ["", '",Monica,neutral,positive,9,10,1,1,00:00:01,00:00:02'])
+def test_a_stray_quote_is_an_error_on_its_own_line_not_merged_rows(tmp_path, closing):
+    """Line 11 opens a quote: unclosed (it runs to the end of the file), or closed on line 12 so that the
+    merged record even has the right field count and the second row's labels."""
+    rows = [meld_row(i, f"Line {i + 2} text.") for i in range(9)]
+    rows += [meld_row(9, '"A stray quote'), *([f"10,second row{closing}"] if closing else []),
+             *(meld_row(i, f"Line {i + 2}.") for i in range(11, 20))]
+    root = meld_with_train_rows(tmp_path, rows)
+    with pytest.raises(CorpusFormatError) as error:
+        load_meld_train(root)
+    assert error.value.line == 11 and str(error.value).startswith(f"{root / 'train_sent_emo.csv'}:11: ")
+
+
+def test_a_row_with_the_wrong_field_count_names_its_line(tmp_path):
+    root = meld_with_train_rows(tmp_path, [meld_row(0, "Fine."), meld_row(1, "Too, many, fields")])
+    with pytest.raises(CorpusFormatError, match=r"train_sent_emo\.csv:3: expected 11 fields, got 13"):
+        load_meld_train(root)
+
+
+def test_speaker_gender_conflicts_are_case_insensitive(tmp_path):
+    (tmp_path / "genders.csv").write_text("speaker,gender\nChandler,M\nMonica,F\nchandler,F\n")
+    with pytest.raises(CorpusFormatError, match=r"genders\.csv:4: speaker 'chandler' is F here but 'Chandler' is M "
+                                                r"on line 2"):
+        read_speaker_genders(tmp_path / "genders.csv")
+    (tmp_path / "same.csv").write_text("speaker,gender\nChandler,M\nCHANDLER,male\n")
+    assert read_speaker_genders(tmp_path / "same.csv") == {"Chandler": "M"}
+
+
+def test_an_iemocap_turn_rated_in_two_files_names_both(tmp_path):
+    root = Path(shutil.copytree(FIXTURES / "iemocap", tmp_path / "iemocap"))
+    evaluations = root / "Session1" / "dialog" / "EmoEvaluation"
+    (evaluations / "Ses01F_impro02.txt").write_text(
+        "% header\n\n[6.2901 - 8.2357]\tSes01F_impro01_F000\thap\t[4.5000, 2.5000, 2.5000]\n")
+    with pytest.raises(CorpusFormatError) as error:
+        load_iemocap(root)
+    assert str(error.value) == (f"{evaluations / 'Ses01F_impro02.txt'}:3: turn Ses01F_impro01_F000 is rated twice: "
+                                f"here and at {evaluations / 'Ses01F_impro01.txt'}:3")
+
+
+def test_a_repeated_column_name_is_an_error(tmp_path):
+    (tmp_path / "t.csv").write_text("text,gender,speaker,valence,valence\nhello,F,a,2,4\n")
+    columns = {"text": "text", "gender": "gender", "speaker": "speaker", "valence": "valence"}
+    with pytest.raises(CorpusFormatError, match=r"t\.csv:1: column name\(s\) \['valence'\] appear more than once"):
+        load_table(tmp_path / "t.csv", columns=columns)
+
+
+@pytest.mark.parametrize("field, value, problem", [
+    ("sentence", ["a", "list"], "'sentence' must be a string or a number, got [\"a\", \"list\"]"),
+    ("sentence", {"an": "object"}, "'sentence' must be a string or a number, got {\"an\": \"object\"}"),
+    ("v", True, "'v' must be a string or a number, got true"),
+    ("who", False, "'who' must be a string or a number, got false"),
+])
+def test_jsonl_non_scalar_and_boolean_fields_are_errors(tmp_path, field, value, problem):
+    good = {"who": "s1", "sex": "F", "sentence": "A fine day.", "v": 3.0}
+    path = tmp_path / "t.jsonl"
+    path.write_text(json.dumps(good) + "\n" + json.dumps({**good, field: value}) + "\n")
+    with pytest.raises(CorpusFormatError) as error:
+        load_table(path, columns=JSONL_COLUMNS)
+    assert str(error.value) == f"{path}:2: {problem}"
+
+
+def test_jsonl_nulls_are_counted_skips_like_empty_csv_fields(tmp_path):
+    good = {"who": "s1", "sex": "F", "sentence": "A fine day.", "v": 3.0}
+    records = [good, {**good, "sentence": None}, {**good, "v": None}, {**good, "sex": None}, {**good, "who": None}]
+    (tmp_path / "t.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    loaded = load_table(tmp_path / "t.jsonl", columns=JSONL_COLUMNS, split="all")
+    assert loaded.table.text.tolist() == ["A fine day."]
+    assert loaded.skipped == {"empty text": 1, "missing valence": 1, "unknown gender": 1, "missing speaker": 1}
+
+
+# --- 4. tracebacks and wrong line numbers ------------------------------------------------------------
+
+
+def test_a_field_longer_than_the_csv_default_limit_is_read(tmp_path):
+    text = "word " * 40_000  # 200,000 characters; the csv module stops at 131,072 by default
+    (tmp_path / "t.csv").write_text(f"text,gender,speaker,valence\n{text},F,a,3\n")
+    columns = {"text": "text", "gender": "gender", "speaker": "speaker", "valence": "valence"}
+    loaded = load_table(tmp_path / "t.csv", columns=columns, split="all")
+    assert len(loaded.table.text.item()) == len(text.strip())
+
+
+def test_a_bad_byte_is_reported_on_its_own_line(tmp_path):
+    lines = [f"utt{i},speaker,F,Sentence number {i} is long enough to fill buffers.,3" for i in range(1, 1600)]
+    data = "\n".join(["id,speaker,gender,text,valence", *lines]).encode()
+    at = data.index(b"Sentence number 1499 ")  # on line 1,500 (the header is line 1)
+    (tmp_path / "t.csv").write_bytes(data[:at] + b"\xff" + data[at:])
+    columns = {"utt_id": "id", "text": "text", "gender": "gender", "speaker": "speaker", "valence": "valence"}
+    with pytest.raises(CorpusFormatError, match=r"t\.csv:1500: not UTF-8 text \(byte 0xff at column 19\)"):
+        load_table(tmp_path / "t.csv", columns=columns)
+    (tmp_path / "t.txt").write_bytes(data[:at] + b"\xff" + data[at:])
+    with pytest.raises(CorpusFormatError, match=r"t\.txt:1500: not UTF-8"):
+        list(numbered_lines(tmp_path / "t.txt"))
+
+
+def test_build_cli_answers_a_bad_config_with_usage_and_exit_2(tmp_path, capsys):
+    (tmp_path / "bad.toml").write_text("[data]\ndemo_seed = 0\n[train]\nepochs = -1\n")
+    with pytest.raises(SystemExit) as exit_:
+        build_cli.main([str(tmp_path / "bad.toml")])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and err.startswith("usage: python -m scripts.build")
+    assert f"{tmp_path / 'bad.toml'}: train.epochs = -1: must be >= 1" in err
+    with pytest.raises(SystemExit) as exit_:
+        build_cli.main([str(tmp_path / "missing.toml")])
+    assert exit_.value.code == 2 and re.search(r"No such file.*missing\.toml", capsys.readouterr().err)
