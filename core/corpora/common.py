@@ -91,6 +91,25 @@ def count_table(table: pd.DataFrame) -> dict[str, dict[str, dict[str, int]]]:
     }
 
 
+MIN_PER_CLASS = 30  # fewer utterances of a valence class or a gender in a split: its numbers say little
+
+
+def small_splits(table: pd.DataFrame, role: str, splits: Iterable[str] = SPLITS, *,
+                 minimum: int = MIN_PER_CLASS) -> list[str]:
+    """One warning per split of ``table`` (among ``splits``) where a valence class or a gender has
+    under ``minimum`` utterances: a UAR or a probe score from 14 utterances (1.0 for every model) is
+    noise, not a finding."""
+    warnings = []
+    for split in [s for s in splits if s in set(table["split"])]:
+        rows = table[table["split"] == split]
+        counts = {**rows["valence_class"].value_counts().to_dict(), **rows["gender"].value_counts().to_dict()}
+        small = [f"{counts.get(v, 0)} {v}" for v in (*VALENCE_CLASSES, *GENDERS) if counts.get(v, 0) < minimum]
+        if small:
+            warnings.append(f"{role} corpus, {split} split: only {', '.join(small)} utterances (under {minimum} "
+                            "per valence class and gender): numbers measured on it say little")
+    return warnings
+
+
 def assign_speaker_splits(
     speaker_genders: Mapping[str, str],
     *,
