@@ -245,6 +245,13 @@ class StageStatus:
     detail: str
 
 
+def build_warnings(paths: ExperimentPaths) -> list[str]:
+    """The warnings the last run of each stage recorded (small splits, requests cut short by the data)."""
+    manifest = read_json(paths.manifest) if paths.manifest.exists() else {}
+    stages = manifest.get("stages", {}) if manifest.get("version") == MANIFEST_VERSION else {}
+    return [warning for record in stages.values() for warning in record.get("warnings", [])]
+
+
 def list_experiments(base: Path | None = None) -> list[str]:
     """Experiments with a manifest under the artifacts folder, sorted by name."""
     root = Path(base or os.environ.get("PRIVLENS_ARTIFACTS", ARTIFACTS_ROOT))

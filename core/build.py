@@ -6,6 +6,7 @@ a killed build resumes at the next unfinished model and an unchanged one reruns 
 """
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +17,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from core import corpora as loaders
+from core.corpora.common import small_splits
 from core import evaluate as ev
 from core import metrics
 from core.artifacts import (ExperimentPaths, Manifest, code_version, fingerprint, read_json, table_fingerprint,
@@ -30,6 +32,10 @@ from core.recipes import Corpora, recipe
 from core.schema import DEMO_LAYOUTS, ROLES
 from core.trainer import fit, seed_everything
 
+log = logging.getLogger(__name__)
+# The splits whose size decides whether reported numbers mean anything: the primary corpus trains the
+# probes (train, val) and is scored on test; the auxiliary one only pre-trains PrivBias; cross is scored whole.
+MEASURED_SPLITS = {"primary": ("train", "val", "test"), "auxiliary": ("train",), "cross": ("all",)}
 
 @dataclass
 class BuildContext:
@@ -39,7 +45,13 @@ class BuildContext:
     paths: ExperimentPaths
     manifest: Manifest
     force: bool = False
+    warnings: list[str] = field(default_factory=list)  # the running stage's; the manifest keeps them per stage
     _corpora: Corpora | None = field(default=None, repr=False)
+
+    def warn(self, message: str) -> None:
+        """Log a result-weakening condition now and keep it for the stage's manifest record (and Home)."""
+        log.warning(message)
+        self.warnings.append(message)
 
     @property
     def corpora(self) -> Corpora:
@@ -78,6 +90,8 @@ def stage_corpora(ctx: BuildContext) -> dict:
         kind, path, options = _corpus_source(ctx, role, getattr(ctx.config.data, role))
         loaded = loaders.load_corpus(kind, path, **options)
         table = loaded.table if role != "cross" else loaded.table.assign(split="all")
+        for warning in small_splits(table, role, MEASURED_SPLITS[role]):
+            ctx.warn(warning)
         ctx.paths.corpus_table(role).parent.mkdir(parents=True, exist_ok=True)
         table.to_parquet(ctx.paths.corpus_table(role), index=False)
         tables[role], skipped[role] = table_fingerprint(table), dict(loaded.skipped)
@@ -195,6 +209,9 @@ def explained_utterances(ctx: BuildContext) -> pd.DataFrame:
         table = table[table["split"] == split].sort_values("utt_id")
         if 0 < n < len(table):
             table = table.sample(n=n, random_state=e.sample_seed).sort_values("utt_id")
+        elif n > len(table):
+            ctx.warn(f"explain.n_{role} = {n}, but the {role} {split} split has {len(table)} utterances: "
+                     f"explaining those {len(table)}")
         parts.append(table.assign(role=role))
     return pd.concat(parts, ignore_index=True)
 
@@ -336,7 +353,8 @@ def build(config: ExperimentConfig, *, stages: list[str] | None = None, force: b
     paths = paths or ExperimentPaths.for_experiment(config.name)
     ctx = BuildContext(config, paths, Manifest(paths), force)
     for name in [s for s in STAGES if s in names]:
-        start = time.perf_counter()
+        start, ctx.warnings = time.perf_counter(), []
         result = STAGES[name](ctx)
-        ctx.manifest.record_stage(name, config=to_dict(config), seconds=time.perf_counter() - start, **result)
+        ctx.manifest.record_stage(name, config=to_dict(config), seconds=time.perf_counter() - start,
+                                  warnings=ctx.warnings, **result)
     return ctx.manifest

@@ -4,7 +4,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from core.artifacts import ExperimentPaths, experiment_status, list_experiments, read_json
+from core.artifacts import ExperimentPaths, build_warnings, experiment_status, list_experiments, read_json
 from core.config import load_config, to_dict
 from core.schema import METHODS
 
@@ -38,7 +38,9 @@ except ValueError as error:  # the TOML was edited into something invalid since 
 status = pd.DataFrame([s.__dict__ for s in experiment_status(paths, current, config_file=config_file)])
 st.dataframe(status, hide_index=True, width="stretch")
 if (status.state != "done").any():
-    st.warning("Some stages are missing or stale: the rebuild command is in the table.")
+    st.warning("Some stages are missing, changed or stale: the rebuild command is in the table.")
+for warning in build_warnings(paths):
+    st.warning(warning)
 model = manifest.get("config", {}).get("model", {})
 encoder = (model.get("encoder") or "packaged all-MiniLM-L6-v2") + (
     f" (first {model['layers']} layers)" if model.get("layers") else "")

@@ -7,15 +7,23 @@ with its rebuild command), then the warnings.
 from __future__ import annotations
 
 import json
+import logging
 import re
 import shutil
 from pathlib import Path
 
 import pytest
+from streamlit.testing.v1 import AppTest
 
+from core.artifacts import ArtifactError, ExperimentPaths, build_warnings, experiment_status, read_json
+from core.build import build
+from core.config import (ExperimentConfig, ExplainConfig, MethodsConfig, MetricsConfig, ModelConfig, TrainConfig,
+                         load_config, to_dict)
 from core.corpora import CorpusFormatError, load_iemocap, load_meld, load_table, read_speaker_genders
+from core.models import load_checkpoint
 from core.textfiles import numbered_lines
 from scripts import build as build_cli
+from tests.conftest import make_table
 
 FIXTURES = Path(__file__).parent / "fixtures" / "corpora"
 MELD_HEADER = "Sr No.,Utterance,Speaker,Emotion,Sentiment,Dialogue_ID,Utterance_ID,Season,Episode,StartTime,EndTime"
@@ -144,3 +152,149 @@ def test_build_cli_answers_a_bad_config_with_usage_and_exit_2(tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_:
         build_cli.main([str(tmp_path / "missing.toml")])
     assert exit_.value.code == 2 and re.search(r"No such file.*missing\.toml", capsys.readouterr().err)
+
+
+# --- 1-2. a build that repairs itself ------------------------------------------------------------------
+
+BUILT_STAGES = ["train", "predict", "explain", "metrics"]
+
+
+def tiny_config(encoder: str, source: Path) -> ExperimentConfig:
+    """The build tests' tiny model; n_primary asks for more utterances than the test split has."""
+    return ExperimentConfig(
+        name="tiny", source=str(source), model=ModelConfig(encoder=encoder, max_length=16, gender_hidden=8),
+        train=TrainConfig(seeds=(0,), epochs=1, patience=1, batch_size=36, lr=1e-3),
+        methods=MethodsConfig(names=("Gen", "PrivAdv")),
+        explain=ExplainConfig(n_primary=1000, n_cross=4, n_steps=8, batch_size=4),
+        metrics=MetricsConfig(bootstrap_resamples=50, probe_max_iter=50))
+
+
+@pytest.fixture(scope="module")
+def built_once(tmp_path_factory, tiny_encoder) -> tuple[ExperimentConfig, Path]:
+    """Gen and PrivAdv built through metrics once per module; tests damage copies of it."""
+    root = tmp_path_factory.mktemp("built") / "tiny"
+    paths = ExperimentPaths(root)
+    tables = {"primary": make_table("primary", 4), "auxiliary": make_table("auxiliary", 2),
+              "cross": make_table("cross", 2, splits=("all",))}
+    for role, table in tables.items():
+        paths.corpus_table(role).parent.mkdir(parents=True, exist_ok=True)
+        table.to_parquet(paths.corpus_table(role), index=False)
+    config = tiny_config(tiny_encoder, root.parent / "tiny.toml")
+    build(config, stages=BUILT_STAGES, paths=paths)
+    return config, root
+
+
+@pytest.fixture
+def built(built_once, tmp_path) -> tuple[ExperimentConfig, ExperimentPaths]:
+    config, root = built_once
+    return config, ExperimentPaths(Path(shutil.copytree(root, tmp_path / "tiny")))
+
+
+def states(paths: ExperimentPaths, config: ExperimentConfig) -> dict[str, str]:
+    return {s.stage: s.state for s in experiment_status(paths, to_dict(config), config_file=config.source)}
+
+
+def test_a_lost_predictions_file_is_named_then_rebuilt_by_the_predict_stage(built):
+    config, paths = built
+    lost = paths.predictions("Gen", 0)
+    lost.unlink()
+    status = {s.stage: s for s in experiment_status(paths, to_dict(config), config_file=config.source)}
+    assert status["predict"].state == "missing" and "Gen_seed0.parquet" in status["predict"].detail
+    assert status["predict"].detail.endswith(f"run: python -m scripts.build {config.source} --stages predict")
+
+    with pytest.raises(ArtifactError) as error:  # metrics cannot make its input: it names it and the command
+        build(config, stages=["metrics"], paths=paths)
+    assert str(lost) in str(error.value)
+    assert f"python -m scripts.build {config.source} --stages predict" in str(error.value)
+
+    assert build(config, stages=["predict"], paths=paths).stage("predict")["predicted"] == ["Gen/seed0"]
+    assert lost.is_file()
+    build(config, stages=["metrics"], paths=paths)
+    assert set(states(paths, config).values()) == {"done"}
+
+
+def test_a_full_rerun_rebuilds_only_the_lost_file(built):
+    config, paths = built
+    paths.predictions("PrivAdv", 0).unlink()
+    manifest = build(config, stages=BUILT_STAGES, paths=paths)
+    assert manifest.stage("train")["trained"] == []
+    assert manifest.stage("predict")["predicted"] == ["PrivAdv/seed0"]
+    assert manifest.stage("explain")["explained"] == []
+    assert set(states(paths, config).values()) == {"done"}
+
+
+def test_a_damaged_checkpoint_is_noticed_and_retrained(built):
+    config, paths = built
+    weights = paths.model_dir("Gen", 0) / "model.safetensors"
+    with open(weights, "r+b") as f:
+        f.truncate(weights.stat().st_size // 2)
+    status = {s.stage: s for s in experiment_status(paths, to_dict(config), config_file=config.source)}
+    assert status["train"].state == "changed" and "model.safetensors" in status["train"].detail
+
+    for force in (False, True):  # predict cannot retrain: it names the file and the command, even with --force
+        with pytest.raises(ArtifactError) as error:
+            build(config, stages=["predict"], paths=paths, force=force)
+        assert str(weights) in str(error.value)
+        assert f"python -m scripts.build {config.source} --stages train" in str(error.value)
+    with pytest.raises(ArtifactError, match=re.escape(str(weights))):
+        load_checkpoint(paths.model_dir("Gen", 0))  # what the dashboard loads is checked too
+
+    assert build(config, stages=["train"], paths=paths).stage("train")["trained"] == ["Gen/seed0"]
+    load_checkpoint(paths.model_dir("Gen", 0))
+
+
+def test_a_changed_table1_shows_on_home_as_changed(built):
+    config, paths = built
+    table1 = paths.metrics_table("table1")
+    table1.write_text(table1.read_text().replace("Gen", "Gen (edited)"))
+    status = {s.stage: s for s in experiment_status(paths, to_dict(config), config_file=config.source)}
+    assert status["metrics"].state == "changed" and "table1.csv" in status["metrics"].detail
+    build(config, stages=["metrics"], paths=paths)
+    assert states(paths, config)["metrics"] == "done"
+
+
+def test_build_cli_names_the_missing_input_and_exits_1(built, tmp_path, monkeypatch, capsys):
+    config, paths = built
+    toml = Path(config.source)
+    toml.write_text(f'name = "tiny"\n[data]\ndemo_seed = 0\n[model]\nencoder = "{config.model.encoder}"\n'
+                    '[methods]\nnames = ["Gen", "PrivAdv"]\n')
+    monkeypatch.setenv("PRIVLENS_ARTIFACTS", str(paths.root.parent))
+    paths.representations("Gen", 0).unlink()
+    assert build_cli.main([str(toml), "--stages", "metrics"]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and str(paths.representations("Gen", 0)) in err
+    assert f"python -m scripts.build {toml} --stages predict" in err
+
+
+# --- 6. warnings ----------------------------------------------------------------------------------------
+
+
+def test_a_request_cut_short_by_the_data_is_a_warning_in_the_manifest(built):
+    config, paths = built
+    warnings = read_json(paths.manifest)["stages"]["explain"]["warnings"]
+    assert any("explain.n_primary = 1000" in w and "24" in w for w in warnings)
+    assert any("n_primary" in w for w in build_warnings(paths))
+
+
+def test_small_splits_are_warned_about_in_the_log_manifest_and_home(tmp_path, monkeypatch, caplog):
+    columns = {"utt_id": "id", "text": "text", "gender": "gender", "speaker": "speaker", "valence": "valence",
+               "split": "split"}
+    lines = ["id,text,gender,speaker,valence,split"]
+    lines += [f"u{i},utterance {i},{'FM'[i % 2]},s{i % 4},{1 + i % 5},{('train', 'val', 'test')[i % 3]}"
+              for i in range(14)]
+    (tmp_path / "tiny.csv").write_text("\n".join(lines) + "\n")
+    source = "\n".join(['kind = "table"', 'path = "tiny.csv"',
+                        "options = { columns = " + json.dumps(columns).replace(":", " =") + " }"])
+    (tmp_path / "tiny.toml").write_text("\n".join(['name = "small"', f"[data.primary]\n{source}",
+                                                   f"[data.auxiliary]\n{source}", f"[data.cross]\n{source}", ""]))
+    monkeypatch.setenv("PRIVLENS_ARTIFACTS", str(tmp_path / "artifacts"))
+    config = load_config(tmp_path / "tiny.toml")
+    with caplog.at_level(logging.WARNING):
+        manifest = build(config, stages=["corpora"])
+    warnings = manifest.stage("corpora")["warnings"]
+    assert any(w.startswith("primary corpus, test split: only ") for w in warnings)
+    assert any(w.startswith("cross corpus, all split: only ") for w in warnings)
+    assert all(w in caplog.text for w in warnings)
+    at = AppTest.from_file(str(Path(__file__).parents[1] / "pages" / "home.py"), default_timeout=60).run()
+    assert not at.exception
+    assert any("primary corpus, test split: only" in w.value for w in at.warning)
