@@ -17,8 +17,8 @@ from streamlit.testing.v1 import AppTest
 
 from core.artifacts import ArtifactError, ExperimentPaths, build_warnings, experiment_status, read_json
 from core.build import build
-from core.config import (ExperimentConfig, ExplainConfig, MethodsConfig, MetricsConfig, ModelConfig, TrainConfig,
-                         load_config, to_dict)
+from core.config import (CorpusConfig, DataConfig, ExperimentConfig, ExplainConfig, MethodsConfig, MetricsConfig,
+                         ModelConfig, TrainConfig, load_config, to_dict)
 from core.corpora import CorpusFormatError, load_iemocap, load_meld, load_table, read_speaker_genders
 from core.models import load_checkpoint
 from core.textfiles import numbered_lines
@@ -156,13 +156,18 @@ def test_build_cli_answers_a_bad_config_with_usage_and_exit_2(tmp_path, capsys):
 
 # --- 1-2. a build that repairs itself ------------------------------------------------------------------
 
-BUILT_STAGES = ["train", "predict", "explain", "metrics"]
+BUILT_STAGES = ["corpora", "train", "predict", "explain", "metrics"]
+TABLE_COLUMNS = {c: c for c in ("utt_id", "speaker", "gender", "text", "valence_class", "split")}
 
 
 def tiny_config(encoder: str, source: Path) -> ExperimentConfig:
-    """The build tests' tiny model; n_primary asks for more utterances than the test split has."""
+    """The build tests' tiny model on make_table corpora read as tables (source's folder holds them as
+    <role>.csv); n_primary asks for more utterances than the test split has."""
+    data = DataConfig(**{role: CorpusConfig(kind="table", path=f"{role}.csv", options={"columns": TABLE_COLUMNS})
+                         for role in ("primary", "auxiliary", "cross")})
     return ExperimentConfig(
-        name="tiny", source=str(source), model=ModelConfig(encoder=encoder, max_length=16, gender_hidden=8),
+        name="tiny", source=str(source), data=data,
+        model=ModelConfig(encoder=encoder, max_length=16, gender_hidden=8),
         train=TrainConfig(seeds=(0,), epochs=1, patience=1, batch_size=36, lr=1e-3),
         methods=MethodsConfig(names=("Gen", "PrivAdv")),
         explain=ExplainConfig(n_primary=1000, n_cross=4, n_steps=8, batch_size=4),
@@ -173,14 +178,12 @@ def tiny_config(encoder: str, source: Path) -> ExperimentConfig:
 def built_once(tmp_path_factory, tiny_encoder) -> tuple[ExperimentConfig, Path]:
     """Gen and PrivAdv built through metrics once per module; tests damage copies of it."""
     root = tmp_path_factory.mktemp("built") / "tiny"
-    paths = ExperimentPaths(root)
-    tables = {"primary": make_table("primary", 4), "auxiliary": make_table("auxiliary", 2),
+    tables = {"primary": make_table("primary", 2), "auxiliary": make_table("auxiliary", 2),
               "cross": make_table("cross", 2, splits=("all",))}
     for role, table in tables.items():
-        paths.corpus_table(role).parent.mkdir(parents=True, exist_ok=True)
-        table.to_parquet(paths.corpus_table(role), index=False)
+        table.to_csv(root.parent / f"{role}.csv", index=False)
     config = tiny_config(tiny_encoder, root.parent / "tiny.toml")
-    build(config, stages=BUILT_STAGES, paths=paths)
+    build(config, stages=BUILT_STAGES, paths=ExperimentPaths(root))
     return config, root
 
 
@@ -272,7 +275,7 @@ def test_build_cli_names_the_missing_input_and_exits_1(built, tmp_path, monkeypa
 def test_a_request_cut_short_by_the_data_is_a_warning_in_the_manifest(built):
     config, paths = built
     warnings = read_json(paths.manifest)["stages"]["explain"]["warnings"]
-    assert any("explain.n_primary = 1000" in w and "24" in w for w in warnings)
+    assert any("explain.n_primary = 1000" in w and "has 12 utterances" in w for w in warnings)
     assert any("n_primary" in w for w in build_warnings(paths))
 
 
