@@ -343,12 +343,15 @@ def experiment_status(paths: ExperimentPaths, current_config: dict | None = None
     recorded = manifest.get("stages", {}) if manifest.get("version") == MANIFEST_VERSION else {}
     rebuild = f"python -m scripts.build {config_file} --stages"
     out: list[StageStatus] = []
+    broken: dict[str, str] = {}  # file -> the stage that writes it, for every missing or changed output so far
     for stage in STAGES:
         record = recorded.get(stage)
         problems = _output_problems(paths, stage, record) if record else {}
+        broken |= dict.fromkeys(problems, stage)
         gone = sorted(name for name, problem in problems.items() if problem == "missing")
-        upstream = [s.stage for s in out if s.stage in STAGE_INPUTS[stage] and s.state != "done"]
-        rebuilt = _rebuilt_inputs(record, recorded) if record else []
+        read = record.get("inputs", {}) if record else {}
+        makers = sorted({broken[name] for name in read if name in broken}, key=STAGES.index)
+        rebuilt = _rebuilt_inputs(read, recorded)
         if record is None or gone:
             state, detail = "missing", f"{', '.join(Path(g).name for g in gone) or 'never built'} — run: {rebuild} {stage}"
         elif problems:
@@ -356,9 +359,10 @@ def experiment_status(paths: ExperimentPaths, current_config: dict | None = None
             state, detail = "changed", f"{names} — run: {rebuild} {stage}"
         elif current_config is not None and record["config"] != current_config:
             state, detail = "stale", f"the config changed since this stage ran — run: {rebuild} {stage}"
-        elif upstream or rebuilt:
-            why = f"{', '.join(upstream)} not done" if upstream else f"{', '.join(rebuilt)} rebuilt since it ran"
-            state, detail = "stale", f"its inputs: {why} — run: {rebuild} {' '.join([*upstream, stage])}"
+        elif makers or rebuilt:
+            why = f"files it read are missing or changed ({', '.join(makers)})" if makers else \
+                f"{', '.join(rebuilt)} rebuilt since it ran"
+            state, detail = "stale", f"{why} — run: {rebuild} {' '.join([*makers, stage])}"
         else:
             state, detail = "done", ""
         out.append(StageStatus(stage, state, record and record.get("seconds"), record and record.get("finished_at"),
@@ -375,8 +379,7 @@ def _output_problems(paths: ExperimentPaths, stage: str, record: dict[str, Any])
     return file_problems(paths.root, {name: record["outputs"].get(name) for name in expected})
 
 
-def _rebuilt_inputs(record: dict[str, Any], recorded: dict[str, dict]) -> list[str]:
-    """Input files whose current record (in the stage that writes them) differs from what ``record`` read."""
-    current = {name: r["sha256"] for s in recorded.values() for name, r in s.get("outputs", {}).items()}
-    return sorted(Path(name).name for name, sha in record.get("inputs", {}).items()
-                  if name in current and current[name] != sha)
+def _rebuilt_inputs(read: dict[str, str], recorded: dict[str, dict]) -> list[str]:
+    """Files a stage read (name -> SHA-256) that the stage writing them has since rewritten differently."""
+    current = {name: r["sha256"] for s in recorded.values() for name, r in s.get("outputs", {}).items() if r}
+    return sorted(Path(name).name for name, sha in read.items() if name in current and current[name] != sha)

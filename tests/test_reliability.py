@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.artifacts import ArtifactError, ExperimentPaths, build_warnings, experiment_status, read_json
+from core.artifacts import (ArtifactError, ExperimentPaths, build_warnings, experiment_status, read_json,
+                            write_json)
 from core.build import build
 from core.config import (CorpusConfig, DataConfig, ExperimentConfig, ExplainConfig, MethodsConfig, MetricsConfig,
                          ModelConfig, TrainConfig, load_config, to_dict)
@@ -204,6 +205,8 @@ def test_a_lost_predictions_file_is_named_then_rebuilt_by_the_predict_stage(buil
     status = {s.stage: s for s in experiment_status(paths, to_dict(config), config_file=config.source)}
     assert status["predict"].state == "missing" and "Gen_seed0.parquet" in status["predict"].detail
     assert status["predict"].detail.endswith(f"run: python -m scripts.build {config.source} --stages predict")
+    assert status["metrics"].state == "stale"  # it read the lost file: Home no longer calls it done
+    assert status["metrics"].detail.endswith(f"run: python -m scripts.build {config.source} --stages predict metrics")
 
     with pytest.raises(ArtifactError) as error:  # metrics cannot make its input: it names it and the command
         build(config, stages=["metrics"], paths=paths)
@@ -254,6 +257,17 @@ def test_a_changed_table1_shows_on_home_as_changed(built):
     assert status["metrics"].state == "changed" and "table1.csv" in status["metrics"].detail
     build(config, stages=["metrics"], paths=paths)
     assert states(paths, config)["metrics"] == "done"
+
+
+def test_a_stage_whose_inputs_were_rebuilt_differently_is_stale(built):
+    config, paths = built
+    manifest = read_json(paths.manifest)  # as if predict had rewritten the file with other bytes since metrics ran
+    manifest["stages"]["metrics"]["inputs"]["predictions/Gen_seed0.parquet"] = "0" * 64
+    write_json(paths.manifest, manifest)
+    status = {s.stage: s for s in experiment_status(paths, to_dict(config), config_file=config.source)}
+    assert status["predict"].state == "done" and status["metrics"].state == "stale"
+    assert status["metrics"].detail == (f"Gen_seed0.parquet rebuilt since it ran — run: python -m scripts.build "
+                                        f"{config.source} --stages metrics")
 
 
 def test_build_cli_names_the_missing_input_and_exits_1(built, tmp_path, monkeypatch, capsys):
