@@ -10,7 +10,13 @@ Decisions shared by all loaders:
 - ``split=`` picks the split scheme: each loader's own by default (IEMOCAP ``"session"``, MSP-IMPROV
   and MuSE ``"speaker"``, MELD and EmoryNLP ``"files"``), or ``"all"``, which labels every row
   ``'all'`` (a cross corpus evaluated whole).
-- Text files are read as UTF-8 with an optional BOM; CRLF line ends are accepted everywhere.
+- Text files are read as UTF-8 with an optional BOM, decoded line by line so a bad byte is reported on
+  its own line; CRLF line ends are accepted everywhere.
+- CSV/TSV files are read strictly (:func:`read_delimited`): a quoting error, a row whose field count
+  differs from the header's, a field spanning lines (an unbalanced quote) or a repeated column name is
+  an error naming the line the row starts on, never merged or shifted rows. Fields of any length are read.
+- Speaker-gender maps match speakers case-insensitively, so two spellings with different genders are an
+  error naming both lines.
 """
 
 from __future__ import annotations
