@@ -3,19 +3,23 @@
 Layout of ``artifacts/<experiment>/``::
 
     manifest.json                 config, package versions, git commit, data fingerprints, stage records
+                                  (config, time, warnings, output records, hashes of the inputs read)
     corpora/                      generated demo corpora (demo experiments only) and loaded tables
-    models/<method>/seed<k>/      model.safetensors, model.json (args + resolved config + fingerprint)
+    models/<method>/seed<k>/      model.safetensors, model.json (args + resolved config + fingerprint +
+                                  the weights' size and SHA-256, checked on every load)
     predictions/<method>_seed<k>.parquet
     representations/<method>_seed<k>.npz
     attributions.parquet          word attributions (explain stage); explained.parquet: per utterance
     explain/                      per-model parts of both, and each model's n_steps calibration
-    done/<stage>/<model>.json     fingerprints of finished predict/explain work (written last)
+    done/<stage>/<model>.json     fingerprint of finished train/predict/explain work and the size and
+                                  SHA-256 of each file it wrote (written last)
     metrics/                      table1.csv/.md and the other metric tables
 
 A fingerprint is a short SHA-256 of JSON-able inputs. Each stage stores the fingerprint of what it
 consumed; a rerun skips work whose fingerprint matches, and a mismatch means "stale, rebuild".
 The code part of a fingerprint follows the imports of what a stage runs (:func:`code_fingerprint`),
 and each stage's files are declared once (:meth:`ExperimentPaths.job_outputs`, ``stage_outputs``).
+A file's record (:func:`file_record`) is what tells the file on disk is the one its stage wrote.
 """
 from __future__ import annotations
 
