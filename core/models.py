@@ -14,6 +14,7 @@ from typing import Iterator, Sequence
 
 import numpy as np
 import torch
+from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from torch import nn
 
@@ -157,12 +158,18 @@ def load_checkpoint(directory: Path, device: str = "cpu") -> tuple[ValenceModel,
     SHA-256 against model.json (ArtifactError naming the file when they differ)."""
     meta = json.loads((directory / "model.json").read_text())
     weights = directory / "model.safetensors"
-    if "weights" in meta and (problem := file_problem(weights, meta["weights"], rehash=True)):
+    problem = file_problem(weights, meta["weights"], rehash=True) if "weights" in meta else None
+    if problem is None:
+        try:
+            state = load_file(str(weights), device=device)
+        except (SafetensorError, OSError) as error:  # a checkpoint from before weights were recorded
+            problem = f"cannot be read ({error})"
+    if problem:
         raise ArtifactError(f"{weights}: {problem}; the train stage rebuilds it "
                             "(python -m scripts.build CONFIG --stages train)")
     config = AutoConfig.for_model(**meta["encoder_config"])
     model = ValenceModel(AutoModel.from_config(config), ModelArgs(**meta["args"]))
-    model.load_state_dict(load_file(str(directory / "model.safetensors"), device=device))
+    model.load_state_dict(state)
     return model.to(device).eval(), load_tokenizer(str(directory)), meta
 
 

@@ -244,6 +244,11 @@ def test_a_damaged_checkpoint_is_noticed_and_retrained(built):
         assert f"python -m scripts.build {config.source} --stages train" in str(error.value)
     with pytest.raises(ArtifactError, match=re.escape(str(weights))):
         load_checkpoint(paths.model_dir("Gen", 0))  # what the dashboard loads is checked too
+    meta = read_json(paths.model_dir("Gen", 0) / "model.json")
+    del meta["weights"]  # a checkpoint from before weights were recorded: still named, not a bare traceback
+    write_json(paths.model_dir("Gen", 0) / "model.json", meta)
+    with pytest.raises(ArtifactError, match=re.escape(str(weights)) + ": cannot be read"):
+        load_checkpoint(paths.model_dir("Gen", 0))
 
     assert build(config, stages=["train"], paths=paths).stage("train")["trained"] == ["Gen/seed0"]
     load_checkpoint(paths.model_dir("Gen", 0))
