@@ -23,9 +23,7 @@ from tqdm.auto import tqdm
 from core import metrics as m
 from core.config import ExperimentConfig, MetricsConfig, resolve_path
 from core.lexicons import GenderLexicon, ValenceLexicon
-from core.schema import BASELINE, METHODS
-
-TABLE1_COLUMNS = ("valence_uar_within", "valence_uar_cross", "gender_uar_within", "gender_uar_cross", "mad", "psc")
+from core.schema import BASELINE, METHODS, TABLE1_COLUMNS
 
 
 @dataclass(frozen=True)
