@@ -34,7 +34,7 @@ from core.faithfulness import faithfulness_columns
 from core.models import (VALENCE_CLASSES, ModelArgs, build_model, default_encoder, infer, load_checkpoint,
                          load_tokenizer, resolve_device, save_checkpoint)
 from core.recipes import Corpora, recipe
-from core.schema import DEMO_LAYOUTS, ROLES
+from core.schema import DEMO_LAYOUTS, ROLES, TABLE1_COLUMNS
 from core.trainer import fit, seed_everything
 
 log = logging.getLogger(__name__)
@@ -320,7 +320,7 @@ def stage_metrics(ctx: BuildContext) -> dict:
         frame.to_csv(paths.metrics_table(name), index=False)
     paths.metrics_table("table1", ".md").write_text(ev.markdown(tables["table1"]))
     write_json(paths.metrics_table("config", ".json"), to_dict(ctx.config))
-    return {"table1": tables["table1"][["model", *ev.TABLE1_COLUMNS]].round(4).to_dict("records"),
+    return {"table1": tables["table1"][["model", *TABLE1_COLUMNS]].round(4).to_dict("records"),
             "psc_cross_uar_correlation": tables["psc_correlation"].to_dict("records")[0]}
 
 

@@ -2,8 +2,9 @@
 
 :func:`metrics_tables` turns what the predict and explain stages left (:class:`MetricsInputs`, read
 by core.build) into every metrics table, by name; core.build writes them under
-artifacts/<experiment>/metrics/. Every number comes from core.metrics. Per-model numbers are means
-over seeds; std columns are the sample standard deviation across seeds (empty with one seed).
+artifacts/<experiment>/metrics/. Per-utterance and per-model statistics come from core.metrics; a
+model × seed's MAD and Psc are the means in :func:`per_seed_table`. Table 1 numbers are means over
+seeds; std columns are the sample standard deviation across seeds (empty with one seed).
 """
 from __future__ import annotations
 
@@ -23,9 +24,7 @@ from tqdm.auto import tqdm
 from core import metrics as m
 from core.config import ExperimentConfig, MetricsConfig, resolve_path
 from core.lexicons import GenderLexicon, ValenceLexicon
-from core.schema import BASELINE, METHODS
-
-TABLE1_COLUMNS = ("valence_uar_within", "valence_uar_cross", "gender_uar_within", "gender_uar_cross", "mad", "psc")
+from core.schema import BASELINE, METHODS, TABLE1_COLUMNS
 
 
 @dataclass(frozen=True)
