@@ -7,6 +7,7 @@ the file, key and allowed values).
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 
 from core.build import STAGES, build
@@ -19,6 +20,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stages", nargs="+", choices=list(STAGES), help="stages to run (default: all, in order)")
     parser.add_argument("--force", action="store_true", help="redo work even when its fingerprint matches")
     args = parser.parse_args(argv)
+    logging.basicConfig(format="%(levelname)s: %(message)s")  # the build's warnings (small splits, …) on stderr
     try:
         config = load_config(args.config)
     except (OSError, ValueError) as error:
@@ -30,8 +32,6 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     for name, record in manifest.data["stages"].items():
         print(f"{name:>8}: {record['seconds']:8.1f} s")
-        for warning in record.get("warnings", []):
-            print(f"          warning: {warning}")
     print(f"artifacts: {manifest.paths.root}")
     return 0
 

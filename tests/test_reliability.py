@@ -38,8 +38,8 @@ def meld_with_train_rows(tmp_path: Path, rows: list[str]) -> Path:
     return root
 
 
-def meld_row(number: int, text: str, speaker: str = "Chandler", sentiment: str = "neutral") -> str:
-    return f"{number},{text},{speaker},neutral,{sentiment},9,{number},1,1,00:00:01,00:00:02"
+def meld_row(number: int, text: str) -> str:
+    return f"{number},{text},Chandler,neutral,neutral,9,{number},1,1,00:00:01,00:00:02"
 
 
 def load_meld_train(root: Path):
