@@ -278,7 +278,8 @@ def _source_problems(config: ExperimentConfig, role: str) -> list[str]:
                     f"{DEMO_LAYOUTS[role]!r} layout; leave kind empty or give a path"]
         kind = DEMO_LAYOUTS[role]
     elif source.kind not in FORMATS:
-        return [f"{at}.kind = {json.dumps(source.kind)}: must be one of {list(FORMATS)}"]
+        return [f"{at}.kind = {json.dumps(source.kind)}: must be one of {list(FORMATS)}",
+                *_path_problems(config, f"{at}.path", source.path)]
     else:
         kind = source.kind
     problems = _path_problems(config, f"{at}.path", source.path)

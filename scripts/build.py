@@ -10,7 +10,7 @@ import argparse
 import logging
 import sys
 
-from core.build import STAGES, build
+from core.artifacts import STAGES
 from core.config import load_config
 
 
@@ -25,6 +25,8 @@ def main(argv: list[str] | None = None) -> int:
         config = load_config(args.config)
     except (OSError, ValueError) as error:
         parser.error(str(error))
+    from core.build import build  # torch loads only once the config is known to be good
+
     try:
         manifest = build(config, stages=args.stages, force=args.force)
     except (OSError, ValueError) as error:  # bad input found while building: no traceback, just what and where

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from core.config import RULES, ConfigError, ExperimentConfig, load_config, resolve_path
+from core.corpora import FORMATS
 
 EXPERIMENTS = Path(__file__).resolve().parents[1] / "scripts" / "experiments"
 DEMO_DATA = '[data]\ndemo_seed = 0\n'  # the generated demo corpora: no paths needed
@@ -106,8 +107,7 @@ def test_corpus_sources_need_a_known_kind_an_existing_path_and_the_loaders_optio
     assert f'data.auxiliary.path = "missing_msp": no such file or folder ({tmp_path / "missing_msp"})' in message
     assert 'data.auxiliary.options.transcripts = "missing.tsv": no such file or folder' in message
     assert "data.auxiliary.options: msp_improv takes no option(s) ['colour']" in message
-    assert "data.cross.kind = \"csv\": must be one of ['iemocap', 'msp_improv', 'muse', 'meld', 'emorynlp', " \
-           "'table']" in message
+    assert f"data.cross.kind = \"csv\": must be one of {list(FORMATS)}" in message
 
 
 def test_paths_resolve_against_the_config_file(tmp_path, monkeypatch):
