@@ -3,9 +3,16 @@
 Each stage is a function over a BuildContext registered in STAGES. Work is done per method × seed
 and skipped when its fingerprint (config slice, data, code version) matches what is on disk, so
 a killed build resumes at the next unfinished model and an unchanged one reruns in seconds.
+
+The build trusts files, not markers: a done marker records the size and SHA-256 of every file its
+work wrote, and the work reruns when one is missing or changed. Before a stage starts, the files it
+reads from earlier stages are checked the same way; one that no stage of this run remakes stops the
+build with the file named and the command that rebuilds it. The manifest keeps, per stage, the
+records of its outputs and of the inputs it read, from which Home tells changed and stale stages.
 """
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,18 +24,23 @@ from tqdm.auto import tqdm
 
 from core import corpora as loaders
 from core import evaluate as ev
-from core import metrics
-from core.artifacts import (ExperimentPaths, Manifest, code_version, fingerprint, read_json, table_fingerprint,
-                            write_json)
+from core.artifacts import (STAGE_INPUTS, ArtifactError, ExperimentPaths, Manifest, code_fingerprint, file_problem,
+                            file_problems, fingerprint, read_json, record_files, table_fingerprint, write_json)
 from core.config import CorpusConfig, ExperimentConfig, resolve_path, to_dict
-from core.explain import Explainer, WordAttribution, attribution_rows, erase_words, load_explainer
-from core.lexicons import GenderLexicon, ValenceLexicon
-from core.metrics import topk_positions
+from core.corpora.common import small_splits
+from core.demo_corpora import generate_demo_corpora
+from core.explain import Explainer, attribution_rows, load_explainer
+from core.faithfulness import faithfulness_columns
 from core.models import (VALENCE_CLASSES, ModelArgs, build_model, default_encoder, infer, load_checkpoint,
                          load_tokenizer, resolve_device, save_checkpoint)
 from core.recipes import Corpora, recipe
-from core.schema import DEMO_LAYOUTS, ROLES
+from core.schema import DEMO_LAYOUTS, ROLES, TABLE1_COLUMNS
 from core.trainer import fit, seed_everything
+
+log = logging.getLogger(__name__)
+# The splits whose size decides whether reported numbers mean anything: the primary corpus trains the
+# probes (train, val) and is scored on test; the auxiliary one only pre-trains PrivBias; cross is scored whole.
+MEASURED_SPLITS = {"primary": ("train", "val", "test"), "auxiliary": ("train",), "cross": ("all",)}
 
 
 @dataclass
@@ -39,7 +51,13 @@ class BuildContext:
     paths: ExperimentPaths
     manifest: Manifest
     force: bool = False
+    warnings: list[str] = field(default_factory=list)  # the running stage's; the manifest keeps them per stage
     _corpora: Corpora | None = field(default=None, repr=False)
+
+    def warn(self, message: str) -> None:
+        """Log a result-weakening condition now and keep it for the stage's manifest record (and Home)."""
+        log.warning(message)
+        self.warnings.append(message)
 
     @property
     def corpora(self) -> Corpora:
@@ -63,12 +81,64 @@ class BuildContext:
         return {role: recorded.get(role) for role in roles}
 
     def model_fingerprint(self, method: str, seed: int) -> str:
-        """What a trained model depends on: its recipe's settings and corpora, model and training knobs."""
+        """What a trained model depends on: its recipe's settings and corpora, model and training knobs,
+        and the code training runs (the recipe, the trainer and what they import)."""
         c, r = self.config, recipe(method, self.config.methods)
         training = {k: v for k, v in to_dict(c.train).items() if k not in ("seeds", "device", "eval_batch_size")}
-        return fingerprint(method, seed, to_dict(c.model), self.encoder(), training,
-                           {k: getattr(c.methods, k) for k in r.knobs}, self.data_fingerprints(*r.corpora),
-                           code_version("models", "trainer", "recipes", "lexicons", "words"))
+        return fingerprint(method, seed, to_dict(c.model), self.encoder(), training, r.settings_used(),
+                           self.data_fingerprints(*r.corpora), code_fingerprint(recipe, fit, build_model))
+
+    def is_done(self, stage: str, method: str, seed: int, wanted: str) -> bool:
+        """Whether ``stage``'s work for one model × seed finished with fingerprint ``wanted``: its done
+        marker says so and every file it declares (ExperimentPaths.job_outputs) is the one it recorded."""
+        marker = self.paths.done_marker(stage, method, seed)
+        if self.force or not marker.exists():
+            return False
+        record = read_json(marker)
+        outputs = record.get("outputs", {})
+        return (record.get("fingerprint") == wanted and set(outputs) == set(self.job_records(stage, method, seed))
+                and not file_problems(self.paths.root, outputs))
+
+    def mark_done(self, stage: str, method: str, seed: int, wanted: str) -> None:
+        """Written last, after every output of the job: the fingerprint and the files' sizes and hashes
+        that :meth:`is_done` checks."""
+        outputs = record_files(self.paths.root, self.paths.job_outputs(stage, method, seed))
+        write_json(self.paths.done_marker(stage, method, seed), {"fingerprint": wanted, "outputs": outputs})
+
+    def job_records(self, stage: str, method: str, seed: int) -> dict[str, dict | None]:
+        """The files of one job with what its done marker recorded of each (None: no record)."""
+        marker = self.paths.done_marker(stage, method, seed)
+        recorded = read_json(marker).get("outputs", {}) if marker.exists() else {}
+        names = [str(p.relative_to(self.paths.root)) for p in self.paths.job_outputs(stage, method, seed)]
+        return {name: recorded.get(name) for name in names}
+
+    def stage_records(self, stage: str, *, own: dict[str, dict] | None = None) -> dict[str, dict | None]:
+        """The files ``stage`` leaves for this config's jobs: jobs' records from their done markers, the
+        stage's own files from ``own`` (default: what the manifest recorded when it last ran)."""
+        own = self.manifest.stage(stage).get("outputs", {}) if own is None else own
+        records = {name: record for m, s in self.jobs() for name, record in self.job_records(stage, m, s).items()}
+        names = [str(p.relative_to(self.paths.root)) for p in self.paths.stage_outputs(stage, [])]
+        return {**records, **{name: own.get(name) for name in names}}
+
+    def check_inputs(self, stage: str) -> dict[str, str]:
+        """The SHA-256 of every file ``stage`` reads from earlier stages, each checked against its record
+        (one without a record, from an older build, only has to exist); a missing or changed one raises an
+        ArtifactError naming it and the command that rebuilds it."""
+        problems, makers, consumed = [], [], {}
+        for upstream in STAGE_INPUTS[stage]:
+            for name, record in self.stage_records(upstream).items():
+                path = self.paths.root / name
+                problem = file_problem(path, record) if record else None if path.exists() else "missing"
+                if problem:
+                    problems.append(f"  {path}: {problem}")
+                    makers += [upstream] if upstream not in makers else []
+                elif record:
+                    consumed[name] = record["sha256"]
+        if problems:
+            command = f"python -m scripts.build {self.config.source or 'CONFIG'} --stages {' '.join([*makers, stage])}"
+            raise ArtifactError(f"the {stage} stage cannot start: {len(problems)} of its input files are missing or "
+                                "changed since they were written:\n" + "\n".join(problems) + f"\nrebuild: {command}")
+        return consumed
 
 
 def stage_corpora(ctx: BuildContext) -> dict:
@@ -78,6 +148,8 @@ def stage_corpora(ctx: BuildContext) -> dict:
         kind, path, options = _corpus_source(ctx, role, getattr(ctx.config.data, role))
         loaded = loaders.load_corpus(kind, path, **options)
         table = loaded.table if role != "cross" else loaded.table.assign(split="all")
+        for warning in small_splits(table, role, MEASURED_SPLITS[role]):
+            ctx.warn(warning)
         ctx.paths.corpus_table(role).parent.mkdir(parents=True, exist_ok=True)
         table.to_parquet(ctx.paths.corpus_table(role), index=False)
         tables[role], skipped[role] = table_fingerprint(table), dict(loaded.skipped)
@@ -100,12 +172,8 @@ def _corpus_source(ctx: BuildContext, role: str, source: CorpusConfig) -> tuple[
 
 
 def _ensure_demo_corpora(ctx: BuildContext) -> None:
-    from core.demo_corpora import generate_demo_corpora
-
     stamp = ctx.paths.demo_stamp
-    generator = code_version("demo_corpora", "demo_effects", "demo_grammar", "textfiles", "corpora/iemocap",
-                             "corpora/msp_improv", "corpora/muse")
-    wanted = fingerprint(ctx.config.data.demo_seed, ctx.config.data.demo_scale, generator)
+    wanted = fingerprint(ctx.config.data.demo_seed, ctx.config.data.demo_scale, code_fingerprint(generate_demo_corpora))
     if stamp.exists() and read_json(stamp).get("fingerprint") == wanted:
         return
     generate_demo_corpora(ctx.paths.demo_corpora, seed=ctx.config.data.demo_seed, scale=ctx.config.data.demo_scale)
@@ -118,11 +186,12 @@ def stage_train(ctx: BuildContext) -> dict:
     device = resolve_device(ctx.config.train.device)
     for method, seed in tqdm(ctx.jobs(), desc="train", unit="model"):
         directory, wanted = ctx.paths.model_dir(method, seed), ctx.model_fingerprint(method, seed)
-        if not ctx.force and _checkpoint_fingerprint(directory) == wanted:
+        if ctx.is_done("train", method, seed, wanted):
             skipped.append(f"{method}/seed{seed}")
             continue
         record = train_one(ctx, method, seed, device)
         save_checkpoint(record.pop("model"), record.pop("tokenizer"), directory, {"fingerprint": wanted, **record})
+        ctx.mark_done("train", method, seed, wanted)
         trained.append(f"{method}/seed{seed}")
     return {"trained": trained, "skipped": skipped, "device": str(device)}
 
@@ -132,21 +201,21 @@ def train_one(ctx: BuildContext, method: str, seed: int, device) -> dict:
     c = ctx.config
     r = recipe(method, c.methods)
     seed_everything(seed)
-    args = ModelArgs(encoder=ctx.encoder(), pooling=c.model.pooling, dropout=c.model.dropout,
-                     gender_head=r.gender_head, gender_hidden=c.model.gender_hidden, max_length=c.model.max_length,
-                     layers=c.model.layers)
+    args = ModelArgs.from_config(c.model, encoder=ctx.encoder(), gender_head=r.gender_head)
     model = build_model(args).to(device)
     tokenizer = load_tokenizer(args.encoder)
     fits = [fit(model, tokenizer, stage, c.train, seed=seed, on_step=r.on_step,
-                gender_loss_weight=c.methods.gender_loss_weight).__dict__
+                gender_loss_weight=r.gender_loss_weight).__dict__
             for stage in r.stages(ctx.corpora)]
     return {"model": model, "tokenizer": tokenizer, "method": method, "seed": seed, "fits": fits,
             "config": to_dict(c)}
 
 
-def _checkpoint_fingerprint(directory: Path) -> str | None:
-    meta = directory / "model.json"
-    return read_json(meta).get("fingerprint") if meta.exists() else None
+def _checkpoint_fingerprint(directory: Path) -> str:
+    """What a trained model is: its fingerprint and its weights' hash, so work on a retrained model whose
+    weights came out different reruns."""
+    meta = read_json(directory / "model.json")
+    return fingerprint(meta.get("fingerprint"), meta.get("weights", {}).get("sha256"))
 
 
 def stage_predict(ctx: BuildContext) -> dict:
@@ -154,19 +223,12 @@ def stage_predict(ctx: BuildContext) -> dict:
     device, predicted = resolve_device(ctx.config.train.device), []
     for method, seed in tqdm(ctx.jobs(), desc="predict", unit="model"):
         checkpoint = _checkpoint_fingerprint(ctx.paths.model_dir(method, seed))
-        if checkpoint is None:
-            raise FileNotFoundError(f"no checkpoint for {method}/seed{seed}: run the train stage first")
-        wanted = fingerprint(checkpoint, ctx.data_fingerprints("primary", "cross"), code_version("models", "recipes"))
-        marker = ctx.paths.done_marker("predict", method, seed)
-        if ctx.force or not _is_done(marker, wanted):
+        wanted = fingerprint(checkpoint, ctx.data_fingerprints("primary", "cross"), code_fingerprint(infer, recipe))
+        if not ctx.is_done("predict", method, seed, wanted):
             predict_one(ctx, method, seed, str(device))
-            write_json(marker, {"fingerprint": wanted})
+            ctx.mark_done("predict", method, seed, wanted)
             predicted.append(f"{method}/seed{seed}")
     return {"predicted": predicted}
-
-
-def _is_done(marker: Path, wanted: str) -> bool:
-    return marker.exists() and read_json(marker).get("fingerprint") == wanted
 
 
 def predict_one(ctx: BuildContext, method: str, seed: int, device: str) -> None:
@@ -195,6 +257,9 @@ def explained_utterances(ctx: BuildContext) -> pd.DataFrame:
         table = table[table["split"] == split].sort_values("utt_id")
         if 0 < n < len(table):
             table = table.sample(n=n, random_state=e.sample_seed).sort_values("utt_id")
+        elif n > len(table):
+            ctx.warn(f"explain.n_{role} = {n}, but the {role} {split} split has {len(table)} utterances: "
+                     f"explaining those {len(table)}")
         parts.append(table.assign(role=role))
     return pd.concat(parts, ignore_index=True)
 
@@ -206,11 +271,10 @@ def stage_explain(ctx: BuildContext) -> dict:
     for method, seed in tqdm(ctx.jobs(), desc="explain", unit="model"):
         wanted = fingerprint(_checkpoint_fingerprint(ctx.paths.model_dir(method, seed)),
                              ctx.data_fingerprints("primary", "cross"), to_dict(ctx.config.explain),
-                             code_version("explain", "words", "metrics", "recipes"))
-        marker = ctx.paths.done_marker("explain", method, seed)
-        if ctx.force or not _is_done(marker, wanted):
+                             code_fingerprint(Explainer, faithfulness_columns, recipe))
+        if not ctx.is_done("explain", method, seed, wanted):
             explain_one(ctx, method, seed, sample, device)
-            write_json(marker, {"fingerprint": wanted})
+            ctx.mark_done("explain", method, seed, wanted)
             explained.append(f"{method}/seed{seed}")
         calibrations[f"{method}/seed{seed}"] = read_json(ctx.paths.calibration(method, seed))
     parts = [pd.read_parquet(ctx.paths.attributions_part(m, s)) for m, s in ctx.jobs()]
@@ -243,81 +307,24 @@ def explain_one(ctx: BuildContext, method: str, seed: int, sample: pd.DataFrame,
     write_json(ctx.paths.calibration(method, seed), calibration.__dict__)
 
 
-def faithfulness_columns(explainer: Explainer, attributions: list[WordAttribution], k: int,
-                         batch_size: int) -> dict[str, list]:
-    """Per utterance: target probability on the full text, without its top-k words, and with only them."""
-    without, only = [], []
-    for a in attributions:
-        top = topk_positions(a.weights, k=k, forms=a.forms)
-        without.append(erase_words(a.text, a.words, top, keep=False))
-        only.append(erase_words(a.text, a.words, top, keep=True))
-    targets = np.array([a.target for a in attributions])
-    rows = np.arange(len(attributions))
-    p_without, _ = infer(explainer.model, explainer.tokenizer, without, batch_size=batch_size)
-    p_only, _ = infer(explainer.model, explainer.tokenizer, only, batch_size=batch_size)
-    return {"target": [VALENCE_CLASSES[t] for t in targets],
-            "predicted": [VALENCE_CLASSES[int(a.probs.argmax())] for a in attributions],
-            "p_target": [float(a.probs[a.target]) for a in attributions],
-            "p_without_topk": p_without[rows, targets].tolist(), "p_only_topk": p_only[rows, targets].tolist(),
-            "delta": [a.delta for a in attributions], "gap": [a.gap for a in attributions],
-            "n_steps": [a.n_steps for a in attributions]}
-
-
 def stage_metrics(ctx: BuildContext) -> dict:
-    """Table 1 and its companions from the predictions, representations and attributions."""
-    c, jobs, paths = ctx.config, ctx.jobs(), ctx.paths
-    predictions = ev.load_predictions(paths, jobs)
-    utterances, attributions = pd.read_parquet(paths.explained), pd.read_parquet(paths.attributions)
-    explained = ev.explanations(attributions)
-    uars = ev.valence_uars(predictions)
-    probes, probe_guesses = ev.leakage(predictions, paths, jobs, c.metrics)
-    mad = ev.mad_items(explained, utterances, GenderLexicon.load(), c.explain.top_k)
-    psc = ev.psc_items(explained, utterances, _valence_lexicon(c))
-    per_seed = _per_seed_table(uars, probes, mad, psc)
-    test = predictions[(predictions.role == "primary") & (predictions.split == "test")]
-    guesses = probe_guesses.rename(columns={"gender": "gold"})
-    paired = {"valence_uar_within": (test.assign(gold=test.valence_class), "predicted", "uar"),
-              "valence_uar_cross": (predictions[predictions.role == "cross"].assign(
-                  gold=lambda f: f.valence_class), "predicted", "uar"),
-              "gender_uar_within": (guesses[guesses.split == "within"], "guess", "uar"),
-              "gender_uar_cross": (guesses[guesses.split == "cross"], "guess", "uar"),
-              "mad": (mad.drop(columns="item").assign(gold=0), "mad_i", "mean"),
-              "psc": (psc.assign(gold=0), "p_i", "mean")}
-    table = ev.table1(per_seed, ev.significance(per_seed, paired, c.metrics), c.methods.names)
-    # ArtNoise is evaluated on text carrying its gold label (the noise tokens): not a model to correlate.
-    defined = per_seed[per_seed.method != "ArtNoise"].dropna(subset=["psc", "valence_uar_cross"])
-    correlation = metrics.psc_uar_correlation(defined.psc, defined.valence_uar_cross) if len(defined) >= 3 else {}
-    shares = pd.DataFrame([{"model": name, **metrics.mad_category_shares(list(group["item"]))}
-                           for name, group in mad.groupby("method", sort=False)])
-    outputs = {"table1": table, "per_seed": per_seed, "probes": probes, "mad_categories": shares,
-               "mad_utterances": mad.drop(columns="item"), "faithfulness": ev.faithfulness(utterances),
-               "psc_utterances": psc, "psc_correlation": pd.DataFrame([correlation])}
+    """Table 1 and its companions (core.evaluate) from the predictions, representations and attributions."""
+    paths, jobs = ctx.paths, ctx.jobs()
+    inputs = ev.MetricsInputs(
+        predictions=pd.concat([pd.read_parquet(paths.predictions(m, s)) for m, s in jobs], ignore_index=True),
+        representations={(m, s): np.load(paths.representations(m, s))["z"] for m, s in jobs},
+        utterances=pd.read_parquet(paths.explained), attributions=pd.read_parquet(paths.attributions))
+    tables = ev.metrics_tables(inputs, ctx.config)
     paths.metrics_dir.mkdir(parents=True, exist_ok=True)
-    for name, frame in outputs.items():
+    for name, frame in tables.items():  # the names of core.artifacts.METRICS_TABLES (a test checks)
         frame.to_csv(paths.metrics_table(name), index=False)
-    paths.metrics_table("table1", ".md").write_text(ev.markdown(table))
-    write_json(paths.metrics_table("config", ".json"), to_dict(c))
-    return {"table1": table[["model", *ev.TABLE1_COLUMNS]].round(4).to_dict("records"),
-            "psc_cross_uar_correlation": correlation}
+    paths.metrics_table("table1", ".md").write_text(ev.markdown(tables["table1"]))
+    write_json(paths.metrics_table("config", ".json"), to_dict(ctx.config))
+    return {"table1": tables["table1"][["model", *TABLE1_COLUMNS]].round(4).to_dict("records"),
+            "psc_cross_uar_correlation": tables["psc_correlation"].to_dict("records")[0]}
 
 
-def _valence_lexicon(config: ExperimentConfig) -> ValenceLexicon:
-    path = config.metrics.valence_lexicon
-    return ValenceLexicon.nrc_vad(resolve_path(config, path)) if path else ValenceLexicon.vader()
-
-
-def _per_seed_table(uars: pd.DataFrame, probes: pd.DataFrame, mad: pd.DataFrame, psc: pd.DataFrame) -> pd.DataFrame:
-    """One row per method × seed with the six Table 1 numbers (headline probe = the stronger)."""
-    gender = probes.groupby(["method", "seed", "split"]).gender_uar.max().unstack("split")
-    gender.columns = [f"gender_uar_{s}" for s in gender.columns]
-    mad_mean = mad.groupby(["method", "seed"]).mad_i.mean().rename("mad")
-    psc_mean = psc.groupby(["method", "seed"]).p_i.mean().rename("psc")
-    table = uars.set_index(["method", "seed"]).join(gender).join(mad_mean).join(psc_mean)
-    table.loc[table.index.get_level_values("method") == ev.BASELINE, "mad"] = 0.0  # MAD(Gen, Gen) = 0
-    return table.reset_index()
-
-
-STAGES: dict[str, Callable[[BuildContext], dict]] = {
+STAGES: dict[str, Callable[[BuildContext], dict]] = {  # in the order of core.artifacts.STAGES (a test checks)
     "corpora": stage_corpora,
     "train": stage_train,
     "predict": stage_predict,
@@ -336,7 +343,10 @@ def build(config: ExperimentConfig, *, stages: list[str] | None = None, force: b
     paths = paths or ExperimentPaths.for_experiment(config.name)
     ctx = BuildContext(config, paths, Manifest(paths), force)
     for name in [s for s in STAGES if s in names]:
-        start = time.perf_counter()
+        start, ctx.warnings = time.perf_counter(), []
+        inputs = ctx.check_inputs(name)
         result = STAGES[name](ctx)
-        ctx.manifest.record_stage(name, config=to_dict(config), seconds=time.perf_counter() - start, **result)
+        outputs = ctx.stage_records(name, own=record_files(paths.root, paths.stage_outputs(name, [])))
+        ctx.manifest.record_stage(name, config=to_dict(config), seconds=time.perf_counter() - start,
+                                  warnings=ctx.warnings, inputs=inputs, outputs=outputs, **result)
     return ctx.manifest

@@ -6,26 +6,24 @@ runs offline: the default encoder is the all-MiniLM-L6-v2 folder inside `gt-all-
 """
 from __future__ import annotations
 
+import dataclasses
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Sequence
 
 import numpy as np
 import torch
+from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from torch import nn
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+from transformers import AutoConfig, AutoModel, AutoTokenizer, PreTrainedTokenizerBase
+from transformers.utils import logging as hf_logging
 
-from transformers import AutoConfig, AutoModel, AutoTokenizer, PreTrainedTokenizerBase  # noqa: E402
-from transformers.utils import logging as hf_logging  # noqa: E402
-
-hf_logging.set_verbosity_error()  # dropping layers on purpose (ModelArgs.layers) is not a warning
-
-from core.schema import GENDERS, VALENCE_CLASSES  # noqa: E402  (label order = head output order)
+from core.config import ModelConfig
+from core.artifacts import ArtifactError, file_problem, file_record  # noqa: E402
+from core.schema import GENDERS, VALENCE_CLASSES  # label order = head output order
 
 
 def default_encoder() -> str:
@@ -76,6 +74,14 @@ class ModelArgs:
     max_length: int = 64
     layers: int = 0              # > 0: keep only the encoder's first `layers` transformer layers
 
+    @classmethod
+    def from_config(cls, config: ModelConfig, *, encoder: str, gender_head: str) -> "ModelArgs":
+        """The args of an experiment's model: ``config``'s fields by name, the resolved encoder, and
+        the recipe's gender head."""
+        shared = {f.name for f in dataclasses.fields(cls)} & {f.name for f in dataclasses.fields(config)}
+        return cls(**{**{name: getattr(config, name) for name in shared}, "encoder": encoder,
+                      "gender_head": gender_head})
+
 
 class ValenceModel(nn.Module):
     """Encoder + pooling + valence head (+ optional gender head)."""
@@ -122,7 +128,12 @@ def load_tokenizer(encoder: str) -> PreTrainedTokenizerBase:
 def build_model(args: ModelArgs) -> ValenceModel:
     """A fresh ValenceModel with pretrained encoder weights from ``args.encoder``."""
     truncate = {"num_hidden_layers": args.layers} if args.layers else {}
-    return ValenceModel(AutoModel.from_pretrained(args.encoder, **truncate), args)
+    verbosity = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()  # dropping layers on purpose (ModelArgs.layers) is not a warning
+    try:
+        return ValenceModel(AutoModel.from_pretrained(args.encoder, **truncate), args)
+    finally:
+        hf_logging.set_verbosity(verbosity)
 
 
 def save_checkpoint(model: ValenceModel, tokenizer: PreTrainedTokenizerBase, directory: Path, record: dict) -> None:
@@ -134,18 +145,31 @@ def save_checkpoint(model: ValenceModel, tokenizer: PreTrainedTokenizerBase, dir
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     save_file(state, str(directory / "model.safetensors"))
     tokenizer.save_pretrained(directory)
-    meta = {"args": model.args.__dict__, "encoder_config": model.encoder.config.to_dict(), **record}
+    weights = file_record(directory / "model.safetensors")
+    meta = {"args": model.args.__dict__, "encoder_config": model.encoder.config.to_dict(), **record,
+            "weights": {"size": weights["size"], "sha256": weights["sha256"]}}
     tmp = directory / "model.json.tmp"
     tmp.write_text(json.dumps(meta, indent=2, default=str))
     tmp.replace(directory / "model.json")  # written last: its presence marks a finished checkpoint
 
 
 def load_checkpoint(directory: Path, device: str = "cpu") -> tuple[ValenceModel, PreTrainedTokenizerBase, dict]:
-    """Rebuild a model and its tokenizer from a checkpoint folder."""
+    """Rebuild a model and its tokenizer from a checkpoint folder, after checking the weights' size and
+    SHA-256 against model.json (ArtifactError naming the file when they differ)."""
     meta = json.loads((directory / "model.json").read_text())
+    weights = directory / "model.safetensors"
+    problem = file_problem(weights, meta["weights"], rehash=True) if "weights" in meta else None
+    if problem is None:
+        try:
+            state = load_file(str(weights), device=device)
+        except (SafetensorError, OSError) as error:  # a checkpoint from before weights were recorded
+            problem = f"cannot be read ({error})"
+    if problem:
+        raise ArtifactError(f"{weights}: {problem}; the train stage rebuilds it "
+                            "(python -m scripts.build CONFIG --stages train)")
     config = AutoConfig.for_model(**meta["encoder_config"])
     model = ValenceModel(AutoModel.from_config(config), ModelArgs(**meta["args"]))
-    model.load_state_dict(load_file(str(directory / "model.safetensors"), device=device))
+    model.load_state_dict(state)
     return model.to(device).eval(), load_tokenizer(str(directory)), meta
 
 

@@ -194,8 +194,8 @@ def test_analysis_recovers_the_simulated_choice_model(tmp_path, policy):
 def test_study_settings_never_make_build_stages_stale(tmp_path):
     paths = ExperimentPaths(tmp_path / "x")
     paths.metrics_dir.mkdir(parents=True)
-    for suffix in (".csv", ".md"):
-        paths.metrics_table("table1", suffix).write_text("")
+    for output in paths.stage_outputs("metrics", []):
+        output.write_text("")
     recorded = {"methods": {"names": []}, "train": {"seeds": []}, "study": {"seed": 0}}
     paths.manifest.write_text(json.dumps({"version": MANIFEST_VERSION, "stages": {"metrics": {"config": recorded}}}))
     state = lambda current: {s.stage: s.state for s in experiment_status(paths, current)}["metrics"]

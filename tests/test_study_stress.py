@@ -73,7 +73,7 @@ def test_select_simulate_export(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("PRIVLENS_ARTIFACTS", str(tmp_path))
     monkeypatch.delenv("PRIVLENS_STUDY_DB", raising=False)
     config = tmp_path / "tiny.toml"
-    config.write_text('name = "tiny"\n[study]\nrandom_per_cell = 4\nhigh_mad_per_cell = 3\nlow_mad_per_cell = 3\n'
+    config.write_text('name = "tiny"\n[data]\ndemo_seed = 0\n[study]\nrandom_per_cell = 4\nhigh_mad_per_cell = 3\nlow_mad_per_cell = 3\n'
                       'bootstrap_resamples = 100\n')
     metrics = tmp_path / "tiny" / "metrics"
     metrics.mkdir(parents=True)

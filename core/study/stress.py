@@ -24,11 +24,12 @@ import numpy as np
 import pandas as pd
 
 from core.artifacts import PROJECT_ROOT
+from core.schema import METHODS
 from core.study.store import StudyStore, make_engine, open_store
 from core.study.tasks import ATTENTION_CHECK, QUESTIONS, model_order
 
 WORKER_URL = "PRIVLENS_STRESS_URL"  # how a worker process gets the database URL
-MODELS = ["Gen", "PrivAdv", "PrivAug", "PrivBias", "GenderExp", ATTENTION_CHECK]
+MODELS = list(METHODS)
 
 
 def stress_tasks(n: int) -> pd.DataFrame:

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from core.schema import BASELINE, METHODS
 from core.words import Word
-BASELINE = "Gen"                  # MAD compares every model with Gen, so Gen's MAD_i is 0
-ATTENTION_CHECK = "ArtNoise"      # choosing it for any question fails the attention check
+ATTENTION_CHECK = next(m.name for m in METHODS.values() if m.attention_check)  # choosing it fails the check
 PRIVACY_MODELS = ("PrivAdv", "PrivAug", "PrivBias")  # their mean MAD_i ranks the utterances
 STRATA = ("random", "high_mad", "low_mad")
 QUESTIONS = ("trust_valence", "trust_privacy", "trust_overall")
