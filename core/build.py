@@ -24,8 +24,8 @@ from core.config import CorpusConfig, ExperimentConfig, resolve_path, to_dict
 from core.explain import Explainer, WordAttribution, attribution_rows, erase_words, load_explainer
 from core.lexicons import GenderLexicon, ValenceLexicon
 from core.metrics import topk_positions
-from core.models import (VALENCE_CLASSES, ModelArgs, build_model, default_encoder, infer, load_checkpoint,
-                         load_tokenizer, resolve_device, save_checkpoint)
+from core.models import (VALENCE_CLASSES, ModelArgs, autocast_dtype, batch_size_for, build_model, default_encoder,
+                         infer, load_checkpoint, load_tokenizer, resolve_device, save_checkpoint)
 from core.recipes import Corpora, recipe
 from core.trainer import fit, seed_everything
 
@@ -68,7 +68,8 @@ class BuildContext:
     def model_fingerprint(self, method: str, seed: int) -> str:
         """What a trained model depends on: its recipe's settings and corpora, model and training knobs."""
         c, r = self.config, recipe(method, self.config.methods)
-        training = {k: v for k, v in to_dict(c.train).items() if k not in ("seeds", "device", "eval_batch_size")}
+        training = {k: v for k, v in to_dict(c.train).items() if k not in ("seeds", "device", "eval_batch_size",
+                                                                                    "cuda_eval_batch_size")}
         return fingerprint(method, seed, to_dict(c.model), self.encoder(), training,
                            {k: getattr(c.methods, k) for k in r.knobs}, self.data_fingerprints(*r.corpora),
                            code_version("models", "trainer", "recipes", "lexicons", "words"))
@@ -173,7 +174,10 @@ def predict_one(ctx: BuildContext, method: str, seed: int, device: str) -> None:
     view = recipe(method, ctx.config.methods).view
     table = pd.concat([view(ctx.corpora.primary).assign(role="primary"),
                        view(ctx.corpora.cross).assign(role="cross")], ignore_index=True)
-    probs, z = infer(model, tokenizer, table["text"].tolist(), batch_size=ctx.config.train.eval_batch_size)
+    t, where = ctx.config.train, resolve_device(device)
+    probs, z = infer(model, tokenizer, table["text"].tolist(),
+                     batch_size=batch_size_for(where, cpu=t.eval_batch_size, cuda=t.cuda_eval_batch_size),
+                     dtype=autocast_dtype(where, t.precision, cpu_auto=False))
     keep = ["role", "corpus", "utt_id", "split", "speaker", "gender", "valence_class", "text"]
     predictions = table[keep].assign(method=method, seed=seed,
                                      predicted=np.array(VALENCE_CLASSES)[probs.argmax(1)],
@@ -227,14 +231,19 @@ def explain_one(ctx: BuildContext, method: str, seed: int, sample: pd.DataFrame,
     seen = recipe(method, ctx.config.methods).view(sample)
     texts = seen["text"].tolist()
     batch = seen.sample(n=min(e.calibration_size, len(seen)), random_state=e.sample_seed)["text"].tolist()
+    how = {"batch_size": batch_size_for(explainer.device, cpu=e.batch_size, cuda=e.cuda_batch_size),
+           "precision": e.precision}
     calibration = explainer.calibrate(batch, grid=(e.n_steps,) if e.n_steps else e.steps_grid,
-                                      tolerance=e.delta_tolerance, batch_size=e.batch_size)
-    attributions = explainer.attribute(texts, n_steps=calibration.n_steps, batch_size=e.batch_size, progress=True)
+                                      tolerance=e.delta_tolerance, **how)
+    attributions = explainer.attribute(texts, n_steps=calibration.n_steps, steps_grid=e.steps_grid,
+                                       delta_tolerance=e.delta_tolerance, progress=True, **how)
     ids = {"method": [method] * len(seen), "seed": [seed] * len(seen), **{c: seen[c].tolist() for c in
            ("role", "corpus", "split", "utt_id", "gender", "valence_class")}}
     words = pd.DataFrame(attribution_rows(attributions, **ids))
-    utterances = pd.DataFrame(ids).assign(text=texts, **faithfulness_columns(explainer, attributions, e.top_k,
-                                                                              ctx.config.train.eval_batch_size))
+    t = ctx.config.train
+    utterances = pd.DataFrame(ids).assign(text=texts, **faithfulness_columns(
+        explainer, attributions, e.top_k, batch_size_for(explainer.device, cpu=t.eval_batch_size,
+                                                         cuda=t.cuda_eval_batch_size)))
     for path, frame in ((ctx.paths.attributions_part(method, seed), words),
                         (ctx.paths.explained_part(method, seed), utterances)):
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -259,7 +268,7 @@ def faithfulness_columns(explainer: Explainer, attributions: list[WordAttributio
             "p_target": [float(a.probs[a.target]) for a in attributions],
             "p_without_topk": p_without[rows, targets].tolist(), "p_only_topk": p_only[rows, targets].tolist(),
             "delta": [a.delta for a in attributions], "gap": [a.gap for a in attributions],
-            "n_steps": [a.n_steps for a in attributions]}
+            "n_steps": [a.n_steps for a in attributions], "converged": [a.converged for a in attributions]}
 
 
 def stage_metrics(ctx: BuildContext) -> dict:

@@ -50,7 +50,9 @@ class TrainConfig:
     batch_size: int = 32            # utterances per optimisation step
     lr: float = 2e-5                # RMSprop learning rate
     device: str = "auto"            # "auto" (CUDA when available), "cpu" or "cuda"
-    eval_batch_size: int = 128      # utterances per forward pass when predicting
+    eval_batch_size: int = 128      # utterances per forward pass when predicting on the CPU
+    cuda_eval_batch_size: int = 1024  # the same on CUDA
+    precision: str = "auto"         # training and prediction: "auto" (bf16 autocast on CUDA, fp32 on the CPU), "fp32", "bf16"
 
 
 @dataclass(frozen=True)
@@ -68,10 +70,12 @@ class ExplainConfig:
     n_cross: int = 300              # cross-corpus utterances explained per model (0 = all)
     top_k: int = 5                  # size of an explanation set E(M)
     n_steps: int = 0                # integration steps; 0 = calibrate per model (a fixed n is still checked and recorded)
-    steps_grid: tuple[int, ...] = (16, 32, 64, 128, 256)  # candidates tried in order when calibrating
+    steps_grid: tuple[int, ...] = (16, 32, 64, 128, 256)  # calibration candidates; an utterance whose delta misses moves up it
     delta_tolerance: float = 0.05   # calibration target: mean |delta| <= tolerance * mean |F(x) - F(baseline)|
     calibration_size: int = 16      # calibration batch: a seeded sample of the explained utterances
-    batch_size: int = 8             # utterances per attribution call (each expands to n_steps rows)
+    batch_size: int = 8             # utterances per attribution call on the CPU (each expands to n_steps rows)
+    cuda_batch_size: int = 64       # the same on CUDA, where wide batches keep the GPU busy
+    precision: str = "auto"         # integral arithmetic: "auto" (bf16 where the hardware has it natively), "fp32", "bf16"
     sample_seed: int = 0            # which utterances are explained
 
 
