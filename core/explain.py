@@ -24,7 +24,8 @@ from tqdm.auto import tqdm
 
 from core.artifacts import ExperimentPaths, read_json
 from core.config import ExplainConfig
-from core.models import VALENCE_CLASSES, ValenceModel, autocast_dtype, batches, load_checkpoint, pad
+from core.models import (VALENCE_CLASSES, ValenceModel, attention_kernels, autocast_dtype, batches, intra_op_threads,
+                          load_checkpoint, pad)
 from core.words import Word, split_words
 
 if TYPE_CHECKING:
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
 
 DEFAULTS = ExplainConfig()  # the one home of explanation defaults
 TOKENS_PER_PASS = {"cpu": 16_384, "cuda": 65_536}  # rows × width of one forward/backward pass, by device type
+SMALL_PASS_TOKENS = 1024  # CPU passes below this many rows × width run on one thread (see `_threads`)
 
 
 @dataclass(frozen=True)
@@ -120,7 +122,8 @@ class Explainer:
 
     def _probabilities(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, *,
                        dtype: torch.dtype | None = None) -> torch.Tensor:
-        with torch.autocast(self.device.type, dtype=dtype or torch.bfloat16, enabled=dtype is not None):
+        with torch.autocast(self.device.type, dtype=dtype or torch.bfloat16, enabled=dtype is not None), \
+                attention_kernels(self.device, dtype):
             logits = self.model(input_ids, attention_mask)
         return torch.softmax(logits.float(), dim=-1)
 
@@ -165,7 +168,8 @@ class Explainer:
         with torch.inference_mode():
             for s in batches(len(ids), batch_size * 4):
                 input_ids, mask = pad(ids[s], self.tokenizer.pad_token_id, self.device)
-                p = self._probabilities(torch.cat([input_ids, self._baseline(input_ids)]), torch.cat([mask, mask]))
+                with intra_op_threads(self._threads(2 * input_ids.numel())):
+                    p = self._probabilities(torch.cat([input_ids, self._baseline(input_ids)]), torch.cat([mask, mask]))
                 probs.append(p[:len(input_ids)])
                 base_probs.append(p[len(input_ids):])
         probs_np = torch.cat(probs).cpu().numpy() if ids else np.zeros((0, len(VALENCE_CLASSES)))
@@ -192,9 +196,10 @@ class Explainer:
             target = torch.as_tensor(encoded.targets[chunk], device=self.device)
             rows = internal_batch_size or TOKENS_PER_PASS.get(self.device.type, TOKENS_PER_PASS["cpu"]) // \
                 input_ids.shape[1]
-            attributions = ig.attribute(input_ids, baselines=self._baseline(input_ids), target=target,
-                                        additional_forward_args=(mask,), n_steps=n_steps, method="gausslegendre",
-                                        internal_batch_size=max(rows, len(chunk)))
+            with intra_op_threads(self._threads(min(rows, len(chunk) * n_steps) * input_ids.shape[1])):
+                attributions = ig.attribute(input_ids, baselines=self._baseline(input_ids), target=target,
+                                            additional_forward_args=(mask,), n_steps=n_steps,
+                                            method="gausslegendre", internal_batch_size=max(rows, len(chunk)))
             chunks.append(chunk)
             sums.append(attributions.detach().float().sum(-1))  # stays on the device until the pass ends
         out = {}
@@ -208,6 +213,11 @@ class Explainer:
                                          encoded.probs[i], float(deltas[row]), float(encoded.gaps[i]), n_steps,
                                          bool(ok[row]))
         return out
+
+    def _threads(self, tokens: int) -> int | None:
+        """One CPU thread for a small pass (a typed sentence): its matrices are too small for a second
+        thread to pay for the synchronisation, which on a busy machine costs far more than it saves."""
+        return 1 if self.device.type == "cpu" and tokens < SMALL_PASS_TOKENS else None
 
     def _baseline(self, input_ids: torch.Tensor) -> torch.Tensor:
         """[CLS] [PAD]… [SEP] of the same length: every other token ([UNK] included) becomes [PAD]."""

@@ -6,6 +6,7 @@ runs offline: the default encoder is the all-MiniLM-L6-v2 folder inside `gt-all-
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ import numpy as np
 import torch
 from safetensors.torch import load_file, save_file
 from torch import nn
+from torch.nn.attention import SDPBackend, sdpa_kernel
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -66,6 +68,28 @@ def native_cpu_bf16() -> bool:
     """Whether this CPU multiplies bf16 matrices in hardware (AVX512-BF16 or AMX)."""
     probes = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
     return any(getattr(torch.cpu, name, lambda: False)() for name in probes)
+
+
+def attention_kernels(device: torch.device, dtype: torch.dtype | None) -> contextlib.AbstractContextManager:
+    """Attention as plain matmuls (SDPA's math backend) for bf16 on the CPU, where the fused kernel's
+    backward is over half of an integrated-gradients pass (docs/PERFORMANCE.md); default kernels elsewhere."""
+    if device.type == "cpu" and dtype == torch.bfloat16:
+        return sdpa_kernel(SDPBackend.MATH)
+    return contextlib.nullcontext()
+
+
+@contextlib.contextmanager
+def intra_op_threads(n: int | None) -> Iterator[None]:
+    """Run the block with ``n`` intra-op CPU threads (None: unchanged), then restore the previous count."""
+    if n is None:
+        yield
+        return
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def batch_size_for(device: torch.device, *, cpu: int, cuda: int) -> int:
