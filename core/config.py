@@ -70,7 +70,7 @@ class ExplainConfig:
     n_cross: int = 300              # cross-corpus utterances explained per model (0 = all)
     top_k: int = 5                  # size of an explanation set E(M)
     n_steps: int = 0                # integration steps; 0 = calibrate per model (a fixed n is still checked and recorded)
-    steps_grid: tuple[int, ...] = (16, 32, 64, 128, 256)  # calibration candidates; an utterance whose delta misses moves up it
+    steps_grid: tuple[int, ...] = (16, 24, 32, 48, 64, 128, 256)  # calibration candidates; an utterance whose delta misses moves up it
     delta_tolerance: float = 0.05   # calibration target: mean |delta| <= tolerance * mean |F(x) - F(baseline)|
     calibration_size: int = 16      # calibration batch: a seeded sample of the explained utterances
     batch_size: int = 8             # utterances per attribution call on the CPU (each expands to n_steps rows)

@@ -3,7 +3,7 @@
 python -m scripts.benchmark [build] [CONFIG] [--budget-minutes 15]
     Builds CONFIG (default: the demo) from scratch in a temporary folder, so an existing build is
     neither reused nor touched; prints stage times and peak memory; exits non-zero over budget.
-python -m scripts.benchmark ig [--quick] [--config CONFIG] [--device cpu]
+python -m scripts.benchmark ig [--quick] [--config CONFIG] [--device cpu] [--threads N]
     On the finished build of CONFIG, prints one JSON object: plain Captum against the project's
     explain path (same model, same texts, same run), typed-sentence latency over all models, the
     encoder depth and the build's stage times. Without --quick it also measures the encoder at full
@@ -51,7 +51,12 @@ def ig(argv: list[str]) -> int:
     parser.add_argument("--quick", action="store_true", help="fewer texts and repeats, demo encoder only (< 1 min)")
     parser.add_argument("--config", default=DEMO)
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--threads", type=int, default=0, help="intra-op CPU threads for both paths (0: torch's default)")
     args = parser.parse_args(argv)
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
     config = load_config(args.config)
     paths = ExperimentPaths.for_experiment(config.name)
     plan = QUICK if args.quick else Plan()

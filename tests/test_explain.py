@@ -120,6 +120,20 @@ def test_fast_path_equals_plain_captum(explainer):
         assert a.delta == pytest.approx(delta, abs=1e-5)
 
 
+def test_direct_integral_is_captums_layer_integrated_gradients(explainer):
+    """Token-level equality with Captum, also when the steps are split over several forward passes."""
+    enc = explainer.tokenizer(TEXTS[:3], padding=True, return_tensors="pt")
+    ids, mask = enc["input_ids"], enc["attention_mask"]
+    target = torch.tensor([0, 2, 1])
+    forward = lambda i, m: torch.softmax(explainer.model(i, m), dim=-1)  # noqa: E731
+    lig = LayerIntegratedGradients(forward, explainer.model.encoder.get_input_embeddings())
+    expected = lig.attribute(ids, baselines=explainer._baseline(ids), target=target, additional_forward_args=(mask,),
+                             n_steps=20, method="gausslegendre")
+    for rows in (None, 3 * 7):  # one pass; passes of 7 steps (the last one shorter)
+        direct = explainer.layer_integrated_gradients(ids, mask, target, n_steps=20, rows=rows)
+        torch.testing.assert_close(direct, expected, rtol=1e-4, atol=1e-7)
+
+
 def test_bf16_integral_stays_close_and_keeps_the_bound(explainer):
     exact = explainer.attribute(TEXTS, n_steps=64, steps_grid=(), precision="fp32")
     fast = explainer.attribute(TEXTS, n_steps=64, steps_grid=(), precision="bf16")
