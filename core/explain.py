@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
 DEFAULTS = ExplainConfig()  # the one home of explanation defaults
 TOKENS_PER_PASS = {"cpu": 16_384, "cuda": 65_536}  # rows × width of one forward/backward pass, by device type
-SMALL_PASS_TOKENS = 1024  # CPU passes below this many rows × width run on one thread (see `_threads`)
+SMALL_PASS_TOKENS = 1024  # CPU work below this many rows × width (first pass) runs on one thread (`_threads`)
 
 
 @dataclass(frozen=True)
@@ -150,27 +150,27 @@ class Explainer:
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
         dtype = autocast_dtype(self.device, precision)
-        encoded = self._encode(texts, targets, batch_size)
-        results: dict[int, WordAttribution] = {}
-        pending = list(range(len(texts)))
-        for n in refinement_steps(n_steps, steps_grid):
-            results.update(self._integrate(texts, encoded, pending, n, delta_tolerance, batch_size,
-                                           internal_batch_size, dtype, progress))
-            pending = [i for i in pending if not results[i].converged]
-            if not pending:
-                break
-        return [results[i] for i in range(len(texts))]
-
-    def _encode(self, texts: list[str], targets: list[int | None], batch_size: int) -> _Encoded:
-        """Tokenise once; F(x) and F(baseline) in fp32, both in one forward pass per batch."""
         enc = self.tokenizer(texts, truncation=True, max_length=self.model.args.max_length,
                              return_offsets_mapping=True)
+        results: dict[int, WordAttribution] = {}
+        with intra_op_threads(self._threads(n_steps * sum(map(len, enc["input_ids"])))):
+            encoded = self._encode(enc, targets, batch_size)
+            pending = list(range(len(texts)))
+            for n in refinement_steps(n_steps, steps_grid):
+                results.update(self._integrate(texts, encoded, pending, n, delta_tolerance, batch_size,
+                                               internal_batch_size, dtype, progress))
+                pending = [i for i in pending if not results[i].converged]
+                if not pending:
+                    break
+        return [results[i] for i in range(len(texts))]
+
+    def _encode(self, enc, targets: list[int | None], batch_size: int) -> _Encoded:
+        """F(x) and F(baseline) of the tokenised texts in fp32, both in one forward pass per batch."""
         ids, probs, base_probs = enc["input_ids"], [], []
         with torch.inference_mode():
             for s in batches(len(ids), batch_size * 4):
                 input_ids, mask = pad(ids[s], self.tokenizer.pad_token_id, self.device)
-                with intra_op_threads(self._threads(2 * input_ids.numel())):
-                    p = self._probabilities(torch.cat([input_ids, self._baseline(input_ids)]), torch.cat([mask, mask]))
+                p = self._probabilities(torch.cat([input_ids, self._baseline(input_ids)]), torch.cat([mask, mask]))
                 probs.append(p[:len(input_ids)])
                 base_probs.append(p[len(input_ids):])
         probs_np = torch.cat(probs).cpu().numpy() if ids else np.zeros((0, len(VALENCE_CLASSES)))
@@ -236,17 +236,17 @@ class Explainer:
             scaled = (start + points[s].view(-1, 1, 1, 1) * path).flatten(0, 1).requires_grad_()
             hook = embeddings.register_forward_hook(lambda module, inputs, output: scaled)
             try:
-                with intra_op_threads(self._threads(scaled.shape[0] * scaled.shape[1])):
-                    probs = self._probabilities(input_ids.repeat(k, 1), attention_mask.repeat(k, 1), dtype=dtype)
-                    (grads,) = torch.autograd.grad(probs.gather(1, target.repeat(k)[:, None]).sum(), scaled)
+                probs = self._probabilities(input_ids.repeat(k, 1), attention_mask.repeat(k, 1), dtype=dtype)
+                (grads,) = torch.autograd.grad(probs.gather(1, target.repeat(k)[:, None]).sum(), scaled)
             finally:
                 hook.remove()
             total += (grads.view(k, *path.shape) * weights[s].view(-1, 1, 1, 1)).sum(0)
         return total * path
 
     def _threads(self, tokens: int) -> int | None:
-        """One CPU thread for a small pass (a typed sentence): its matrices are too small for a second
-        thread to pay for the synchronisation, which on a busy machine costs far more than it saves."""
+        """One CPU thread for small work (a typed sentence: ``tokens`` = rows × width of its first pass):
+        its matrices are too small for a second thread to pay for the synchronisation, which on a busy
+        machine costs far more than it saves (docs/PERFORMANCE.md)."""
         return 1 if self.device.type == "cpu" and tokens < SMALL_PASS_TOKENS else None
 
     def _baseline(self, input_ids: torch.Tensor) -> torch.Tensor:
