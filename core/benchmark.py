@@ -21,7 +21,7 @@ import torch
 from captum.attr import LayerIntegratedGradients
 
 from core.artifacts import ExperimentPaths, Manifest, read_json
-from core.config import ExperimentConfig
+from core.config import ExperimentConfig, ExplainConfig
 from core.explain import Explainer, calibrated_steps, explain, load_explainer
 from core.models import batch_size_for
 
@@ -91,15 +91,15 @@ def compare_paths(explainer: Explainer, texts: Sequence[str], *, n_steps: int, o
             "mean_rel_delta_fast": float(relative_deltas([a.delta for a in fast], [a.gap for a in fast]).mean())}
 
 
-def typed_latencies(explainers: dict[str, Explainer], n_steps: dict[str, int | None], options: dict,
+def typed_latencies(explainers: dict[str, Explainer], n_steps: dict[str, int | None], settings: ExplainConfig,
                     repeats: int, sentences: Sequence[str] = TYPED) -> dict[str, float]:
-    """Seconds from a typed sentence to its explanation by every model (warm), as p50 and p95."""
-    explain(sentences[:1], explainers, n_steps=n_steps, **options)  # warm-up
+    """Seconds from a typed sentence to its explanation by every model (warm, the app's `explain`), p50 and p95."""
+    explain(sentences[:1], explainers, n_steps=n_steps, settings=settings)  # warm-up
     seconds = []
     for _ in range(repeats):
         for sentence in sentences:
             start = time.perf_counter()
-            explain([sentence], explainers, n_steps=n_steps, **options)
+            explain([sentence], explainers, n_steps=n_steps, settings=settings)
             seconds.append(time.perf_counter() - start)
     return {"typed_six_models_p50_s": float(np.percentile(seconds, 50)),
             "typed_six_models_p95_s": float(np.percentile(seconds, 95))}
@@ -151,7 +151,7 @@ def ig_benchmark(paths: ExperimentPaths, config: ExperimentConfig, *, plan: Plan
     options = explain_options(config, explainers[reference])
     figures = compare_paths(explainers[reference], sample_texts(paths, plan.texts), n_steps=steps[reference],
                             options=options, repeats=plan.repeats)
-    figures.update(typed_latencies(explainers, steps, options, plan.typed_repeats))
+    figures.update(typed_latencies(explainers, steps, config.explain, plan.typed_repeats))
     figures["encoder_layers"] = explainers[reference].model.encoder.config.num_hidden_layers
     figures["build_stage_seconds"] = manifest_seconds(paths)
     return figures
@@ -186,7 +186,7 @@ def full_encoder_benchmark(paths: ExperimentPaths, config: ExperimentConfig, *, 
     start = explainer.calibrate(texts[:16], grid=full.explain.steps_grid, tolerance=full.explain.delta_tolerance,
                                 batch_size=options["batch_size"], precision=options["precision"]).n_steps
     figures = compare_paths(explainer, texts, n_steps=start, options=options, repeats=plan.repeats)
-    figures.update(typed_latencies(explainers, {m: start for m in explainers}, options, plan.typed_repeats))
+    figures.update(typed_latencies(explainers, {m: start for m in explainers}, full.explain, plan.typed_repeats))
     lengths = [len(explainer.tokenizer.tokenize(t)) + 2 for t in texts]
     figures.update(encoder_layers=explainer.model.encoder.config.num_hidden_layers, max_length=max_length,
                    passage_tokens_median=int(np.median(lengths)), passage_tokens_max=int(max(lengths)))

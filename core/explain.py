@@ -5,6 +5,8 @@ LayerIntegratedGradients over the word-embedding layer against a ``[CLS] [PAD]�
 of the same length, explaining the softmax probability of the target class (default: the
 predicted class) with Captum's Gauss-Legendre quadrature. WordPiece scores are summed into the
 words of the original text (core.words), and normalised to signed weights with Σ|w| = 1.
+`Explainer.calibrate` picks the starting n_steps; `explain` is the app's path. Defaults come from
+core.config.ExplainConfig.
 
 Speed (docs/PERFORMANCE.md): the integral is computed directly (`layer_integrated_gradients`,
 held equal to Captum's by the tests) so the endpoints cost two embedding lookups instead of two
@@ -25,8 +27,8 @@ from tqdm.auto import tqdm
 
 from core.artifacts import ExperimentPaths, read_json
 from core.config import ExplainConfig
-from core.models import (VALENCE_CLASSES, ValenceModel, attention_kernels, autocast_dtype, batches, intra_op_threads,
-                          load_checkpoint, pad)
+from core.models import (VALENCE_CLASSES, ValenceModel, attention_kernels, autocast_dtype, batch_size_for, batches,
+                          intra_op_threads, load_checkpoint, pad)
 from core.words import Word, split_words
 
 if TYPE_CHECKING:
@@ -310,16 +312,21 @@ def calibrated_steps(paths: ExperimentPaths, method: str, seed: int) -> int | No
 
 
 def explain(texts: Sequence[str], explainers: dict[str, Explainer], *, n_steps: dict[str, int | None] | None = None,
+            target: int | Sequence[int] | None = None, settings: ExplainConfig = DEFAULTS,
             **options) -> dict[str, list[WordAttribution]]:
     """Explain ``texts`` with several models through `Explainer.attribute`: the app's live path.
 
     ``n_steps[method]`` is typically `calibrated_steps` of the build; None (or missing) starts from
-    the smallest n of ``steps_grid``. Either way each utterance is refined until its own delta is
-    within tolerance. ``options`` go to `Explainer.attribute` (steps_grid, delta_tolerance, target, …).
+    the smallest n of ``settings.steps_grid``. Either way each utterance is refined up that grid until
+    its own delta is within ``settings.delta_tolerance``. ``options`` go to `Explainer.attribute`
+    (internal_batch_size, progress).
     """
-    grid = options.get("steps_grid", DEFAULTS.steps_grid)
     out = {}
     for method, explainer in explainers.items():
-        start = (n_steps or {}).get(method)
-        out[method] = explainer.attribute(texts, n_steps=start if start is not None else min(grid), **options)
+        start = (n_steps or {}).get(method) or min(settings.steps_grid)
+        out[method] = explainer.attribute(
+            texts, n_steps=start, target=target, steps_grid=settings.steps_grid,
+            delta_tolerance=settings.delta_tolerance, precision=settings.precision,
+            batch_size=batch_size_for(explainer.device, cpu=settings.batch_size, cuda=settings.cuda_batch_size),
+            **options)
     return out

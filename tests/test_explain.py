@@ -9,6 +9,7 @@ import torch
 
 from captum.attr import LayerIntegratedGradients
 
+from core.config import ExplainConfig
 from core.explain import Explainer, erase_words, explain, normalise, refinement_steps, within_tolerance, word_scores
 from core.models import ModelArgs, autocast_dtype, batch_size_for, build_model, load_tokenizer
 from core.words import split_words
@@ -189,8 +190,15 @@ def test_precision_and_batch_size_follow_the_device(monkeypatch):
     assert batch_size_for(cuda, cpu=8, cuda=64) == 64 and batch_size_for(cpu, cpu=8, cuda=64) == 8
 
 
-def test_explain_without_n_steps_starts_at_the_smallest_grid_step(explainer):
-    live = explain(TEXTS[:2], {"m": explainer}, steps_grid=(64, 2), delta_tolerance=0.05, precision="fp32")
+def test_explain_starts_at_the_given_or_the_smallest_n_steps(explainer):
+    settings = ExplainConfig(steps_grid=(64, 2), delta_tolerance=0.05, precision="fp32")
+    live = explain(TEXTS[:2], {"m": explainer}, settings=settings)
     expected = explainer.attribute(TEXTS[:2], n_steps=2, steps_grid=(64,), delta_tolerance=0.05, precision="fp32")
     assert [a.n_steps for a in live["m"]] == [a.n_steps for a in expected]
     np.testing.assert_allclose(live["m"][0].scores, expected[0].scores, atol=1e-6)
+    strict = ExplainConfig(steps_grid=(1, 256), delta_tolerance=1e-4, precision="fp32")
+    (a, _) = explain(TEXTS[:2], {"m": explainer}, settings=strict)["m"]
+    assert a.n_steps == 256  # one step is too coarse for a 1e-4 tolerance: refined
+    loose = ExplainConfig(steps_grid=(1, 256), delta_tolerance=10.0, precision="fp32")
+    (b, _) = explain(TEXTS[:2], {"m": explainer}, n_steps={"m": 1}, settings=loose)["m"]
+    assert b.n_steps == 1  # a given n_steps is where integration starts
