@@ -35,12 +35,13 @@ TYPED = ("I love this so much!", "honestly, the worst day of my life", "it was f
 class Plan:
     """How much to measure: texts explained by both paths, interleaved repeats, typed sentences."""
 
-    texts: int = 48
+    texts: int = 32
     repeats: int = 3
     typed_repeats: int = 3
 
 
 QUICK = Plan(texts=16, repeats=2, typed_repeats=2)
+FULL_ENCODER = Plan(texts=16, repeats=2, typed_repeats=2)  # conversational-length text at full depth is slow
 
 
 def plain_captum(explainer: Explainer, text: str, n_steps: int = NAIVE_STEPS) -> tuple[float, float]:
@@ -157,7 +158,7 @@ def ig_benchmark(paths: ExperimentPaths, config: ExperimentConfig, *, plan: Plan
     return figures
 
 
-def full_encoder_benchmark(paths: ExperimentPaths, config: ExperimentConfig, *, plan: Plan = Plan(),
+def full_encoder_benchmark(paths: ExperimentPaths, config: ExperimentConfig, *, plan: Plan = FULL_ENCODER,
                            device: str = "cpu", max_length: int = 96) -> dict:
     """The same figures for the encoder at full depth on conversational-length passages.
 

@@ -62,7 +62,7 @@ def ig(argv: list[str]) -> int:
     plan = QUICK if args.quick else Plan()
     figures = ig_benchmark(paths, config, plan=plan, device=args.device)
     if not args.quick:
-        figures["full_encoder"] = full_encoder_benchmark(paths, config, plan=plan, device=args.device)
+        figures["full_encoder"] = full_encoder_benchmark(paths, config, device=args.device)
     print(json.dumps(figures, indent=2))
     return 0
 

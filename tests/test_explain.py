@@ -11,7 +11,7 @@ from captum.attr import LayerIntegratedGradients
 
 from core.config import ExplainConfig
 from core.explain import Explainer, erase_words, explain, normalise, refinement_steps, within_tolerance, word_scores
-from core.models import ModelArgs, autocast_dtype, batch_size_for, build_model, load_tokenizer
+from core.models import ModelArgs, autocast_dtype, batch_size_for, build_model, intra_op_threads, load_tokenizer
 from core.words import split_words
 
 
@@ -188,6 +188,22 @@ def test_precision_and_batch_size_follow_the_device(monkeypatch):
     with pytest.raises(ValueError, match="precision"):
         autocast_dtype(cpu, "fp16")
     assert batch_size_for(cuda, cpu=8, cuda=64) == 64 and batch_size_for(cpu, cpu=8, cuda=64) == 8
+
+
+def test_small_work_runs_on_one_thread_and_restores_the_count(explainer, monkeypatch):
+    before = torch.get_num_threads()
+    with intra_op_threads(1):
+        assert torch.get_num_threads() == 1
+    with intra_op_threads(None):
+        assert torch.get_num_threads() == before
+    assert torch.get_num_threads() == before
+    assert explainer._threads(16 * 12) == 1 and explainer._threads(8 * 16 * 20) is None  # typed sentence vs batch
+    seen = []
+    monkeypatch.setattr(explainer, "_probabilities",
+                        lambda *a, _real=explainer._probabilities, **k: seen.append(torch.get_num_threads())
+                        or _real(*a, **k))
+    explainer.attribute(["fine"], n_steps=4, steps_grid=())
+    assert set(seen) == {1} and torch.get_num_threads() == before
 
 
 def test_explain_starts_at_the_given_or_the_smallest_n_steps(explainer):
