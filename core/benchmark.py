@@ -52,7 +52,7 @@ def plain_captum(explainer: Explainer, text: str, n_steps: int = NAIVE_STEPS) ->
     model, tokenizer = explainer.model, explainer.tokenizer
     enc = tokenizer([text], truncation=True, max_length=model.args.max_length, return_tensors="pt")
     ids, mask = enc["input_ids"].to(explainer.device), enc["attention_mask"].to(explainer.device)
-    baseline = explainer._baseline(ids)
+    baseline = explainer.baseline_ids(ids)
 
     def forward(input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         return torch.softmax(model(input_ids, attention_mask), dim=-1)

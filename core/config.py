@@ -52,7 +52,7 @@ class TrainConfig:
     device: str = "auto"            # "auto" (CUDA when available), "cpu" or "cuda"
     eval_batch_size: int = 128      # utterances per forward pass when predicting on the CPU
     cuda_eval_batch_size: int = 1024  # the same on CUDA
-    precision: str = "auto"         # training and prediction: "auto" (bf16 autocast on CUDA, fp32 on the CPU), "fp32", "bf16"
+    precision: str = "auto"         # training and prediction: "auto" (bf16 on CUDA, fp32 on the CPU), "fp32", "bf16"
 
 
 @dataclass(frozen=True)
@@ -69,13 +69,14 @@ class ExplainConfig:
     n_primary: int = 300            # primary-test utterances explained per model (0 = all)
     n_cross: int = 300              # cross-corpus utterances explained per model (0 = all)
     top_k: int = 5                  # size of an explanation set E(M)
-    n_steps: int = 0                # integration steps; 0 = calibrate per model (a fixed n is still checked and recorded)
-    steps_grid: tuple[int, ...] = (16, 24, 32, 48, 64, 128, 256)  # calibration candidates; an utterance whose delta misses moves up it
-    delta_tolerance: float = 0.05   # calibration target: mean |delta| <= tolerance * mean |F(x) - F(baseline)|
+    n_steps: int = 0                # starting integration steps; 0 = calibrate per model (a fixed n is still checked)
+    steps_grid: tuple[int, ...] = (16, 24, 32, 48, 64, 128, 256)  # calibration candidates; refinement steps (below)
+    delta_tolerance: float = 0.05   # calibration: mean |delta| <= tolerance * mean |F(x) - F(b)|; then each utterance's
+                                    # own |delta| <= tolerance * |F(x) - F(b)|, else it moves up steps_grid (flagged at the top)
     calibration_size: int = 16      # calibration batch: a seeded sample of the explained utterances
     batch_size: int = 8             # utterances per attribution call on the CPU (each expands to n_steps rows)
     cuda_batch_size: int = 64       # the same on CUDA, where wide batches keep the GPU busy
-    precision: str = "auto"         # integral arithmetic: "auto" (bf16 where the hardware has it natively), "fp32", "bf16"
+    precision: str = "auto"         # the integral's arithmetic: "auto" (bf16 where the hardware has it), "fp32", "bf16"
     sample_seed: int = 0            # which utterances are explained
 
 

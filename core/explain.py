@@ -142,7 +142,7 @@ class Explainer:
         n of ``steps_grid`` (``steps_grid=()``: ``n_steps`` only); one that misses at the largest n
         comes back with ``converged=False``. ``precision`` ("auto", "fp32", "bf16") is the integral's
         arithmetic (see core.models.autocast_dtype); F(x) and F(baseline), hence delta, are always fp32.
-        ``batch_size`` utterances share one Captum call of at most ``internal_batch_size`` rows per
+        ``batch_size`` utterances are integrated together, at most ``internal_batch_size`` rows per
         forward pass (None: as many as `TOKENS_PER_PASS` allows for the batch's width on this device).
         """
         texts = list(texts)
@@ -172,7 +172,7 @@ class Explainer:
         with torch.inference_mode():
             for s in batches(len(ids), batch_size * 4):
                 input_ids, mask = pad(ids[s], self.tokenizer.pad_token_id, self.device)
-                p = self._probabilities(torch.cat([input_ids, self._baseline(input_ids)]), torch.cat([mask, mask]))
+                p = self._probabilities(torch.cat([input_ids, self.baseline_ids(input_ids)]), torch.cat([mask, mask]))
                 probs.append(p[:len(input_ids)])
                 base_probs.append(p[len(input_ids):])
         probs_np = torch.cat(probs).cpu().numpy() if ids else np.zeros((0, len(VALENCE_CLASSES)))
@@ -201,7 +201,6 @@ class Explainer:
             sums.append(self.layer_integrated_gradients(input_ids, mask, target, n_steps=n_steps, dtype=dtype,
                                                         rows=max(rows, len(chunk))).sum(-1))  # stays on the device
         out = {}
-        out = {}
         for chunk, token_scores in zip(chunks, sums):
             token_scores = token_scores.cpu().numpy()
             deltas = token_scores.sum(1) - encoded.gaps[chunk]
@@ -226,7 +225,7 @@ class Explainer:
         """
         embeddings = self.model.encoder.get_input_embeddings()
         with torch.no_grad():
-            start, end = embeddings(self._baseline(input_ids)), embeddings(input_ids)
+            start, end = embeddings(self.baseline_ids(input_ids)), embeddings(input_ids)
         path = end - start
         step_sizes, alphas = approximation_parameters("gausslegendre")
         weights = torch.tensor(step_sizes(n_steps), dtype=path.dtype, device=path.device)
@@ -251,7 +250,7 @@ class Explainer:
         machine costs far more than it saves (docs/PERFORMANCE.md)."""
         return 1 if self.device.type == "cpu" and tokens < SMALL_PASS_TOKENS else None
 
-    def _baseline(self, input_ids: torch.Tensor) -> torch.Tensor:
+    def baseline_ids(self, input_ids: torch.Tensor) -> torch.Tensor:
         """[CLS] [PAD]… [SEP] of the same length: every other token ([UNK] included) becomes [PAD]."""
         t = self.tokenizer
         special = torch.tensor([t.cls_token_id, t.sep_token_id, t.pad_token_id], device=input_ids.device)

@@ -51,7 +51,7 @@ def ig(argv: list[str]) -> int:
     parser.add_argument("--quick", action="store_true", help="fewer texts and repeats, demo encoder only (< 1 min)")
     parser.add_argument("--config", default=DEMO)
     parser.add_argument("--device", default="cpu")
-    parser.add_argument("--threads", type=int, default=0, help="intra-op CPU threads for both paths (0: torch's default)")
+    parser.add_argument("--threads", type=int, default=0, help="intra-op CPU threads, both paths (0: torch's default)")
     args = parser.parse_args(argv)
     if args.threads:
         import torch

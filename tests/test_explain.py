@@ -128,7 +128,7 @@ def test_direct_integral_is_captums_layer_integrated_gradients(explainer):
     target = torch.tensor([0, 2, 1])
     forward = lambda i, m: torch.softmax(explainer.model(i, m), dim=-1)  # noqa: E731
     lig = LayerIntegratedGradients(forward, explainer.model.encoder.get_input_embeddings())
-    expected = lig.attribute(ids, baselines=explainer._baseline(ids), target=target, additional_forward_args=(mask,),
+    expected = lig.attribute(ids, baselines=explainer.baseline_ids(ids), target=target, additional_forward_args=(mask,),
                              n_steps=20, method="gausslegendre")
     for rows in (None, 3 * 7):  # one pass; passes of 7 steps (the last one shorter)
         direct = explainer.layer_integrated_gradients(ids, mask, target, n_steps=20, rows=rows)
