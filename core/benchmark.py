@@ -188,7 +188,7 @@ def full_encoder_benchmark(paths: ExperimentPaths, config: ExperimentConfig, *, 
                                 batch_size=options["batch_size"], precision=options["precision"]).n_steps
     figures = compare_paths(explainer, texts, n_steps=start, options=options, repeats=plan.repeats)
     figures.update(typed_latencies(explainers, {m: start for m in explainers}, full.explain, plan.typed_repeats))
-    lengths = [len(explainer.tokenizer.tokenize(t)) + 2 for t in texts]
+    lengths = [min(len(explainer.tokenizer.tokenize(t)) + 2, max_length) for t in texts]  # as the model reads them
     figures.update(encoder_layers=explainer.model.encoder.config.num_hidden_layers, max_length=max_length,
                    passage_tokens_median=int(np.median(lengths)), passage_tokens_max=int(max(lengths)))
     return figures
