@@ -140,8 +140,9 @@ class Explainer:
         ``target`` None explains each text's predicted class. An utterance whose
         |delta| > ``delta_tolerance`` · |F(x) − F(baseline)| is integrated again at the next larger
         n of ``steps_grid`` (``steps_grid=()``: ``n_steps`` only); one that misses at the largest n
-        comes back with ``converged=False``. ``precision`` ("auto", "fp32", "bf16") is the integral's
-        arithmetic (see core.models.autocast_dtype); F(x) and F(baseline), hence delta, are always fp32.
+        comes back with ``converged=False``. ``precision`` ("auto", "fp32", "bf16") is the first
+        pass's arithmetic (see core.models.autocast_dtype); refinements, F(x) and F(baseline), hence
+        delta, are always fp32.
         ``batch_size`` utterances are integrated together, at most ``internal_batch_size`` rows per
         forward pass (None: as many as `TOKENS_PER_PASS` allows for the batch's width on this device).
         """
@@ -159,8 +160,9 @@ class Explainer:
             encoded = self._encode(enc, targets, batch_size)
             pending = list(range(len(texts)))
             for n in refinement_steps(n_steps, steps_grid):
+                # Refinements run in fp32: a tiny |F(x) − F(b)| can sit below bf16's rounding noise.
                 results.update(self._integrate(texts, encoded, pending, n, delta_tolerance, batch_size,
-                                               internal_batch_size, dtype, progress))
+                                               internal_batch_size, dtype if n == n_steps else None, progress))
                 pending = [i for i in pending if not results[i].converged]
                 if not pending:
                     break

@@ -135,17 +135,21 @@ def test_direct_integral_is_captums_layer_integrated_gradients(explainer):
         torch.testing.assert_close(direct, expected, rtol=1e-4, atol=1e-7)
 
 
-def test_bf16_integral_stays_close_and_keeps_the_bound(explainer):
+def test_bf16_integral_stays_close_and_refinement_keeps_the_bound(explainer):
     exact = explainer.attribute(TEXTS, n_steps=64, steps_grid=(), precision="fp32")
     fast = explainer.attribute(TEXTS, n_steps=64, steps_grid=(), precision="bf16")
     for a, b in zip(exact, fast):
         assert b.gap == a.gap and b.target == a.target  # F(x), F(baseline) stay fp32
         np.testing.assert_allclose(b.scores, a.scores, atol=0.03 * np.abs(a.scores).max())
-        assert abs(b.delta) <= 0.05 * abs(b.gap)
+    # A tiny |F(x) − F(b)| can sit below bf16's noise; the refinement (fp32) still meets the bound.
+    refined = explainer.attribute(TEXTS, n_steps=64, steps_grid=(128,), precision="bf16")
+    assert all(a.converged and abs(a.delta) <= 0.05 * abs(a.gap) for a in refined)
+    assert all(r.delta == b.delta for r, b in zip(refined, fast) if r.n_steps == 64)
 
 
 def test_refinement_never_returns_an_unflagged_miss(explainer):
-    tolerance = 0.002
+    coarse = explainer.attribute(TEXTS, n_steps=1, steps_grid=(), precision="fp32")
+    tolerance = float(np.median([abs(a.delta) / abs(a.gap) for a in coarse]))  # about half miss at one step
     explained = explainer.attribute(TEXTS, n_steps=1, steps_grid=(2, 4, 64), delta_tolerance=tolerance,
                                     precision="fp32")
     assert {a.n_steps for a in explained} - {1, 2, 4, 64} == set()
@@ -212,9 +216,9 @@ def test_explain_starts_at_the_given_or_the_smallest_n_steps(explainer):
     expected = explainer.attribute(TEXTS[:2], n_steps=2, steps_grid=(64,), delta_tolerance=0.05, precision="fp32")
     assert [a.n_steps for a in live["m"]] == [a.n_steps for a in expected]
     np.testing.assert_allclose(live["m"][0].scores, expected[0].scores, atol=1e-6)
-    strict = ExplainConfig(steps_grid=(1, 256), delta_tolerance=1e-4, precision="fp32")
-    (a, _) = explain(TEXTS[:2], {"m": explainer}, settings=strict)["m"]
-    assert a.n_steps == 256  # one step is too coarse for a 1e-4 tolerance: refined
+    impossible = ExplainConfig(steps_grid=(1, 256), delta_tolerance=0.0, precision="fp32")
+    (a, _) = explain(TEXTS[:2], {"m": explainer}, settings=impossible)["m"]
+    assert (a.n_steps, a.converged) == (256, False)  # started at 1, refined to the top, flagged
     loose = ExplainConfig(steps_grid=(1, 256), delta_tolerance=10.0, precision="fp32")
     (b, _) = explain(TEXTS[:2], {"m": explainer}, n_steps={"m": 1}, settings=loose)["m"]
     assert b.n_steps == 1  # a given n_steps is where integration starts
