@@ -85,7 +85,7 @@ class ExplainConfig:
     calibration_size: int = 16      # calibration batch: a seeded sample of the explained utterances
     batch_size: int = 8             # utterances per attribution call on the CPU (each expands to n_steps rows)
     cuda_batch_size: int = 64       # the same on CUDA, where wide batches keep the GPU busy
-    precision: str = "auto"         # the integral's arithmetic: "auto" (bf16 where the hardware has it), "fp32", "bf16"
+    precision: str = "auto"         # first pass of the integral: "auto" (bf16 where the hardware has it), "fp32", "bf16"
     sample_seed: int = 0            # which utterances are explained
 
 
@@ -232,6 +232,8 @@ RULES: dict[str, Check] = {
     "train.lr": _above(0),
     "train.device": _matches(r"auto|cpu|cuda(:\d+)?", "'auto', 'cpu', 'cuda' or 'cuda:<index>'"),
     "train.eval_batch_size": _at_least(1),
+    "train.cuda_eval_batch_size": _at_least(1),
+    "train.precision": _one_of("auto", "fp32", "bf16"),
     "methods.names": _methods,
     "methods.adv_lambda_max": _at_least(0),
     "methods.gender_loss_weight": _at_least(0),
@@ -244,6 +246,8 @@ RULES: dict[str, Check] = {
     "explain.delta_tolerance": _above(0),
     "explain.calibration_size": _at_least(1),
     "explain.batch_size": _at_least(1),
+    "explain.cuda_batch_size": _at_least(1),
+    "explain.precision": _one_of("auto", "fp32", "bf16"),
     "metrics.bootstrap_resamples": _at_least(1),
     "metrics.alpha": _between(0, 1, low_open=True, high_open=True),
     "metrics.probe_max_iter": _at_least(1),
