@@ -20,10 +20,11 @@ FIELDS = {"ig_naive_utts_per_s", "ig_fast_utts_per_s", "ig_speedup", "mean_rel_d
 
 @pytest.fixture
 def tiny_build(tmp_path, tiny_encoder, tiny_corpora, monkeypatch):
-    """A built two-model experiment under a private artifacts folder, and its TOML file."""
+    """A built two-model experiment under a private artifacts folder, and its TOML file (its corpus
+    tables are written directly; demo_seed only lets the config validate without corpus paths)."""
     monkeypatch.setenv("PRIVLENS_ARTIFACTS", str(tmp_path / "artifacts"))
     toml = tmp_path / "tiny.toml"
-    toml.write_text(f'name = "tiny"\n[model]\nencoder = "{tiny_encoder}"\nmax_length = 16\ngender_hidden = 8\n'
+    toml.write_text(f'name = "tiny"\n[data]\ndemo_seed = 0\n[model]\nencoder = "{tiny_encoder}"\nmax_length = 16\ngender_hidden = 8\n'
                     '[train]\nepochs = 1\nbatch_size = 36\nlr = 1e-3\n[methods]\nnames = ["Gen", "GenderExp"]\n'
                     '[explain]\nn_primary = 6\nn_cross = 4\nn_steps = 8\nbatch_size = 4\n')
     config = load_config(toml)
