@@ -229,7 +229,8 @@ def explain_one(ctx: BuildContext, method: str, seed: int, sample: pd.DataFrame,
     batch = seen.sample(n=min(e.calibration_size, len(seen)), random_state=e.sample_seed)["text"].tolist()
     calibration = explainer.calibrate(batch, grid=(e.n_steps,) if e.n_steps else e.steps_grid,
                                       tolerance=e.delta_tolerance, batch_size=e.batch_size)
-    attributions = explainer.attribute(texts, n_steps=calibration.n_steps, batch_size=e.batch_size, progress=True)
+    attributions = explainer.attribute(texts, n_steps=calibration.n_steps, batch_size=e.batch_size,
+                                       normalisation=e.normalisation, progress=True)
     ids = {"method": [method] * len(seen), "seed": [seed] * len(seen), **{c: seen[c].tolist() for c in
            ("role", "corpus", "split", "utt_id", "gender", "valence_class")}}
     words = pd.DataFrame(attribution_rows(attributions, **ids))

@@ -73,6 +73,11 @@ class ExplainConfig:
     calibration_size: int = 16      # calibration batch: a seeded sample of the explained utterances
     batch_size: int = 8             # utterances per attribution call (each expands to n_steps rows)
     sample_seed: int = 0            # which utterances are explained
+    normalisation: str = "l2"       # word weights = scores / L2 norm ("l2"), / Σ|score| ("l1"), or raw ("none")
+
+    def __post_init__(self):
+        if self.normalisation not in ("l2", "l1", "none"):
+            raise ValueError(f"explain.normalisation must be 'l2', 'l1' or 'none', got {self.normalisation!r}")
 
 
 @dataclass(frozen=True)

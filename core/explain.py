@@ -4,7 +4,7 @@
 LayerIntegratedGradients over the word-embedding layer against a ``[CLS] [PAD]… [SEP]`` baseline
 of the same length, explaining the softmax probability of the target class (default: the
 predicted class) with Gauss-Legendre quadrature. WordPiece scores are summed into the words of the
-original text (core.words), and normalised to signed weights with Σ|w| = 1.
+original text (core.words), and normalised to signed weights (`normalise`: L2 by default).
 """
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from transformers import PreTrainedTokenizerBase
 
 STEPS_GRID = (16, 32, 64, 128, 256)  # n_steps tried, in order, when calibrating
+NORMALISATIONS = ("l2", "l1", "none")  # how word scores become weights (see `normalise`)
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,7 @@ class WordAttribution:
     text: str
     words: tuple[Word, ...]
     scores: np.ndarray        # per word: sum of its WordPieces' attributions
-    weights: np.ndarray       # scores / Σ|scores| (signed; all zero when every score is 0)
+    weights: np.ndarray       # normalised scores (`normalise`), signed
     target: int               # explained class index into VALENCE_CLASSES
     probs: np.ndarray         # valence probabilities of the input
     delta: float              # convergence delta: Σ attributions − (F(x) − F(baseline))
@@ -72,9 +73,18 @@ def word_scores(text: str, offsets: Sequence[tuple[int, int]], token_scores: Seq
     return words, scores
 
 
-def normalise(scores: np.ndarray) -> np.ndarray:
-    """Signed weights with Σ|w| = 1 (zeros stay zeros)."""
-    total = np.abs(scores).sum()
+def normalise(scores: np.ndarray, norm: str = "l2") -> np.ndarray:
+    """Signed word weights from word scores, by ``norm``.
+
+    "l2": scores / ‖scores‖₂ (Captum's BERT-tutorial convention); "l1": scores / Σ|scores|;
+    "none": the raw scores, which sum to F(x) − F(baseline) up to the convergence delta.
+    All-zero scores stay zero. Example: [3, -4] gives [0.6, -0.8] (l2), [3/7, -4/7] (l1).
+    """
+    if norm not in NORMALISATIONS:
+        raise ValueError(f"normalisation must be one of {NORMALISATIONS}, got {norm!r}")
+    if norm == "none":
+        return np.asarray(scores, dtype=float).copy()
+    total = np.linalg.norm(scores, ord=2 if norm == "l2" else 1)
     return scores / total if total > 0 else np.zeros_like(scores)
 
 
@@ -92,13 +102,16 @@ class Explainer:
 
     def attribute(self, texts: Sequence[str], *, target: int | Sequence[int] | None = None,
                   n_steps: int | None = None, steps_grid: Sequence[int] = STEPS_GRID, delta_tolerance: float = 0.05,
-                  batch_size: int = 8, internal_batch_size: int = 256,
+                  batch_size: int = 8, internal_batch_size: int = 256, normalisation: str = "l2",
                   progress: bool = False) -> list[WordAttribution]:
         """Word attributions for ``texts``.
 
         ``target`` None explains each text's predicted class; ``n_steps`` None calibrates on
-        ``texts`` over ``steps_grid`` to ``delta_tolerance`` (see `calibrate`).
+        ``texts`` over ``steps_grid`` to ``delta_tolerance`` (see `calibrate`); ``normalisation``
+        ("l2" | "l1" | "none") turns word scores into weights (see `normalise`).
         """
+        if normalisation not in NORMALISATIONS:
+            raise ValueError(f"normalisation must be one of {NORMALISATIONS}, got {normalisation!r}")
         texts = list(texts)
         if n_steps is None:
             n_steps = self.calibrate(texts, grid=steps_grid, tolerance=delta_tolerance, batch_size=batch_size).n_steps
@@ -111,12 +124,12 @@ class Explainer:
         for s in tqdm(list(batches(len(order), batch_size)), desc="attribute", leave=False, disable=not progress):
             chunk = order[s]
             explained = self._attribute_batch([texts[i] for i in chunk], [targets[i] for i in chunk], n_steps,
-                                              internal_batch_size)
+                                              internal_batch_size, normalisation)
             out.update(zip(chunk, explained))
         return [out[i] for i in range(len(texts))]
 
     def _attribute_batch(self, texts: list[str], targets: list[int | None], n_steps: int,
-                         internal_batch_size: int) -> list[WordAttribution]:
+                         internal_batch_size: int, normalisation: str) -> list[WordAttribution]:
         enc = self.tokenizer(texts, truncation=True, max_length=self.model.args.max_length, padding=True,
                              return_offsets_mapping=True, return_tensors="pt")
         input_ids, mask = enc["input_ids"].to(self.device), enc["attention_mask"].to(self.device)
@@ -135,7 +148,7 @@ class Explainer:
         results = []
         for i, text in enumerate(texts):
             words, scores = word_scores(text, enc["offset_mapping"][i].tolist(), token_scores[i])
-            results.append(WordAttribution(text, words, scores, normalise(scores), int(target[i]),
+            results.append(WordAttribution(text, words, scores, normalise(scores, normalisation), int(target[i]),
                                            probs[i].cpu().numpy(), float(delta[i]), float(gaps[i]), n_steps))
         return results
 
