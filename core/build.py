@@ -282,7 +282,7 @@ def stage_metrics(ctx: BuildContext) -> dict:
               "gender_uar_within": (guesses[guesses.split == "within"], "guess", "uar"),
               "gender_uar_cross": (guesses[guesses.split == "cross"], "guess", "uar"),
               "mad": (mad.drop(columns="item").assign(gold=0), "mad_i", "mean"),
-              "psc": (psc.assign(gold=0), "p_i", "mean")}
+              "psc": (psc.assign(gold=0), "p_i", "mean"), "psc_words": (psc.assign(gold=0), "p_words_i", "mean")}
     table = ev.table1(per_seed, ev.significance(per_seed, paired, c.metrics), c.methods.names)
     # ArtNoise is evaluated on text carrying its gold label (the noise tokens): not a model to correlate.
     defined = per_seed[per_seed.method != "ArtNoise"].dropna(subset=["psc", "valence_uar_cross"])
@@ -295,7 +295,8 @@ def stage_metrics(ctx: BuildContext) -> dict:
     paths.metrics_dir.mkdir(parents=True, exist_ok=True)
     for name, frame in outputs.items():
         frame.to_csv(paths.metrics_table(name), index=False)
-    paths.metrics_table("table1", ".md").write_text(ev.markdown(table))
+    paths.metrics_table("table1", ".md").write_text(
+        ev.table1_markdown(table, normalisation=c.explain.normalisation, alpha=c.metrics.alpha))
     write_json(paths.metrics_table("config", ".json"), to_dict(c))
     return {"table1": table[["model", *ev.TABLE1_COLUMNS]].round(4).to_dict("records"),
             "psc_cross_uar_correlation": correlation}
@@ -311,7 +312,8 @@ def _per_seed_table(uars: pd.DataFrame, probes: pd.DataFrame, mad: pd.DataFrame,
     gender = probes.groupby(["method", "seed", "split"]).gender_uar.max().unstack("split")
     gender.columns = [f"gender_uar_{s}" for s in gender.columns]
     mad_mean = mad.groupby(["method", "seed"]).mad_i.mean().rename("mad")
-    psc_mean = psc.groupby(["method", "seed"]).p_i.mean().rename("psc")
+    psc_mean = psc.groupby(["method", "seed"])[["p_i", "p_words_i"]].mean().rename(
+        columns={"p_i": "psc", "p_words_i": "psc_words"})
     table = uars.set_index(["method", "seed"]).join(gender).join(mad_mean).join(psc_mean)
     table.loc[table.index.get_level_values("method") == ev.BASELINE, "mad"] = 0.0  # MAD(Gen, Gen) = 0
     return table.reset_index()

@@ -24,7 +24,8 @@ from core.artifacts import ExperimentPaths
 from core.config import MetricsConfig
 from core.lexicons import GenderLexicon, ValenceLexicon
 
-TABLE1_COLUMNS = ("valence_uar_within", "valence_uar_cross", "gender_uar_within", "gender_uar_cross", "mad", "psc")
+TABLE1_COLUMNS = ("valence_uar_within", "valence_uar_cross", "gender_uar_within", "gender_uar_cross", "mad", "psc",
+                  "psc_words")
 BASELINE = "Gen"
 
 
@@ -132,7 +133,8 @@ def mad_items(explained: dict[tuple, Explanation], utterances: pd.DataFrame, lex
 
 def psc_items(explained: dict[tuple, Explanation], utterances: pd.DataFrame,
               valence_lexicon: ValenceLexicon) -> pd.DataFrame:
-    """P_i of every model × seed on the primary-test utterances Gen (same seed) classifies correctly."""
+    """P_i of every model × seed on the primary-test utterances Gen (same seed) classifies correctly:
+    ``p_i`` weighed (Psc), ``p_words_i`` counted (psc_words)."""
     primary = utterances[utterances.role == "primary"]
     gen = primary[(primary.method == BASELINE) & (primary.predicted == primary.valence_class)]
     correct = set(zip(gen.seed, gen.utt_id))  # N differs per seed: Gen of that seed must be right
@@ -141,8 +143,9 @@ def psc_items(explained: dict[tuple, Explanation], utterances: pd.DataFrame,
         if (u.seed, u.utt_id) in correct:
             e = explained[(u.method, u.seed, "primary", u.utt_id)]
             rows.append({"method": u.method, "seed": u.seed, "utt_id": u.utt_id,
-                         "p_i": m.psc_utterance(e.forms, e.weights, u.valence_class, valence_lexicon)})
-    return pd.DataFrame(rows, columns=["method", "seed", "utt_id", "p_i"])
+                         "p_i": m.psc_utterance(e.forms, e.weights, u.valence_class, valence_lexicon),
+                         "p_words_i": m.psc_words_utterance(e.forms, e.weights, u.valence_class, valence_lexicon)})
+    return pd.DataFrame(rows, columns=["method", "seed", "utt_id", "p_i", "p_words_i"])
 
 
 def faithfulness(utterances: pd.DataFrame) -> pd.DataFrame:
@@ -210,6 +213,36 @@ def table1(per_seed: pd.DataFrame, tests: pd.DataFrame, methods: Sequence[str]) 
     table = table.merge(tests, on="model", how="left")
     ordered = ["model", *TABLE1_COLUMNS, *[f"{c}_std" for c in TABLE1_COLUMNS]]
     return table[ordered + [c for c in table.columns if c not in ordered]]
+
+
+def table1_markdown(table: pd.DataFrame, *, normalisation: str, alpha: float, digits: int = 3) -> str:
+    """Table 1 for people: "mean ± std" per metric with a significance mark, then the p-values.
+
+    ``table`` is `table1`'s output. A mark * means significant vs Gen after Holm (adjusted p <
+    ``alpha`` of the deciding test); the second table gives the bootstrap p (and the t-test p over
+    seeds where there were ≥ 3 seeds). ``normalisation`` is named because MAD and Psc depend on it.
+    """
+    def value(row, column: str) -> str:
+        mean, std = row[column], row.get(f"{column}_std", np.nan)
+        text = "" if pd.isna(mean) else f"{mean:.{digits}f}" + ("" if pd.isna(std) else f" ± {std:.{digits}f}")
+        return text + (" *" if row.get(f"{column}_sig") is True else "")
+
+    def pvalue(row, column: str) -> str:
+        boot, ttest = row.get(f"{column}_p", np.nan), row.get(f"{column}_p_ttest", np.nan)
+        if pd.isna(boot):
+            return "—"
+        return f"{boot:.3f}" + ("" if pd.isna(ttest) else f" (t-test {ttest:.3f})")
+
+    header = "| model | " + " | ".join(TABLE1_COLUMNS) + " |\n|" + "---|" * (len(TABLE1_COLUMNS) + 1) + "\n"
+    values = "".join(f"| {r['model']} | " + " | ".join(value(r, c) for c in TABLE1_COLUMNS) + " |\n"
+                     for r in table.to_dict("records"))
+    others = [r for r in table.to_dict("records") if r["model"] != BASELINE]
+    pvalues = "".join(f"| {r['model']} | " + " | ".join(pvalue(r, c) for c in TABLE1_COLUMNS) + " |\n" for r in others)
+    return (f"# Table 1\n\nWord weights normalised by `{normalisation}` (explain.normalisation); MAD and psc depend "
+            f"on it, psc_words does not. Mean over seeds ± sample std (no std with one seed). "
+            f"* = significant vs Gen after Holm (adjusted p < {alpha}).\n\n{header}{values}\n"
+            f"## p-values vs Gen (Holm-adjusted paired bootstrap; t-test over seeds with ≥ 3 seeds)\n\n"
+            f"{header}{pvalues}")
 
 
 def markdown(table: pd.DataFrame, digits: int = 3) -> str:

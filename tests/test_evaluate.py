@@ -38,3 +38,20 @@ def test_psc_uses_the_utterances_gen_of_the_same_seed_gets_right():
     items = psc_items(explained, pd.DataFrame(rows), lexicon)
     assert sorted(set(zip(items.seed, items.utt_id))) == [(0, "a"), (1, "c")]
     assert len(items) == 4 and items.p_i.eq(0.25).all()
+    assert items.p_words_i.eq(0.5).all()  # "great" contradicts gold low, "awful" does not: 1 of 2 words
+
+
+def test_table1_markdown_shows_mean_std_marks_and_a_pvalue_table():
+    from core.evaluate import TABLE1_COLUMNS, table1_markdown
+
+    row = {c: 0.5 for c in TABLE1_COLUMNS}
+    gen = {"model": "Gen", **row, **{f"{c}_std": 0.01 for c in TABLE1_COLUMNS}}
+    adv = {"model": "PrivAdv", **row, "mad": 0.123456, "mad_std": 0.02, "mad_sig": True, "mad_p": 0.004,
+           "mad_p_ttest": 0.03, **{f"{c}_p": 0.5 for c in TABLE1_COLUMNS if c != "mad"}}
+    text = table1_markdown(pd.DataFrame([gen, adv]), normalisation="l1", alpha=0.05)
+    assert "normalised by `l1`" in text
+    values, pvalues = text.split("## p-values")
+    assert "| Gen | 0.500 ± 0.010 |" in values
+    assert "0.123 ± 0.020 *" in values and values.count("*") == 2  # the mark, plus "* = significant" legend
+    assert "| PrivAdv | 0.500 | 0.500 | 0.500 | 0.500 | 0.004 (t-test 0.030) | 0.500 | 0.500 |" in pvalues
+    assert "| Gen |" not in pvalues
