@@ -38,7 +38,13 @@ class Stage:
 
 @dataclass
 class FitRecord:
-    """What one stage did: the best validation UAR, when, and the per-epoch history."""
+    """What one stage did: the best validation UAR, when, and the per-epoch history.
+
+    ``history`` has one dict per epoch: ``epoch``, ``train_loss`` (mean over the epoch's steps),
+    ``val_valence_uar``, ``val_gender_uar`` (the model's own gender head on the validation set;
+    None without one) and ``adv_lambda`` (the gradient-reversal λ at the epoch's end; None
+    unless PrivAdv).
+    """
 
     stage: str
     best_val_uar: float = -1.0
@@ -62,11 +68,16 @@ def class_weights(labels: pd.Series, classes: tuple[str, ...], device: torch.dev
     return torch.tensor([weights.get(c, 1.0) for c in classes], dtype=torch.float, device=device)
 
 
-def valence_uar(model: ValenceModel, tokenizer: PreTrainedTokenizerBase, table: pd.DataFrame,
-                batch_size: int) -> float:
-    probs, _ = infer(model, tokenizer, table["text"].tolist(), batch_size=batch_size)
-    predicted = np.array(VALENCE_CLASSES)[probs.argmax(1)]
-    return uar(table["valence_class"].to_numpy(), predicted)
+def validation_uars(model: ValenceModel, tokenizer: PreTrainedTokenizerBase, table: pd.DataFrame,
+                    batch_size: int) -> tuple[float, float | None]:
+    """Valence UAR on ``table`` and, for a model with a gender head, that head's gender UAR."""
+    probs, z = infer(model, tokenizer, table["text"].tolist(), batch_size=batch_size)
+    valence = uar(table["valence_class"].to_numpy(), np.array(VALENCE_CLASSES)[probs.argmax(1)])
+    if model.gender_head is None:
+        return valence, None
+    with torch.no_grad():
+        logits = model.gender_head(torch.from_numpy(z).to(next(model.parameters()).device))
+    return valence, uar(table["gender"].to_numpy(), np.array(GENDERS)[logits.argmax(1).cpu().numpy()])
 
 
 def fit(model: ValenceModel, tokenizer: PreTrainedTokenizerBase, stage: Stage, config: TrainConfig, *,
@@ -95,6 +106,7 @@ def fit(model: ValenceModel, tokenizer: PreTrainedTokenizerBase, stage: Stage, c
         order = torch.randperm(len(ids), generator=shuffler)
         bar = tqdm(batches(len(ids), config.batch_size), total=steps_per_epoch, leave=False,
                    desc=f"{stage.name} epoch {epoch + 1}/{config.epochs}")
+        losses = []
         for s in bar:
             on_step(model, step / total_steps)
             rows = order[s]
@@ -108,10 +120,12 @@ def fit(model: ValenceModel, tokenizer: PreTrainedTokenizerBase, stage: Stage, c
             loss.backward()
             optimizer.step()
             step += 1
-            bar.set_postfix(loss=f"{loss.item():.3f}")
+            losses.append(loss.item())
+            bar.set_postfix(loss=f"{losses[-1]:.3f}")
 
-        val_uar = valence_uar(model, tokenizer, stage.val, config.eval_batch_size)
-        record.history.append({"epoch": epoch + 1, "val_uar": val_uar, "loss": loss.item()})
+        val_uar, val_gender_uar = validation_uars(model, tokenizer, stage.val, config.eval_batch_size)
+        record.history.append({"epoch": epoch + 1, "train_loss": float(np.mean(losses)), "val_valence_uar": val_uar,
+                               "val_gender_uar": val_gender_uar, "adv_lambda": model.reversal_lambda})
         record.epochs_run = epoch + 1
         if val_uar > record.best_val_uar:
             record.best_val_uar, record.best_epoch = val_uar, epoch + 1

@@ -112,7 +112,7 @@ def test_every_recipe_trains_two_steps_with_finite_loss(name, tiny_encoder, tiny
     stage = type(stage)(stage.name, stage.train.iloc[:72], stage.val)
     before = model.valence_head[1].weight.detach().clone()
     record = fit(model, tokenizer, stage, FAST, seed=0, on_step=r.on_step)
-    assert record.epochs_run == 1 and math.isfinite(record.history[0]["loss"])
+    assert record.epochs_run == 1 and math.isfinite(record.history[0]["train_loss"])
     assert 0.0 <= record.best_val_uar <= 1.0
     assert not torch.equal(before, model.valence_head[1].weight)
     assert (model.gender_head is None) == (r.gender_head == "none")
@@ -124,6 +124,30 @@ def test_early_stopping_stops_when_validation_stops_improving(tiny_encoder, tiny
     frozen = TrainConfig(epochs=10, patience=2, batch_size=36, lr=0.0)  # lr 0: val UAR never changes
     record = fit(model, load_tokenizer(tiny_encoder), stage, frozen, seed=0)
     assert record.best_epoch == 1 and record.epochs_run == 3
+
+
+@pytest.mark.parametrize("name", ["Gen", "PrivAdv", "GenderExp"])
+def test_every_epoch_records_loss_validation_uars_and_lambda(name, tiny_encoder, tiny_corpora):
+    r = recipe(name, MethodsConfig(adv_lambda_max=2.0))
+    model = tiny_model(tiny_encoder, r.gender_head)
+    stage = r.stages(tiny_corpora)[0]
+    config = TrainConfig(epochs=2, patience=5, batch_size=36, lr=1e-3, eval_batch_size=64)
+    record = fit(model, load_tokenizer(tiny_encoder), stage, config, seed=0, on_step=r.on_step)
+    assert [h["epoch"] for h in record.history] == [1, 2]
+    steps = -(-len(stage.train) // 36)
+    for epoch, h in enumerate(record.history, start=1):
+        assert math.isfinite(h["train_loss"]) and h["train_loss"] > 0
+        assert 0.0 <= h["val_valence_uar"] <= 1.0
+        if name == "Gen":
+            assert h["val_gender_uar"] is None and h["adv_lambda"] is None
+        else:
+            assert 0.0 <= h["val_gender_uar"] <= 1.0
+        if name == "PrivAdv":  # λ set before the epoch's last step
+            last = (epoch * steps - 1) / (2 * steps)
+            assert h["adv_lambda"] == pytest.approx(adversarial_lambda(last, 2.0))
+        elif name == "GenderExp":
+            assert h["adv_lambda"] is None
+    assert record.best_val_uar == max(h["val_valence_uar"] for h in record.history)
 
 
 def test_training_is_deterministic_for_a_seed(tiny_encoder, tiny_corpora):
