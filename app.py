@@ -5,4 +5,5 @@ st.set_page_config(page_title="privlens", layout="wide")
 st.navigation([
     st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
     st.Page("pages/privacy_metrics.py", title="Privacy metrics", icon=":material/table_chart:"),
+    st.Page("pages/models.py", title="Models", icon=":material/monitoring:"),
 ]).run()
