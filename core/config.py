@@ -48,7 +48,8 @@ class TrainConfig:
     epochs: int = 10                # maximum epochs per training stage
     patience: int = 5               # early stopping: epochs without a better validation valence UAR
     batch_size: int = 32            # utterances per optimisation step
-    lr: float = 2e-5                # RMSprop learning rate
+    lr: float = 2e-5                # RMSprop learning rate of the encoder
+    head_lr: float = 0.0            # RMSprop learning rate of the freshly initialised valence/gender heads; 0 = lr
     device: str = "auto"            # "auto" (CUDA when available), "cpu" or "cuda"
     eval_batch_size: int = 128      # utterances per forward pass when predicting
 

@@ -80,6 +80,17 @@ def validation_uars(model: ValenceModel, tokenizer: PreTrainedTokenizerBase, tab
     return valence, uar(table["gender"].to_numpy(), np.array(GENDERS)[logits.argmax(1).cpu().numpy()])
 
 
+def parameter_groups(model: ValenceModel, config: TrainConfig) -> list[dict]:
+    """The encoder at ``lr``; the heads, which start from random weights, at ``head_lr`` (0 = lr).
+
+    A gender head that learns as slowly as the pretrained encoder is a weak adversary: PrivAdv's
+    reversed gradient then pushes the encoder in noisy directions instead of away from gender.
+    """
+    heads = [p for name, p in model.named_parameters() if not name.startswith("encoder.")]
+    return [{"params": list(model.encoder.parameters()), "lr": config.lr},
+            {"params": heads, "lr": config.head_lr or config.lr}]
+
+
 def fit(model: ValenceModel, tokenizer: PreTrainedTokenizerBase, stage: Stage, config: TrainConfig, *,
         seed: int, on_step: Callable[[ValenceModel, float], None] = lambda m, p: None,
         gender_loss_weight: float = 1.0) -> FitRecord:
@@ -95,7 +106,7 @@ def fit(model: ValenceModel, tokenizer: PreTrainedTokenizerBase, stage: Stage, c
     gender = torch.tensor(stage.train["gender"].map(GENDERS.index).to_numpy())
     valence_w = class_weights(stage.train["valence_class"], VALENCE_CLASSES, device)
     gender_w = class_weights(stage.train["gender"], GENDERS, device)
-    optimizer = torch.optim.RMSprop(model.parameters(), lr=config.lr)
+    optimizer = torch.optim.RMSprop(parameter_groups(model, config), lr=config.lr)
     shuffler = torch.Generator().manual_seed(seed)
     steps_per_epoch = -(-len(ids) // config.batch_size)
     total_steps, step = config.epochs * steps_per_epoch, 0

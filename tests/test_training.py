@@ -11,7 +11,7 @@ import torch
 from core.config import MethodsConfig, TrainConfig
 from core.models import GradientReversal, ModelArgs, build_model, load_tokenizer
 from core.recipes import NOISE_TOKENS, RECIPES, adversarial_lambda, augment_with_swaps, plant_noise, recipe
-from core.trainer import fit
+from core.trainer import fit, parameter_groups
 from core.words import split_words
 from tests.conftest import make_table
 
@@ -148,6 +148,16 @@ def test_every_epoch_records_loss_validation_uars_and_lambda(name, tiny_encoder,
         elif name == "GenderExp":
             assert h["adv_lambda"] is None
     assert record.best_val_uar == max(h["val_valence_uar"] for h in record.history)
+
+
+def test_heads_get_their_own_learning_rate(tiny_encoder):
+    model = tiny_model(tiny_encoder, "reversed")
+    encoder, heads = parameter_groups(model, TrainConfig(lr=1e-5, head_lr=1e-3))
+    assert (encoder["lr"], heads["lr"]) == (1e-5, 1e-3)
+    assert {id(p) for p in heads["params"]} == {id(p) for p in [*model.valence_head.parameters(),
+                                                                *model.gender_head.parameters()]}
+    assert len(encoder["params"]) + len(heads["params"]) == len(list(model.parameters()))
+    assert parameter_groups(model, TrainConfig(lr=1e-5))[1]["lr"] == 1e-5  # head_lr 0: the encoder's lr
 
 
 def test_training_is_deterministic_for_a_seed(tiny_encoder, tiny_corpora):
