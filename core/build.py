@@ -27,11 +27,8 @@ from core.metrics import topk_positions
 from core.models import (VALENCE_CLASSES, ModelArgs, build_model, default_encoder, infer, load_checkpoint,
                          load_tokenizer, resolve_device, save_checkpoint)
 from core.recipes import Corpora, recipe
+from core.schema import DEMO_LAYOUTS, ROLES
 from core.trainer import fit, seed_everything
-
-ROLES = ("primary", "auxiliary", "cross")
-PATH_OPTIONS = {"transcripts", "speaker_genders", "csv"}  # loader options that name files
-DEMO_KINDS = {"primary": "iemocap", "auxiliary": "msp_improv", "cross": "muse"}  # also their folder names
 
 
 @dataclass
@@ -93,10 +90,12 @@ def _corpus_source(ctx: BuildContext, role: str, source: CorpusConfig) -> tuple[
     if source.path or ctx.config.data.demo_seed < 0:
         if not source.path or not source.kind:
             raise ValueError(f"[data.{role}] needs kind and path (or set data.demo_seed for the demo corpora)")
-        options = {k: str(resolve_path(ctx.config, v)) if k in PATH_OPTIONS else v for k, v in source.options.items()}
+        corpus_format = loaders.FORMATS.get(source.kind)
+        files = corpus_format.path_options if corpus_format else ()  # an unknown kind fails in load_corpus
+        options = {k: str(resolve_path(ctx.config, v)) if k in files else v for k, v in source.options.items()}
         return source.kind, resolve_path(ctx.config, source.path), options
     _ensure_demo_corpora(ctx)
-    kind = DEMO_KINDS[role]
+    kind = DEMO_LAYOUTS[role]
     return source.kind or kind, ctx.paths.demo_corpus(kind), dict(source.options)
 
 
@@ -104,7 +103,9 @@ def _ensure_demo_corpora(ctx: BuildContext) -> None:
     from core.demo_corpora import generate_demo_corpora
 
     stamp = ctx.paths.demo_stamp
-    wanted = fingerprint(ctx.config.data.demo_seed, ctx.config.data.demo_scale, code_version("demo_corpora"))
+    generator = code_version("demo_corpora", "demo_effects", "demo_grammar", "textfiles", "corpora/iemocap",
+                             "corpora/msp_improv", "corpora/muse")
+    wanted = fingerprint(ctx.config.data.demo_seed, ctx.config.data.demo_scale, generator)
     if stamp.exists() and read_json(stamp).get("fingerprint") == wanted:
         return
     generate_demo_corpora(ctx.paths.demo_corpora, seed=ctx.config.data.demo_seed, scale=ctx.config.data.demo_scale)

@@ -14,7 +14,7 @@ from typing import Sequence
 
 import vaderSentiment
 
-from core.corpora import numbered_lines
+from core.textfiles import numbered_lines
 from core.words import split_words
 
 DATA_DIR = Path(__file__).resolve().parent / "data"

@@ -26,7 +26,7 @@ from scipy import stats
 from sklearn.metrics import balanced_accuracy_score
 from statsmodels.stats.multitest import multipletests
 
-from core.corpora import VALENCE_CLASSES
+from core.schema import VALENCE_CLASSES
 from core.lexicons import CATEGORIES, GenderLexicon, ValenceLexicon
 
 # Psc: a positive weight on a word whose bin is here, for gold class y, relies on a spurious cue.

@@ -25,7 +25,7 @@ from transformers.utils import logging as hf_logging  # noqa: E402
 
 hf_logging.set_verbosity_error()  # dropping layers on purpose (ModelArgs.layers) is not a warning
 
-from core.corpora import GENDERS, VALENCE_CLASSES  # noqa: E402  (label order = head output order)
+from core.schema import GENDERS, VALENCE_CLASSES  # noqa: E402  (label order = head output order)
 
 
 def default_encoder() -> str:

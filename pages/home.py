@@ -6,7 +6,7 @@ import streamlit as st
 
 from core.artifacts import ExperimentPaths, experiment_status, list_experiments, read_json
 from core.config import load_config, to_dict
-from core.recipes import RECIPES
+from core.schema import METHODS
 
 st.title("privlens")
 st.markdown("Do *privacy-preserving* emotion models stop relying on gender cues? privlens compares six "
@@ -25,8 +25,8 @@ paths = ExperimentPaths.for_experiment(name)
 manifest = read_json(paths.manifest)
 
 st.subheader("The six models")
-models = manifest.get("config", {}).get("methods", {}).get("names", list(RECIPES))
-st.table(pd.DataFrame({"model": models, "what it is": [RECIPES[m].__doc__.strip() for m in models]}))
+models = manifest.get("config", {}).get("methods", {}).get("names", list(METHODS))
+st.table(pd.DataFrame({"model": models, "what it is": [METHODS[m].description for m in models]}))
 
 st.subheader("Artifacts")
 config_file = manifest.get("config", {}).get("source") or "CONFIG"

@@ -27,7 +27,7 @@ def imported_modules(path: Path) -> set[str]:
 
 
 def test_core_never_imports_streamlit_and_pages_never_import_torch():
-    for path in (ROOT / "core").glob("*.py"):
+    for path in (ROOT / "core").rglob("*.py"):
         assert "streamlit" not in imported_modules(path), path
     for path in [ROOT / "app.py", *(ROOT / "pages").glob("*.py")]:
         assert not imported_modules(path) & {"torch", "transformers", "captum"}, path

@@ -9,7 +9,8 @@ import pytest
 
 import core.build as build_module
 from core.artifacts import ExperimentPaths, read_json
-from core.build import ROLES, build
+from core.build import build
+from core.schema import ROLES
 from core.explain import calibrated_steps, explain, load_explainer
 from core.config import ExperimentConfig, ExplainConfig, MethodsConfig, MetricsConfig, ModelConfig, TrainConfig
 

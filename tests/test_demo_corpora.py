@@ -8,8 +8,11 @@ import pandas as pd
 import pytest
 
 from core import demo_corpora as demo
+from core import demo_effects as effects
+from core import demo_grammar as grammar
 from core.corpora import load_iemocap, load_msp_improv, load_muse
 from core.lexicons import GenderLexicon, ValenceLexicon
+from core.schema import GENDERS, VALENCE_CLASSES
 from core.words import word_forms
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "DEMO_DATA.md"
@@ -43,11 +46,11 @@ def loaded(generated) -> dict[str, pd.DataFrame]:
 def marker_hits(loaded) -> dict[str, pd.DataFrame]:
     """Per corpus, one boolean column per marker category: does the loaded text contain an entry?"""
     lexicon = GenderLexicon.load()
-    markers = GenderLexicon(tuple(e for e in lexicon.entries if e.category in demo.MARKERS))
+    markers = GenderLexicon(tuple(e for e in lexicon.entries if e.category in effects.MARKERS))
     out = {}
     for corpus, table in loaded.items():
         cats = [{h.entry.category for h in markers.match(word_forms(t))} for t in table["text"]]
-        hits = pd.DataFrame([{m: m in c for m in demo.MARKERS} for c in cats], index=table.index)
+        hits = pd.DataFrame([{m: m in c for m in effects.MARKERS} for c in cats], index=table.index)
         out[corpus] = hits.assign(gender=table["gender"].to_numpy())
     return out
 
@@ -82,18 +85,18 @@ def test_regenerating_replaces_own_folders_but_never_foreign_ones(tmp_path):
 
 def test_grammar_words_have_their_vader_bins_and_a_wrong_bin_raises():
     vader = ValenceLexicon.vader()
-    demo.check_grammar(vader)
-    forms = demo.valence_word_forms()
+    grammar.check_grammar(vader)
+    forms = grammar.valence_word_forms()
     assert {"great", "hated", "okay", "stressful"} <= forms.keys()
     assert all(vader.bin(form) == intended for form, intended in forms.items())
     broken = ValenceLexicon({**vader.scores, "great": 0.5})
     with pytest.raises(ValueError, match="'great': VADER bin mid, intended high"):
-        demo.check_grammar(broken)
+        grammar.check_grammar(broken)
 
 
 def test_every_non_mid_vader_word_in_the_texts_is_planned(loaded):
-    vader, planned = ValenceLexicon.vader(), demo.valence_word_forms()
-    allowed = planned.keys() | demo.marker_word_forms()
+    vader, planned = ValenceLexicon.vader(), grammar.valence_word_forms()
+    allowed = planned.keys() | grammar.marker_word_forms()
     seen = set()
     for table in loaded.values():
         for text in table["text"]:
@@ -107,7 +110,7 @@ def test_primary_has_every_split_gender_valence_cell(generated, loaded):
     sizes = table.groupby(["split", "gender", "valence_class"]).size()
     assert len(sizes) == 18 and sizes.min() >= 30, sizes
     assert sorted(table["speaker"].unique()) == [f"Ses0{s}_{g}" for s in range(1, 6) for g in "FM"]
-    assert len(table) == demo.SIZES["primary"]
+    assert len(table) == effects.SIZES["primary"]
     skipped = load_iemocap(generated / "iemocap").skipped
     assert skipped["overlapping/unlabelled turn (XX)"] > 0
     assert sum(skipped.values()) == skipped["overlapping/unlabelled turn (XX)"]
@@ -134,8 +137,8 @@ def test_labels_are_noisy_but_mostly_the_latent_class(loaded):
         assert table["latent_class"].notna().all()
         agree = (table["valence_class"] == table["latent_class"]).groupby(table["gender"]).mean()
         assert (agree >= 0.85).all() and (agree < 1).all(), (corpus, agree)
-        expected = demo.expected_agreement(corpus)
-        for cls in demo.CLASSES:
+        expected = effects.expected_agreement(corpus)
+        for cls in VALENCE_CLASSES:
             rows = table[table["latent_class"] == cls]
             assert abs((rows["valence_class"] == cls).mean() - expected[cls]) < 0.08, (corpus, cls)
 
@@ -143,11 +146,11 @@ def test_labels_are_noisy_but_mostly_the_latent_class(loaded):
 def test_planted_marker_rates_come_back_from_the_text(marker_hits):
     rates = {c: h.groupby("gender").mean() for c, h in marker_hits.items()}
     for corpus, table in rates.items():
-        for marker in demo.MARKERS:
+        for marker in effects.MARKERS:
             if marker == "first_person":  # "my husband" adds first-person words on top of the frames
                 continue
-            for i, gender in enumerate(demo.GENDERS):
-                planted = demo.MARKER_RATES[corpus][marker][i]
+            for i, gender in enumerate(GENDERS):
+                planted = effects.MARKER_RATES[corpus][marker][i]
                 assert abs(table.loc[gender, marker] - planted) < 0.03, (corpus, marker, gender)
     primary, aux = rates["primary"], rates["auxiliary"]
     for marker in ("hedge", "tag_question", "politeness", "first_person"):
@@ -192,15 +195,15 @@ def test_valence_is_learnable_from_the_words(loaded):
 
 def test_msp_improv_recording_types_names_and_shared_prompts(generated):
     table = load_msp_improv(generated / "msp_improv").table
-    counts = demo.recording_type_counts()
+    counts = effects.recording_type_counts()
     assert table["recording_type"].value_counts().to_dict() == counts
-    paper = {t: n for t, (_, n) in demo.RECORDING_TYPES.items()}
+    paper = {t: n for t, (_, n) in effects.RECORDING_TYPES.items()}
     for letter in counts:
         assert abs(counts[letter] / sum(counts.values()) - paper[letter] / sum(paper.values())) < 0.01
     by_gender = table.groupby(["recording_type", "gender"]).size().unstack()
     assert (by_gender["F"] == by_gender["M"]).all()
     prompts = table[table["recording_type"].isin(["S", "R"])]
-    assert set(prompts["text"]) <= set(demo.TARGET_SENTENCES)
+    assert set(prompts["text"]) <= set(grammar.TARGET_SENTENCES)
     assert set(prompts.loc[prompts["gender"] == "F", "text"]) & set(prompts.loc[prompts["gender"] == "M", "text"])
     labels = [line for line in (generated / "msp_improv" / "Evaluation.txt").read_text().splitlines()
               if line.startswith("UTD-IMPROV-")]
@@ -217,7 +220,7 @@ def test_muse_layout_speakers_and_scale(generated, loaded):
     assert (table["valence"].between(1, 9)).all()
     header = (generated / "muse" / "muse_crowdsourcing.csv").read_text().splitlines()[0]
     assert header == "Sentence_name,Gender,Type,Valence_Mean,Arousal_Mean"
-    topics = {t.split()[-1] for t in demo.TOPICS["cross"]}
+    topics = {t.split()[-1] for t in grammar.TOPICS["cross"]}
     assert table["text"].str.contains("|".join(topics)).mean() > 0.8
 
 

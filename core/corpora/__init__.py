@@ -1,0 +1,49 @@
+"""Corpus loaders: each corpus, read in its real on-disk layout, becomes one table (SPEC §2).
+
+One module per on-disk format (iemocap, msp_improv, muse, meld, emorynlp, table) holds its loader,
+the loader options that name files, and — for the three demo layouts — its demo writer; shared
+machinery lives in :mod:`core.corpora.common`. Every loader returns a :class:`LoadedCorpus`: a table
+whose first columns are :data:`COLUMNS` (SPEC §2.1) followed by corpus-specific ones, and
+``skipped``, the rows left out on purpose counted by reason, so nothing disappears silently.
+Malformed input raises :class:`CorpusFormatError`, whose message starts with ``<file>:<line>:``.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from pathlib import Path
+
+from core.corpora import emorynlp, iemocap, meld, msp_improv, muse, table
+from core.corpora.common import (FIVE_POINT, NINE_POINT, CorpusFormat, LoadedCorpus, ValenceBins,
+                                 assign_speaker_splits, count_table, read_speaker_genders)
+from core.corpora.emorynlp import load_emorynlp
+from core.corpora.iemocap import load_iemocap
+from core.corpora.meld import load_meld
+from core.corpora.msp_improv import load_msp_improv
+from core.corpora.muse import load_muse
+from core.corpora.table import load_table
+from core.schema import COLUMNS, GENDERS, SPLITS, VALENCE_CLASSES
+from core.textfiles import CorpusFormatError
+
+__all__ = ["COLUMNS", "FIVE_POINT", "FORMATS", "GENDERS", "LOADERS", "NINE_POINT", "SPLITS", "VALENCE_CLASSES",
+           "CorpusFormat", "CorpusFormatError", "LoadedCorpus", "ValenceBins", "assign_speaker_splits",
+           "count_table", "load_corpus", "load_emorynlp", "load_iemocap", "load_meld", "load_msp_improv",
+           "load_muse", "load_table", "read_speaker_genders"]
+
+# The registry, in the order help texts list the kinds; a new format adds its module here.
+FORMATS: dict[str, CorpusFormat] = {m.FORMAT.name: m.FORMAT for m in (iemocap, msp_improv, muse, meld, emorynlp,
+                                                                        table)}
+LOADERS: dict[str, Callable[..., LoadedCorpus]] = {name: f.load for name, f in FORMATS.items()}
+
+
+def load_corpus(kind: str, path: str | Path, **options: object) -> LoadedCorpus:
+    """Load ``path`` with the loader registered as ``kind``; unknown kinds and options raise ValueError."""
+    if kind not in LOADERS:
+        raise ValueError(f"unknown corpus kind {kind!r}; valid kinds: {', '.join(LOADERS)}")
+    loader = LOADERS[kind]
+    accepted = list(inspect.signature(loader).parameters)[1:]
+    unknown = sorted(set(options) - set(accepted))
+    if unknown:
+        raise ValueError(f"{kind} takes no option(s) {unknown}; its options are {accepted}")
+    return loader(path, **options)
