@@ -4,6 +4,7 @@ import plotly.express as px
 import streamlit as st
 
 from core.artifacts import ExperimentPaths, list_experiments
+from core.schema import TABLE1_COLUMNS
 
 st.title("Privacy metrics")
 experiments = list_experiments()
@@ -21,7 +22,7 @@ def load_table(path: str, mtime: float) -> pd.DataFrame:
 
 table = load_table(str(table_path), table_path.stat().st_mtime)
 st.caption(f"Experiment **{name}** · means over seeds · p-values vs Gen, Holm-adjusted")
-main = ["model", "valence_uar_within", "valence_uar_cross", "gender_uar_within", "gender_uar_cross", "mad", "psc"]
+main = ["model", *TABLE1_COLUMNS]
 st.dataframe(table[main].style.format(precision=4), hide_index=True, width="stretch")
 with st.expander("std, p-values and significance"):
     st.dataframe(table, hide_index=True, width="stretch")
