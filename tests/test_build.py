@@ -122,7 +122,8 @@ def test_all_stages_write_their_artifacts(experiment, tiny_encoder):
     assert table.psc_words.between(0, 1).all()
     for name in ("mad_categories", "faithfulness", "mad_utterances", "probes"):
         assert experiment.metrics_table(name).exists()
-    assert experiment.metrics_table("table1", ".md").read_text().startswith("| model |")
+    markdown = experiment.metrics_table("table1", ".md").read_text()
+    assert markdown.startswith("# Table 1") and "| model | valence_uar_within |" in markdown and "## p-values" in markdown
     assert read_json(experiment.manifest)["stages"]["explain"]["calibration"]["Gen/seed0"]["n_steps"] == 8
     jobs = [(m, 0) for m in methods]
     for stage in ("train", "predict", "explain", "metrics"):  # what each stage declares is there ...
