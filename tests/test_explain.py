@@ -127,10 +127,11 @@ def test_explain_normalisation_is_a_validated_config_key(tmp_path):
     from core.config import load_config
 
     path = tmp_path / "x.toml"
-    path.write_text('[explain]\nnormalisation = "l1"\n')
+    demo = "[data]\ndemo_seed = 0\n"
+    path.write_text(demo + '[explain]\nnormalisation = "l1"\n')
     assert load_config(path).explain.normalisation == "l1"
-    path.write_text("[explain]\n")
+    path.write_text(demo + "[explain]\n")
     assert load_config(path).explain.normalisation == "l2"
-    path.write_text('[explain]\nnormalisation = "l3"\n')
+    path.write_text(demo + '[explain]\nnormalisation = "l3"\n')
     with pytest.raises(ValueError, match="explain.normalisation.*'l3'"):
         load_config(path)
