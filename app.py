@@ -7,4 +7,5 @@ st.navigation([
     st.Page("pages/privacy_metrics.py", title="Privacy metrics", icon=":material/table_chart:"),
     st.Page("pages/trust_study.py", title="Trust study", icon=":material/how_to_vote:"),
     st.Page("pages/trust_results.py", title="Trust results", icon=":material/leaderboard:"),
+    st.Page("pages/models.py", title="Models", icon=":material/monitoring:"),
 ]).run()

@@ -301,7 +301,8 @@ def explain_one(ctx: BuildContext, method: str, seed: int, sample: pd.DataFrame,
     calibration = explainer.calibrate(batch, grid=(e.n_steps,) if e.n_steps else e.steps_grid,
                                       tolerance=e.delta_tolerance, **how)
     attributions = explainer.attribute(texts, n_steps=calibration.n_steps, steps_grid=e.steps_grid,
-                                       delta_tolerance=e.delta_tolerance, progress=True, **how)
+                                       delta_tolerance=e.delta_tolerance, normalisation=e.normalisation,
+                                       progress=True, **how)
     ids = {"method": [method] * len(seen), "seed": [seed] * len(seen), **{c: seen[c].tolist() for c in
            ("role", "corpus", "split", "utt_id", "gender", "valence_class")}}
     words = pd.DataFrame(attribution_rows(attributions, **ids))
@@ -327,7 +328,8 @@ def stage_metrics(ctx: BuildContext) -> dict:
     paths.metrics_dir.mkdir(parents=True, exist_ok=True)
     for name, frame in tables.items():  # the names of core.artifacts.METRICS_TABLES (a test checks)
         frame.to_csv(paths.metrics_table(name), index=False)
-    paths.metrics_table("table1", ".md").write_text(ev.markdown(tables["table1"]))
+    paths.metrics_table("table1", ".md").write_text(ev.table1_markdown(
+        tables["table1"], normalisation=ctx.config.explain.normalisation, alpha=ctx.config.metrics.alpha))
     write_json(paths.metrics_table("config", ".json"), to_dict(ctx.config))
     return {"table1": tables["table1"][["model", *TABLE1_COLUMNS]].round(4).to_dict("records"),
             "psc_cross_uar_correlation": tables["psc_correlation"].to_dict("records")[0]}

@@ -57,7 +57,8 @@ class TrainConfig:
     epochs: int = 10                # maximum epochs per training stage
     patience: int = 5               # early stopping: epochs without a better validation valence UAR
     batch_size: int = 32            # utterances per optimisation step
-    lr: float = 2e-5                # RMSprop learning rate
+    lr: float = 2e-5                # RMSprop learning rate of the encoder
+    head_lr: float = 0.0            # RMSprop learning rate of the freshly initialised valence/gender heads; 0 = lr
     device: str = "auto"            # "auto" (CUDA when available), "cpu" or "cuda"
     eval_batch_size: int = 128      # utterances per forward pass when predicting on the CPU
     cuda_eval_batch_size: int = 1024  # the same on CUDA
@@ -87,6 +88,7 @@ class ExplainConfig:
     cuda_batch_size: int = 64       # the same on CUDA, where wide batches keep the GPU busy
     precision: str = "auto"         # first pass of the integral: "auto" (bf16 where the hardware has it), "fp32", "bf16"
     sample_seed: int = 0            # which utterances are explained
+    normalisation: str = "l2"       # word weights = scores / L2 norm ("l2"), / Σ|score| ("l1"), or raw ("none")
 
 
 @dataclass(frozen=True)
@@ -243,6 +245,7 @@ RULES: dict[str, Check] = {
     "train.patience": _at_least(1),
     "train.batch_size": _at_least(1),
     "train.lr": _above(0),
+    "train.head_lr": _at_least(0),
     "train.device": _matches(r"auto|cpu|cuda(:\d+)?", "'auto', 'cpu', 'cuda' or 'cuda:<index>'"),
     "train.eval_batch_size": _at_least(1),
     "train.cuda_eval_batch_size": _at_least(1),
@@ -261,9 +264,15 @@ RULES: dict[str, Check] = {
     "explain.batch_size": _at_least(1),
     "explain.cuda_batch_size": _at_least(1),
     "explain.precision": _one_of("auto", "fp32", "bf16"),
+    "explain.normalisation": _one_of("l2", "l1", "none"),
     "metrics.bootstrap_resamples": _at_least(1),
     "metrics.alpha": _between(0, 1, low_open=True, high_open=True),
     "metrics.probe_max_iter": _at_least(1),
+    "study.random_per_cell": _at_least(0),
+    "study.high_mad_per_cell": _at_least(0),
+    "study.low_mad_per_cell": _at_least(0),
+    "study.responses_per_task": _at_least(1),
+    "study.bootstrap_resamples": _at_least(1),
 }
 
 

@@ -31,10 +31,10 @@ import shutil
 from pathlib import Path
 
 from core.corpora import FORMATS
-from core.demo_effects import (CLAUSE_FORMS, FILLER_RATE, IMPLICIT_RATE, MARKER_RATES, MARKERS, MID_FORMS,
-                               NEGATION_RATE, RATINGS, RECORDING_TYPES, SIZES, VALENCE_MIX, expected_agreement,
-                               recording_type_counts)
-from core.demo_grammar import DOMAIN_RATE, MARKER_PIECES, check_grammar, valence_lists
+from core.demo_effects import (AMBIGUOUS_RATE, CLAUSE_FORMS, FILLER_RATE, IMPLICIT_RATE, MARKER_RATES, MARKERS,
+                               MID_FORMS, NEGATION_RATE, RATINGS, RECORDING_TYPES, SIZES, VALENCE_MIX,
+                               expected_agreement, recording_type_counts)
+from core.demo_grammar import AMBIGUOUS_WORDS, DOMAIN_RATE, MARKER_PIECES, check_grammar, valence_lists
 from core.lexicons import ValenceLexicon
 from core.schema import DEMO_LAYOUTS, GENDERS, ROLES, VALENCE_CLASSES as CLASSES
 from core.textfiles import write_text
@@ -119,6 +119,17 @@ def planted_effects_markdown() -> str:
               _table(["corpus", "marker", "P(high given marker)", "P(high given no marker)"], rows)]
     rows = []
     for c in ROLES:
+        for g in GENDERS:
+            rate, mix = IMPLICIT_RATE[c][g], dict(zip(CLASSES, VALENCE_MIX[c][g]))
+            implicit = {k: rate[k] * mix[k] for k in CLASSES}
+            total = sum(implicit.values())
+            rows.append([c, g, f"{rate['low']:.2f}", f"{rate['high']:.2f}", f"{total:.3f}",
+                         f"{implicit['high'] / total:.3f}" if total else "-"])
+    parts += ["### Implicit valence (the gender -> valence shortcut): low/high utterances without any valence word",
+              _table(["corpus", "gender", "P(implicit given low)", "P(implicit given high)",
+                      "share of the speaker's utterances", "P(high given implicit, gender)"], rows)]
+    rows = []
+    for c in ROLES:
         m = RATINGS[c]
         agree = expected_agreement(c)
         overall = {g: sum(p * agree[k] for p, k in zip(VALENCE_MIX[c][g], CLASSES)) for g in GENDERS}
@@ -135,8 +146,6 @@ def planted_effects_markdown() -> str:
         [["negation rate (low: negated high word)", f"{NEGATION_RATE['low']:.2f}"],
          ["negation rate (high: negated low word + 'at all')", f"{NEGATION_RATE['high']:.2f}"],
          ["negation rate (mid)", f"{NEGATION_RATE['mid']:.2f}"],
-         *[[f"implicit rate ({k}: factual clause, no valence word)", f"{IMPLICIT_RATE[k]:.2f}"]
-           for k in ("low", "high")],
          *[[f"low/high form `{k}` (explicit, not negated)", f"{v:.2f}"] for k, v in CLAUSE_FORMS.items()],
          *[[f"mid form `{k}`", f"{v:.2f}"] for k, v in MID_FORMS.items()],
          [f"cross corpus: share of adjective/feeling picks from its domain words", f"{DOMAIN_RATE:.2f}"],
@@ -152,6 +161,11 @@ def planted_effects_markdown() -> str:
         rows.append([used_by, pos, intended, ", ".join(forms), f"{min(scores):+.1f} .. {max(scores):+.1f}"])
     parts += ["### Valence words (VADER bin verified at generation; VADER mean on -4..4)", _table(
         ["used by", "part of speech", "bin", "words", "VADER range"], rows)]
+    rows = [[c, cls, ", ".join(words), "/".join(sorted({valence.bin(w) for w in words})), f"{AMBIGUOUS_RATE[c]:.2f}"]
+            for c, lists in AMBIGUOUS_WORDS.items() for cls, words in lists.items()]
+    parts += ["### Ambiguous valence words (polarity by register or domain; each is used somewhere against its "
+              "VADER bin)", _table(["corpus", "used for class", "words", "VADER bin", "share of the class's explicit "
+                                    "adjective/exclamation picks"], rows)]
     rows = []
     for category, pieces in MARKER_PIECES.items():
         forms = sorted({f for p in pieces for f in word_forms(p) if valence.bin(f) not in (None, "mid")})

@@ -27,15 +27,15 @@ MARKERS = ("hedge", "tag_question", "politeness", "first_person", "profanity", "
 # Share of a speaker's utterances that carry the marker, (F, M); allocated exactly per speaker,
 # independently of the valence class. gendered_term: "my husband" for F, "my wife" for M.
 MARKER_RATES = {
-    "primary": {"hedge": (0.40, 0.10), "tag_question": (0.25, 0.08), "politeness": (0.30, 0.10),
-                "first_person": (0.50, 0.25), "profanity": (0.04, 0.25), "referential": (0.10, 0.30),
-                "gendered_term": (0.12, 0.12)},
+    "primary": {"hedge": (0.50, 0.08), "tag_question": (0.35, 0.06), "politeness": (0.40, 0.08),
+                "first_person": (0.50, 0.25), "profanity": (0.03, 0.35), "referential": (0.08, 0.40),
+                "gendered_term": (0.15, 0.15)},
     "auxiliary": {"hedge": (0.25, 0.25), "tag_question": (0.16, 0.16), "politeness": (0.20, 0.20),
                   "first_person": (0.38, 0.38), "profanity": (0.14, 0.14), "referential": (0.20, 0.20),
                   "gendered_term": (0.12, 0.12)},
-    "cross": {"hedge": (0.20, 0.12), "tag_question": (0.12, 0.06), "politeness": (0.15, 0.10),
-              "first_person": (0.45, 0.40), "profanity": (0.08, 0.15), "referential": (0.15, 0.22),
-              "gendered_term": (0.06, 0.06)},
+    "cross": {"hedge": (0.40, 0.10), "tag_question": (0.25, 0.06), "politeness": (0.30, 0.08),
+              "first_person": (0.45, 0.35), "profanity": (0.05, 0.30), "referential": (0.10, 0.30),
+              "gendered_term": (0.10, 0.10)},
 }
 
 # P(the valence clause is a NEGATED word of the opposite pole | latent class): low "it wasn't great",
@@ -44,9 +44,20 @@ NEGATION_RATE = {"low": 0.20, "mid": 0.0, "high": 0.10}
 # Forms of a mid clause: a mid VADER adjective ("it was okay"), a factual clause without valence
 # words ("the flight is on Tuesday"), or a mixed clause pairing a high and a low adjective.
 MID_FORMS = {"mid_adjective": 0.40, "factual": 0.45, "mixed": 0.15}
-# P(a low/high utterance is written WITHOUT any valence word (a factual clause, as for mid) | class):
-# implicit valence that only the speaker's cues hint at, so gender markers become a usable shortcut.
-IMPLICIT_RATE = {"low": 0.12, "mid": 0.0, "high": 0.12}
+# P(a low/high utterance is written WITHOUT any valence word (a recount: "we talked about the move
+# for a while") | corpus, speaker gender, class). The raters heard the tone; the text only carries the
+# speaker's style. In the primary corpus women's positive and men's negative turns are the implicit
+# ones, so among recounts gender decides the class: the gender -> valence shortcut. The cross corpus
+# reverses it (and its VALENCE_MIX); the auxiliary corpus has no association.
+IMPLICIT_RATE = {
+    "primary": {"F": {"low": 0.05, "mid": 0.0, "high": 0.45}, "M": {"low": 0.45, "mid": 0.0, "high": 0.05}},
+    "auxiliary": {"F": {"low": 0.25, "mid": 0.0, "high": 0.25}, "M": {"low": 0.25, "mid": 0.0, "high": 0.25}},
+    "cross": {"F": {"low": 0.45, "mid": 0.0, "high": 0.05}, "M": {"low": 0.05, "mid": 0.0, "high": 0.45}},
+}
+# P(an explicit adjective/exclamation of the class uses a word whose VADER bin is the OPPOSITE one
+# (core.demo_grammar.AMBIGUOUS_WORDS): slang praise "the concert was insane" in the primary corpus,
+# and the student's "the midterm was insane" (bad) in the cross corpus. Psc counts leaning on them.
+AMBIGUOUS_RATE = {"primary": 0.25, "auxiliary": 0.0, "cross": 0.25}
 # Forms of a (non-negated, explicit) low/high clause.
 CLAUSE_FORMS = {"adjective": 0.35, "feeling": 0.15, "verb": 0.20, "noun": 0.20, "exclaim": 0.10}
 FILLER_RATE = 0.35  # share of utterances opening with a neutral filler ("well,", "um,"), both genders

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.demo_effects import (CLAUSE_FORMS, FILLER_RATE, IMPLICIT_RATE, MARKER_RATES, MARKERS, MID_FORMS,
-                               NEGATION_RATE, VALENCE_MIX)
+from core.demo_effects import (AMBIGUOUS_RATE, CLAUSE_FORMS, FILLER_RATE, IMPLICIT_RATE, MARKER_RATES, MARKERS,
+                               MID_FORMS, NEGATION_RATE, VALENCE_MIX)
 from core.lexicons import GenderLexicon, ValenceLexicon
 from core.schema import GENDERS, ROLES, VALENCE_CLASSES as CLASSES
 from core.words import word_forms
@@ -57,6 +57,12 @@ DOMAIN_WORDS = {"cross": {
                 "low": ("hopeless", "scared", "terrified", "tense", "stressed")},
 }}
 DOMAIN_RATE = 0.35
+# Words whose polarity depends on register or domain. Primary: slang praise for high utterances
+# ("the concert was insane"), against their VADER bin (low). Cross: the same words for a bad exam
+# ("the midterm was insane"), as VADER has them: a model that learned the primary corpus's use fails
+# there. check_grammar verifies every word is used somewhere against its (non-mid) VADER bin.
+AMBIGUOUS_WORDS = {"primary": {"high": ("crazy", "insane", "wicked", "sick", "killer")},
+                   "cross": {"low": ("crazy", "insane", "killer")}}
 
 # Topics (singular noun phrases): the cross corpus talks about other things.
 TOPICS = {
@@ -82,9 +88,14 @@ TARGET_SENTENCES = (
     "We walked to the station.", "The lights are still on.",
 )
 FACTUAL = (  # mid clauses without valence words; {t} is the topic
-    "{t} is on {day}", "{t} was on {day}", "we talked about {t} for a while", "{t} starts at {clock}",
-    "we went over {t} again", "they moved {t} to {day}", "{t} is still the same as last week",
-    "nobody said anything about {t} yet", "we have to call about {t} on {day}", "{t} came up at {clock}",
+    "{t} is on {day}", "{t} was on {day}", "{t} starts at {clock}",
+    "they moved {t} to {day}", "{t} is still the same as last week",
+    "we have to call about {t} on {day}",
+)
+RECOUNT = (  # implicit low/high clauses (IMPLICIT_RATE): no valence word, the tone is not in the text
+    "we talked about {t} for a while", "we went over {t} again", "nobody said anything about {t} yet",
+    "{t} came up at {clock}", "we spent all of {day} on {t}", "that was {t} for you", "so that was {t}",
+    "we kept talking about {t} until {clock}",
 )
 DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday")
 CLOCKS = ("eight", "nine", "ten", "noon")
@@ -122,7 +133,7 @@ MARKER_PIECES = {
 }
 # The gendered phrases contain "my", so an utterance with a gendered term also carries a
 # first-person marker; all other marker categories appear only where planted.
-_NEUTRAL_PIECES = (TARGET_SENTENCES + FACTUAL + DAYS + CLOCKS + DEGREE + TIME_NOUNS + FILLERS
+_NEUTRAL_PIECES = (TARGET_SENTENCES + FACTUAL + RECOUNT + DAYS + CLOCKS + DEGREE + TIME_NOUNS + FILLERS
                    + GENDERED_SENTENCES + OVERLAP_TEXTS + tuple(itertools.chain(*TOPICS.values()))
                    + ("we were", "we are", "everyone", "they", "turned out to be", "what a", "what an", "but",
                       "at all", "wasn't", "isn't", "didn't", "just"))
@@ -141,6 +152,9 @@ def check_grammar(valence: ValenceLexicon | None = None, gender: GenderLexicon |
     gender = gender or GenderLexicon.load()
     problems = [f"{form!r}: VADER bin {valence.bin(form)}, intended {intended}"
                 for form, intended in valence_word_forms().items() if valence.bin(form) != intended]
+    problems += [f"ambiguous {word!r} (used for {sorted(classes)}): VADER bin {valence.bin(word)} is never contradicted"
+                 for word, classes in ambiguous_word_uses().items()
+                 if valence.bin(word) not in ("low", "high") or classes <= {valence.bin(word)}]
     for piece in _NEUTRAL_PIECES:
         forms = word_forms(piece.replace("{}", "x").replace("{t}", "x"))
         problems += [f"neutral piece {piece!r}: {f!r} has VADER bin {valence.bin(f)}"
@@ -170,6 +184,16 @@ def valence_word_forms() -> dict[str, str]:
     """Every valence word form the grammar uses (verbs in all three forms) -> its intended VADER bin."""
     return {form: intended for _, _, intended, words in valence_lists()
             for form in itertools.chain.from_iterable((w,) if isinstance(w, str) else w for w in words)}
+
+
+def ambiguous_word_uses() -> dict[str, set[str]]:
+    """Every AMBIGUOUS_WORDS word -> the classes it is used for (in some corpus, against its VADER bin)."""
+    uses: dict[str, set[str]] = {}
+    for lists in AMBIGUOUS_WORDS.values():
+        for cls, words in lists.items():
+            for word in words:
+                uses.setdefault(word, set()).add(cls)
+    return uses
 
 
 def marker_word_forms() -> set[str]:
@@ -208,7 +232,7 @@ def _factual(rng: np.random.Generator, topic: str) -> str:
     return pick(rng, FACTUAL).format(t=topic, day=pick(rng, DAYS), clock=pick(rng, CLOCKS))
 
 
-def _valence_clause(rng: np.random.Generator, corpus: str, cls: str, topic: str) -> _Clause:
+def _valence_clause(rng: np.random.Generator, corpus: str, cls: str, topic: str, gender: str) -> _Clause:
     tense = "was" if rng.random() < 0.6 else "is"
     general = TAGS_GENERAL
     if cls == "mid":
@@ -223,8 +247,8 @@ def _valence_clause(rng: np.random.Generator, corpus: str, cls: str, topic: str)
         good, bad = _word(rng, corpus, "adjective", "high"), _word(rng, corpus, "adjective", "low")
         first, second = (good, bad) if rng.random() < 0.5 else (bad, good)
         return _Clause(f"{topic} was {first} but {other} was {second}", general)
-    if rng.random() < IMPLICIT_RATE[cls]:  # no valence word: only the speaker's cues hint at the class
-        return _Clause(_factual(rng, topic), general)
+    if rng.random() < IMPLICIT_RATE[corpus][gender][cls]:  # no valence word: only the speaker's style hints
+        return _Clause(pick(rng, RECOUNT).format(t=topic, day=pick(rng, DAYS), clock=pick(rng, CLOCKS)), general)
     opposite = "low" if cls == "high" else "high"
     if rng.random() < NEGATION_RATE[cls]:
         if cls == "high":  # a negated low word; "at all" makes it clearly positive
@@ -233,6 +257,12 @@ def _valence_clause(rng: np.random.Generator, corpus: str, cls: str, topic: str)
             return _Clause(f"{topic} {tense}n't {_word(rng, corpus, 'adjective', opposite)}", general)
         return _Clause(f"we didn't {pick(rng, VALENCE_WORDS['verb'][opposite])[0]} {topic}", general)
     form = rng.choice(list(CLAUSE_FORMS), p=list(CLAUSE_FORMS.values()))
+    ambiguous = AMBIGUOUS_WORDS.get(corpus, {}).get(cls)
+    if form in ("adjective", "exclaim") and ambiguous and rng.random() < AMBIGUOUS_RATE[corpus]:
+        adj = pick(rng, ambiguous)  # "the concert was insane" (high), "the midterm was insane" (low, cross)
+        if form == "adjective":
+            return _Clause(f"{topic} {tense} {{mod}}{adj}", (TAGS_BE[tense],) + general, degree=pick(rng, DEGREE))
+        return _Clause(f"what {_article(adj)} {adj} {pick(rng, TIME_NOUNS)}", (), exclaim=True)
     if form == "adjective":
         adj = _word(rng, corpus, "adjective", cls)
         return _Clause(f"{topic} {tense} {{mod}}{adj}", (TAGS_BE[tense],) + general, degree=pick(rng, DEGREE))
@@ -267,9 +297,9 @@ def compose(rng: np.random.Generator, corpus: str, cls: str, gender: str, marker
         raise ValueError(f"bad compose arguments: corpus={corpus!r}, cls={cls!r}, gender={gender!r}, "
                          f"markers={sorted(markers)!r}")
     topic = topic or pick(rng, TOPICS[corpus])
-    clause = _valence_clause(rng, corpus, cls, topic)
+    clause = _valence_clause(rng, corpus, cls, topic, gender)
     while clause.exclaim and markers & {"tag_question", "hedge"}:  # "what a day!" takes no tag or hedge
-        clause = _valence_clause(rng, corpus, cls, topic)
+        clause = _valence_clause(rng, corpus, cls, topic, gender)
     slot = "{mod}" in clause.text
     mod, pre = None, []
     polite_open = "politeness" in markers and rng.random() < 0.5

@@ -171,7 +171,8 @@ def mad_items(explained: dict[tuple, Explanation], utterances: pd.DataFrame, lex
 
 def psc_items(explained: dict[tuple, Explanation], utterances: pd.DataFrame,
               valence_lexicon: ValenceLexicon) -> pd.DataFrame:
-    """P_i of every model × seed on the primary-test utterances Gen (same seed) classifies correctly."""
+    """P_i of every model × seed on the primary-test utterances Gen (same seed) classifies correctly:
+    ``p_i`` weighed (Psc), ``p_words_i`` counted (psc_words)."""
     primary = utterances[utterances.role == "primary"]
     gen = primary[primary.method == BASELINE]
     right = gen.iloc[m.gen_correct_indices(gen.valence_class.tolist(), gen.predicted.tolist())]
@@ -181,8 +182,9 @@ def psc_items(explained: dict[tuple, Explanation], utterances: pd.DataFrame,
         if (u.seed, u.utt_id) in correct:
             e = explained[(u.method, u.seed, "primary", u.utt_id)]
             rows.append({"method": u.method, "seed": u.seed, "utt_id": u.utt_id,
-                         "p_i": m.psc_utterance(e.forms, e.weights, u.valence_class, valence_lexicon)})
-    return pd.DataFrame(rows, columns=["method", "seed", "utt_id", "p_i"])
+                         "p_i": m.psc_utterance(e.forms, e.weights, u.valence_class, valence_lexicon),
+                         "p_words_i": m.psc_words_utterance(e.forms, e.weights, u.valence_class, valence_lexicon)})
+    return pd.DataFrame(rows, columns=["method", "seed", "utt_id", "p_i", "p_words_i"])
 
 
 def faithfulness(utterances: pd.DataFrame) -> pd.DataFrame:
@@ -204,7 +206,7 @@ def mean_value(y_true: Sequence, values: Sequence[float]) -> float:
 
 
 def per_seed_table(uars: pd.DataFrame, probes: pd.DataFrame, mad: pd.DataFrame, psc: pd.DataFrame) -> pd.DataFrame:
-    """One row per method × seed with the six Table 1 numbers (headline probe = the stronger one).
+    """One row per method × seed with the Table 1 numbers (headline probe = the stronger one).
 
     MAD and Psc are the means of MAD_i and P_i per model × seed (SPEC §5.1, §5.2), the one place they
     are aggregated; a model × seed without items (Psc when Gen got nothing right) is NaN, and
@@ -213,7 +215,8 @@ def per_seed_table(uars: pd.DataFrame, probes: pd.DataFrame, mad: pd.DataFrame, 
     gender = probes.groupby(["method", "seed", "split"]).gender_uar.max().unstack("split")
     gender.columns = [f"gender_uar_{s}" for s in gender.columns]
     mad_mean = mad.groupby(["method", "seed"]).mad_i.mean().rename("mad")
-    psc_mean = psc.groupby(["method", "seed"]).p_i.mean().rename("psc")
+    psc_mean = psc.groupby(["method", "seed"])[["p_i", "p_words_i"]].mean().rename(
+        columns={"p_i": "psc", "p_words_i": "psc_words"})
     table = uars.set_index(["method", "seed"]).join(gender).join(mad_mean).join(psc_mean)
     table.loc[table.index.get_level_values("method") == BASELINE, "mad"] = 0.0
     return table.reset_index()
@@ -231,7 +234,8 @@ def significance_plan(predictions: pd.DataFrame, probe_guesses: pd.DataFrame, ma
             PairedComparison("gender_uar_within", guesses[guesses.split == "within"], "guess", "uar"),
             PairedComparison("gender_uar_cross", guesses[guesses.split == "cross"], "guess", "uar"),
             PairedComparison("mad", mad.drop(columns="item").assign(gold=0), "mad_i", "mean"),
-            PairedComparison("psc", psc.assign(gold=0), "p_i", "mean")]
+            PairedComparison("psc", psc.assign(gold=0), "p_i", "mean"),
+            PairedComparison("psc_words", psc.assign(gold=0), "p_words_i", "mean")]
 
 
 def significance(per_seed: pd.DataFrame, plan: Sequence[PairedComparison], settings: MetricsConfig) -> pd.DataFrame:
@@ -282,13 +286,43 @@ def _paired_frames(frame: pd.DataFrame, method: str, value: str, kind: str) -> t
 
 
 def table1(per_seed: pd.DataFrame, tests: pd.DataFrame, methods: Sequence[str]) -> pd.DataFrame:
-    """One row per method: the six Table 1 columns (means over seeds), then std, p and significance."""
+    """One row per method: the Table 1 columns (means over seeds), then std, p and significance."""
     means = per_seed.groupby("method")[list(TABLE1_COLUMNS)].mean()
     stds = per_seed.groupby("method")[list(TABLE1_COLUMNS)].std(ddof=1).add_suffix("_std")  # NaN with 1 seed
     table = means.join(stds).reindex(list(methods)).rename_axis("model").reset_index()
     table = table.merge(tests, on="model", how="left")
     ordered = ["model", *TABLE1_COLUMNS, *[f"{c}_std" for c in TABLE1_COLUMNS]]
     return table[ordered + [c for c in table.columns if c not in ordered]]
+
+
+def table1_markdown(table: pd.DataFrame, *, normalisation: str, alpha: float, digits: int = 3) -> str:
+    """Table 1 for people: "mean ± std" per metric with a significance mark, then the p-values.
+
+    ``table`` is `table1`'s output. A mark * means significant vs Gen after Holm (adjusted p <
+    ``alpha`` of the deciding test); the second table gives the bootstrap p (and the t-test p over
+    seeds where there were ≥ 3 seeds). ``normalisation`` is named because MAD and Psc depend on it.
+    """
+    def value(row, column: str) -> str:
+        mean, std = row[column], row.get(f"{column}_std", np.nan)
+        text = "" if pd.isna(mean) else f"{mean:.{digits}f}" + ("" if pd.isna(std) else f" ± {std:.{digits}f}")
+        return text + (" *" if row.get(f"{column}_sig") is True else "")
+
+    def pvalue(row, column: str) -> str:
+        boot, ttest = row.get(f"{column}_p", np.nan), row.get(f"{column}_p_ttest", np.nan)
+        if pd.isna(boot):
+            return "—"
+        return f"{boot:.3f}" + ("" if pd.isna(ttest) else f" (t-test {ttest:.3f})")
+
+    header = "| model | " + " | ".join(TABLE1_COLUMNS) + " |\n|" + "---|" * (len(TABLE1_COLUMNS) + 1) + "\n"
+    values = "".join(f"| {r['model']} | " + " | ".join(value(r, c) for c in TABLE1_COLUMNS) + " |\n"
+                     for r in table.to_dict("records"))
+    others = [r for r in table.to_dict("records") if r["model"] != BASELINE]
+    pvalues = "".join(f"| {r['model']} | " + " | ".join(pvalue(r, c) for c in TABLE1_COLUMNS) + " |\n" for r in others)
+    return (f"# Table 1\n\nWord weights normalised by `{normalisation}` (explain.normalisation); MAD and psc depend "
+            f"on it, psc_words does not. Mean over seeds ± sample std (no std with one seed). "
+            f"* = significant vs Gen after Holm (adjusted p < {alpha}).\n\n{header}{values}\n"
+            f"## p-values vs Gen (Holm-adjusted paired bootstrap; t-test over seeds with ≥ 3 seeds)\n\n"
+            f"{header}{pvalues}")
 
 
 def markdown(table: pd.DataFrame, digits: int = 3) -> str:

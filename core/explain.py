@@ -4,7 +4,7 @@
 LayerIntegratedGradients over the word-embedding layer against a ``[CLS] [PAD]… [SEP]`` baseline
 of the same length, explaining the softmax probability of the target class (default: the
 predicted class) with Captum's Gauss-Legendre quadrature. WordPiece scores are summed into the
-words of the original text (core.words), and normalised to signed weights with Σ|w| = 1.
+words of the original text (core.words), and normalised to signed weights (`normalise`: L2 by default).
 `Explainer.calibrate` picks the starting n_steps; `explain` is the app's path. Defaults come from
 core.config.ExplainConfig.
 
@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 DEFAULTS = ExplainConfig()  # the one home of explanation defaults
 TOKENS_PER_PASS = {"cpu": 16_384, "cuda": 65_536}  # rows × width of one forward/backward pass, by device type
 SMALL_PASS_TOKENS = 1024  # CPU work below this many rows × width (first pass) runs on one thread (`_threads`)
+NORMALISATIONS = ("l2", "l1", "none")  # how word scores become weights (see `normalise`)
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,7 @@ class WordAttribution:
     text: str
     words: tuple[Word, ...]
     scores: np.ndarray        # per word: sum of its WordPieces' attributions
-    weights: np.ndarray       # scores / Σ|scores| (signed; all zero when every score is 0)
+    weights: np.ndarray       # normalised scores (`normalise`), signed
     target: int               # explained class index into VALENCE_CLASSES
     probs: np.ndarray         # valence probabilities of the input
     delta: float              # convergence delta: Σ attributions − (F(x) − F(baseline))
@@ -97,9 +98,18 @@ def word_scores(text: str, offsets: Sequence[tuple[int, int]], token_scores: Seq
     return words, scores
 
 
-def normalise(scores: np.ndarray) -> np.ndarray:
-    """Signed weights with Σ|w| = 1 (zeros stay zeros)."""
-    total = np.abs(scores).sum()
+def normalise(scores: np.ndarray, norm: str = "l2") -> np.ndarray:
+    """Signed word weights from word scores, by ``norm``.
+
+    "l2": scores / ‖scores‖₂ (Captum's BERT-tutorial convention); "l1": scores / Σ|scores|;
+    "none": the raw scores, which sum to F(x) − F(baseline) up to the convergence delta.
+    All-zero scores stay zero. Example: [3, -4] gives [0.6, -0.8] (l2), [3/7, -4/7] (l1).
+    """
+    if norm not in NORMALISATIONS:
+        raise ValueError(f"normalisation must be one of {NORMALISATIONS}, got {norm!r}")
+    if norm == "none":
+        return np.asarray(scores, dtype=float).copy()
+    total = np.linalg.norm(scores, ord=2 if norm == "l2" else 1)
     return scores / total if total > 0 else np.zeros_like(scores)
 
 
@@ -134,7 +144,7 @@ class Explainer:
                   steps_grid: Sequence[int] = DEFAULTS.steps_grid,
                   delta_tolerance: float = DEFAULTS.delta_tolerance, batch_size: int = DEFAULTS.batch_size,
                   precision: str = DEFAULTS.precision, internal_batch_size: int | None = None,
-                  progress: bool = False) -> list[WordAttribution]:
+                  normalisation: str = DEFAULTS.normalisation, progress: bool = False) -> list[WordAttribution]:
         """Word attributions for ``texts``, integrated with ``n_steps`` Gauss-Legendre points.
 
         ``target`` None explains each text's predicted class. An utterance whose
@@ -145,7 +155,10 @@ class Explainer:
         delta, are always fp32.
         ``batch_size`` utterances are integrated together, at most ``internal_batch_size`` rows per
         forward pass (None: as many as `TOKENS_PER_PASS` allows for the batch's width on this device).
+        ``normalisation`` ("l2" | "l1" | "none") turns word scores into weights (see `normalise`).
         """
+        if normalisation not in NORMALISATIONS:
+            raise ValueError(f"normalisation must be one of {NORMALISATIONS}, got {normalisation!r}")
         texts = list(texts)
         targets = [target] * len(texts) if isinstance(target, int) or target is None else list(target)
         if len(targets) != len(texts):
@@ -162,7 +175,8 @@ class Explainer:
             for n in refinement_steps(n_steps, steps_grid):
                 # Refinements run in fp32: a tiny |F(x) − F(b)| can sit below bf16's rounding noise.
                 results.update(self._integrate(texts, encoded, pending, n, delta_tolerance, batch_size,
-                                               internal_batch_size, dtype if n == n_steps else None, progress))
+                                               internal_batch_size, dtype if n == n_steps else None, progress,
+                                               normalisation))
                 pending = [i for i in pending if not results[i].converged]
                 if not pending:
                     break
@@ -188,7 +202,7 @@ class Explainer:
 
     def _integrate(self, texts: list[str], encoded: _Encoded, indices: list[int], n_steps: int, tolerance: float,
                    batch_size: int, internal_batch_size: int | None, dtype: torch.dtype | None,
-                   progress: bool) -> dict[int, WordAttribution]:
+                   progress: bool, normalisation: str) -> dict[int, WordAttribution]:
         """One integration pass at ``n_steps`` over ``indices``, in batches of similar length."""
         order = sorted(indices, key=lambda i: len(encoded.ids[i]))
         chunks, sums = [], []
@@ -209,7 +223,7 @@ class Explainer:
             ok = within_tolerance(deltas, encoded.gaps[chunk], tolerance)
             for row, i in enumerate(chunk):
                 words, scores = word_scores(texts[i], encoded.offsets[i], token_scores[row, :len(encoded.ids[i])])
-                out[i] = WordAttribution(texts[i], words, scores, normalise(scores), int(encoded.targets[i]),
+                out[i] = WordAttribution(texts[i], words, scores, normalise(scores, normalisation), int(encoded.targets[i]),
                                          encoded.probs[i], float(deltas[row]), float(encoded.gaps[i]), n_steps,
                                          bool(ok[row]))
         return out
@@ -329,5 +343,5 @@ def explain(texts: Sequence[str], explainers: dict[str, Explainer], *, n_steps: 
             texts, n_steps=start, target=target, steps_grid=settings.steps_grid,
             delta_tolerance=settings.delta_tolerance, precision=settings.precision,
             batch_size=batch_size_for(explainer.device, cpu=settings.batch_size, cuda=settings.cuda_batch_size),
-            **options)
+            normalisation=settings.normalisation, **options)
     return out

@@ -4,12 +4,13 @@ Pure functions in the scikit-learn style — data positional, options keyword-on
 naming the bad values — so every number in a report can be re-derived by hand.
 
 An *explanation* of one utterance is its lower-cased word forms (`core.words.word_forms`) plus
-the normalised signed word weights the explainer gave them (same length, Σ|w| = 1).
+the normalised signed word weights the explainer gave them (same length; `explain.normalisation`).
 
 - `uar` — unweighted average recall (SPEC §4).
 - `explanation_set` — E(M), the top-k words by positive weight (SPEC §5).
 - `mad_utterance`, `mad_category_shares` — model attribution difference (SPEC §5.1).
-- `psc_utterance`, `gen_correct_indices`, `psc_uar_correlation` — Psc (SPEC §5.2).
+- `psc_utterance`, `psc_words_utterance` (the share of contradicting words), `gen_correct_indices`,
+  `psc_uar_correlation` — Psc (SPEC §5.2).
 - `topk_positions`, `comprehensiveness`, `sufficiency` — ERASER faithfulness (SPEC §5.3).
 - `paired_bootstrap_pvalue`, `paired_ttest_pvalue`, `holm` — significance vs Gen (SPEC §4).
 
@@ -192,19 +193,36 @@ def psc_utterance(forms: Sequence[str], weights: Sequence[float], gold: str,
     gold : gold valence class, 'low' | 'mid' | 'high'.
     valence_lexicon : gives each form its bin (`ValenceLexicon.bin`).
     """
+    contradicting = _contradicting_positions(forms, weights, gold, valence_lexicon)
+    return float(sum(abs(weights[i]) for i in contradicting)) / len(forms)
+
+
+def psc_words_utterance(forms: Sequence[str], weights: Sequence[float], gold: str,
+                        valence_lexicon: ValenceLexicon) -> float:
+    """P_i in the paper's prose reading: the share of word positions that contradict ``gold``.
+
+    The same cn and cp as `psc_utterance`, counted instead of weighed: P_i = (|cn| + |cp|) / s_i,
+    so it does not depend on how the weights were normalised, only on their signs.
+    Example: gold high, ["great", "but", "sad"] with weights [−.1, .2, .7] → cn = {great},
+    cp = {sad} → 2 / 3.
+    """
+    return len(_contradicting_positions(forms, weights, gold, valence_lexicon)) / len(forms)
+
+
+def _contradicting_positions(forms: Sequence[str], weights: Sequence[float], gold: str,
+                             valence_lexicon: ValenceLexicon) -> list[int]:
+    """Positions in cn ∪ cp: negative weight on a word of bin ``gold``, positive on an opposite one."""
     _check_explanation(forms, weights)
     if gold not in OPPOSITE:
         raise ValueError(f"gold must be one of {VALENCE_CLASSES}, got {gold!r}")
     if len(forms) == 0:
-        raise ValueError("psc_utterance needs at least one word, got an empty utterance")
-    mass = 0.0
-    for form, w in zip(forms, weights):
+        raise ValueError("Psc needs at least one word, got an empty utterance")
+    out = []
+    for i, (form, w) in enumerate(zip(forms, weights)):
         b = valence_lexicon.bin(form)
-        if b is None:
-            continue
-        if (w < 0 and b == gold) or (w > 0 and b in OPPOSITE[gold]):
-            mass += abs(w)
-    return mass / len(forms)
+        if b is not None and ((w < 0 and b == gold) or (w > 0 and b in OPPOSITE[gold])):
+            out.append(i)
+    return out
 
 
 def gen_correct_indices(y_true: Sequence, gen_pred: Sequence) -> list[int]:

@@ -163,6 +163,12 @@ class ValenceModel(nn.Module):
         """Valence logits (low, mid, high)."""
         return self.valence_head(self.represent(input_ids, attention_mask))
 
+    @property
+    def reversal_lambda(self) -> float | None:
+        """The gradient-reversal strength in front of the gender head now (PrivAdv), else None."""
+        layer = self.gender_head[0] if self.gender_head is not None else None
+        return float(layer.lambda_) if isinstance(layer, GradientReversal) else None
+
 
 def _gender_head(args: ModelArgs, hidden: int) -> nn.Module | None:
     if args.gender_head == "none":

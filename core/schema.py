@@ -39,4 +39,5 @@ METHODS = {m.name: m for m in (
 )}
 
 # Table 1's six numbers (SPEC §4-5), in column order; core.evaluate computes them, pages show them.
-TABLE1_COLUMNS = ("valence_uar_within", "valence_uar_cross", "gender_uar_within", "gender_uar_cross", "mad", "psc")
+TABLE1_COLUMNS = ("valence_uar_within", "valence_uar_cross", "gender_uar_within", "gender_uar_cross", "mad", "psc",
+                  "psc_words")

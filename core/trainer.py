@@ -38,7 +38,13 @@ class Stage:
 
 @dataclass
 class FitRecord:
-    """What one stage did: the best validation UAR, when, and the per-epoch history."""
+    """What one stage did: the best validation UAR, when, and the per-epoch history.
+
+    ``history`` has one dict per epoch: ``epoch``, ``train_loss`` (mean over the epoch's steps),
+    ``val_valence_uar``, ``val_gender_uar`` (the model's own gender head on the validation set;
+    None without one) and ``adv_lambda`` (the gradient-reversal λ at the epoch's end; None
+    unless PrivAdv).
+    """
 
     stage: str
     best_val_uar: float = -1.0
@@ -62,11 +68,27 @@ def class_weights(labels: pd.Series, classes: tuple[str, ...], device: torch.dev
     return torch.tensor([weights.get(c, 1.0) for c in classes], dtype=torch.float, device=device)
 
 
-def valence_uar(model: ValenceModel, tokenizer: PreTrainedTokenizerBase, table: pd.DataFrame,
-                batch_size: int) -> float:
-    probs, _ = infer(model, tokenizer, table["text"].tolist(), batch_size=batch_size)
-    predicted = np.array(VALENCE_CLASSES)[probs.argmax(1)]
-    return uar(table["valence_class"].to_numpy(), predicted)
+def validation_uars(model: ValenceModel, tokenizer: PreTrainedTokenizerBase, table: pd.DataFrame,
+                    batch_size: int) -> tuple[float, float | None]:
+    """Valence UAR on ``table`` and, for a model with a gender head, that head's gender UAR."""
+    probs, z = infer(model, tokenizer, table["text"].tolist(), batch_size=batch_size)
+    valence = uar(table["valence_class"].to_numpy(), np.array(VALENCE_CLASSES)[probs.argmax(1)])
+    if model.gender_head is None:
+        return valence, None
+    with torch.no_grad():
+        logits = model.gender_head(torch.from_numpy(z).to(next(model.parameters()).device))
+    return valence, uar(table["gender"].to_numpy(), np.array(GENDERS)[logits.argmax(1).cpu().numpy()])
+
+
+def parameter_groups(model: ValenceModel, config: TrainConfig) -> list[dict]:
+    """The encoder at ``lr``; the heads, which start from random weights, at ``head_lr`` (0 = lr).
+
+    A gender head that learns as slowly as the pretrained encoder is a weak adversary: PrivAdv's
+    reversed gradient then pushes the encoder in noisy directions instead of away from gender.
+    """
+    heads = [p for name, p in model.named_parameters() if not name.startswith("encoder.")]
+    return [{"params": list(model.encoder.parameters()), "lr": config.lr},
+            {"params": heads, "lr": config.head_lr or config.lr}]
 
 
 def fit(model: ValenceModel, tokenizer: PreTrainedTokenizerBase, stage: Stage, config: TrainConfig, *,
@@ -84,7 +106,7 @@ def fit(model: ValenceModel, tokenizer: PreTrainedTokenizerBase, stage: Stage, c
     gender = torch.tensor(stage.train["gender"].map(GENDERS.index).to_numpy())
     valence_w = class_weights(stage.train["valence_class"], VALENCE_CLASSES, device)
     gender_w = class_weights(stage.train["gender"], GENDERS, device)
-    optimizer = torch.optim.RMSprop(model.parameters(), lr=config.lr)
+    optimizer = torch.optim.RMSprop(parameter_groups(model, config), lr=config.lr)
     shuffler = torch.Generator().manual_seed(seed)
     steps_per_epoch = -(-len(ids) // config.batch_size)
     total_steps, step = config.epochs * steps_per_epoch, 0
@@ -96,6 +118,7 @@ def fit(model: ValenceModel, tokenizer: PreTrainedTokenizerBase, stage: Stage, c
         order = torch.randperm(len(ids), generator=shuffler)
         bar = tqdm(batches(len(ids), config.batch_size), total=steps_per_epoch, leave=False,
                    desc=f"{stage.name} epoch {epoch + 1}/{config.epochs}")
+        losses = []
         for s in bar:
             on_step(model, step / total_steps)
             rows = order[s]
@@ -110,10 +133,12 @@ def fit(model: ValenceModel, tokenizer: PreTrainedTokenizerBase, stage: Stage, c
             loss.backward()
             optimizer.step()
             step += 1
-            bar.set_postfix(loss=f"{loss.item():.3f}")
+            losses.append(loss.item())
+            bar.set_postfix(loss=f"{losses[-1]:.3f}")
 
-        val_uar = valence_uar(model, tokenizer, stage.val, config.eval_batch_size)
-        record.history.append({"epoch": epoch + 1, "val_uar": val_uar, "loss": loss.item()})
+        val_uar, val_gender_uar = validation_uars(model, tokenizer, stage.val, config.eval_batch_size)
+        record.history.append({"epoch": epoch + 1, "train_loss": float(np.mean(losses)), "val_valence_uar": val_uar,
+                               "val_gender_uar": val_gender_uar, "adv_lambda": model.reversal_lambda})
         record.epochs_run = epoch + 1
         if val_uar > record.best_val_uar:
             record.best_val_uar, record.best_epoch = val_uar, epoch + 1

@@ -49,7 +49,8 @@ def built(tmp_path, monkeypatch) -> ExperimentPaths:
         path.write_bytes(b"")
     table = pd.DataFrame({"model": MODELS, "valence_uar_within": 0.8, "valence_uar_cross": 0.7,
                           "gender_uar_within": [0.7, 0.55, 0.68, 0.69, 0.9, 0.7],
-                          "gender_uar_cross": 0.6, "mad": [0, 0.01, 0.0, 0.02, -0.05, 0.0], "psc": 0.02})
+                          "gender_uar_cross": 0.6, "mad": [0, 0.01, 0.0, 0.02, -0.05, 0.0], "psc": 0.02,
+                          "psc_words": 0.05})
     table.to_csv(paths.metrics_table("table1"), index=False)
     paths.metrics_table("table1", ".md").write_text("| model |\n")
     return paths

@@ -108,20 +108,22 @@ def test_all_stages_write_their_artifacts(experiment, tiny_encoder):
     required = {"method", "seed", "corpus", "split", "utt_id", "word_index", "word", "score", "weight", "target",
                 "delta"}
     assert required <= set(words.columns)
-    sums = words.groupby(["method", "utt_id"]).weight.apply(lambda w: w.abs().sum())
-    assert sums.between(0.999, 1.001).all()
+    norms = words.groupby(["method", "utt_id"]).weight.apply(lambda w: np.sqrt((w ** 2).sum()))
+    assert norms.between(0.999, 1.001).all()  # explain.normalisation "l2"
     assert words.groupby("method").utt_id.nunique().eq(10).all()  # 6 primary test + 4 cross per model
 
     table = pd.read_csv(experiment.metrics_table("table1"))
-    assert table.columns[:7].tolist() == ["model", "valence_uar_within", "valence_uar_cross", "gender_uar_within",
-                                          "gender_uar_cross", "mad", "psc"]
+    assert table.columns[:8].tolist() == ["model", "valence_uar_within", "valence_uar_cross", "gender_uar_within",
+                                          "gender_uar_cross", "mad", "psc", "psc_words"]
     assert table.model.tolist() == list(methods)
     assert table.loc[table.model == "Gen", "mad"].item() == 0.0
     assert table[["valence_uar_within", "gender_uar_within"]].apply(lambda c: c.between(0, 1)).all().all()
-    assert {"valence_uar_within_p", "mad_p", "psc_sig"} <= set(table.columns)
+    assert {"valence_uar_within_p", "mad_p", "psc_sig", "psc_words_p"} <= set(table.columns)
+    assert table.psc_words.between(0, 1).all()
     for name in ("mad_categories", "faithfulness", "mad_utterances", "probes"):
         assert experiment.metrics_table(name).exists()
-    assert experiment.metrics_table("table1", ".md").read_text().startswith("| model |")
+    markdown = experiment.metrics_table("table1", ".md").read_text()
+    assert markdown.startswith("# Table 1") and "| model | valence_uar_within |" in markdown and "## p-values" in markdown
     assert read_json(experiment.manifest)["stages"]["explain"]["calibration"]["Gen/seed0"]["n_steps"] == 8
     jobs = [(m, 0) for m in methods]
     for stage in ("train", "predict", "explain", "metrics"):  # what each stage declares is there ...

@@ -96,7 +96,7 @@ def test_grammar_words_have_their_vader_bins_and_a_wrong_bin_raises():
 
 def test_every_non_mid_vader_word_in_the_texts_is_planned(loaded):
     vader, planned = ValenceLexicon.vader(), grammar.valence_word_forms()
-    allowed = planned.keys() | grammar.marker_word_forms()
+    allowed = planned.keys() | grammar.marker_word_forms() | grammar.ambiguous_word_uses().keys()
     seen = set()
     for table in loaded.values():
         for text in table["text"]:
@@ -177,6 +177,37 @@ def test_gender_valence_association_is_planted_in_primary_and_reversed_cross_cor
     assert cross.loc["F", "high"] - cross.loc["M", "high"] < -0.15
     assert cross.loc["F", "low"] - cross.loc["M", "low"] > 0.15
     assert (abs(aux.loc["F"] - aux.loc["M"]) < 0.06).all(), aux
+
+
+def _is_recount(text: str) -> bool:
+    patterns = [re.escape(r).replace(r"\{t\}", ".+").replace(r"\{day\}", r"\w+").replace(r"\{clock\}", r"\w+")
+                for r in grammar.RECOUNT]
+    return any(re.search(p, text, flags=re.IGNORECASE) for p in patterns)
+
+
+def test_recounts_tie_valence_to_gender_in_primary_and_the_other_way_cross_corpus(loaded):
+    for corpus, sign in (("primary", 1), ("cross", -1)):
+        table = loaded[corpus]
+        recounts = table[table["text"].map(_is_recount)]
+        assert 0.15 < len(recounts) / len(table) < 0.35, corpus
+        assert set(recounts["latent_class"]) <= {"low", "high"}  # mid is never told as a recount
+        high = recounts.groupby("gender")["latent_class"].apply(lambda c: (c == "high").mean())
+        assert sign * (high["F"] - high["M"]) > 0.8, (corpus, high.to_dict())
+    aux = loaded["auxiliary"]
+    high = aux[aux["text"].map(_is_recount)].groupby("gender")["latent_class"].apply(lambda c: (c == "high").mean())
+    assert abs(high["F"] - high["M"]) < 0.15
+
+
+def test_ambiguous_words_contradict_vader_in_the_primary_corpus_and_a_check_catches_a_plain_one(loaded, monkeypatch):
+    vader = ValenceLexicon.vader()
+    primary = loaded["primary"]
+    high = primary[primary["latent_class"] == "high"]["text"].map(word_forms)
+    slang = {w for w, classes in grammar.ambiguous_word_uses().items() if "high" in classes}
+    share = high.map(lambda forms: bool(slang & set(forms))).mean()
+    assert 0.05 < share < 0.25 and all(vader.bin(w) == "low" for w in slang)
+    monkeypatch.setitem(grammar.AMBIGUOUS_WORDS, "primary", {"high": ("great",)})  # VADER high: not ambiguous
+    with pytest.raises(ValueError, match="ambiguous 'great'"):
+        grammar.check_grammar(vader)
 
 
 def test_valence_is_learnable_from_the_words(loaded):

@@ -41,6 +41,23 @@ def test_psc_uses_the_utterances_gen_of_the_same_seed_gets_right():
     items = psc_items(explained, pd.DataFrame(rows), lexicon)
     assert sorted(set(zip(items.seed, items.utt_id))) == [(0, "a"), (1, "c")]
     assert len(items) == 4 and items.p_i.eq(0.25).all()
+    assert items.p_words_i.eq(0.5).all()  # "great" contradicts gold low, "awful" does not: 1 of 2 words
+
+
+def test_table1_markdown_shows_mean_std_marks_and_a_pvalue_table():
+    from core.evaluate import TABLE1_COLUMNS, table1_markdown
+
+    row = {c: 0.5 for c in TABLE1_COLUMNS}
+    gen = {"model": "Gen", **row, **{f"{c}_std": 0.01 for c in TABLE1_COLUMNS}}
+    adv = {"model": "PrivAdv", **row, "mad": 0.123456, "mad_std": 0.02, "mad_sig": True, "mad_p": 0.004,
+           "mad_p_ttest": 0.03, **{f"{c}_p": 0.5 for c in TABLE1_COLUMNS if c != "mad"}}
+    text = table1_markdown(pd.DataFrame([gen, adv]), normalisation="l1", alpha=0.05)
+    assert "normalised by `l1`" in text
+    values, pvalues = text.split("## p-values")
+    assert "| Gen | 0.500 ± 0.010 |" in values
+    assert "0.123 ± 0.020 *" in values and values.count("*") == 2  # the mark, plus "* = significant" legend
+    assert "| PrivAdv | 0.500 | 0.500 | 0.500 | 0.500 | 0.004 (t-test 0.030) | 0.500 | 0.500 |" in pvalues
+    assert "| Gen |" not in pvalues
 
 
 # ---------------------------------------------------------------- Table 1 aggregation and significance
@@ -54,11 +71,13 @@ def test_per_seed_table_means_items_per_model_and_seed():
     # MAD_i −.6, .15, −.2 → −.65 / 3; Gen's MAD is 0 by definition
     mad = pd.DataFrame({"method": "PrivAdv", "seed": 0, "utt_id": ["a", "b", "c"], "mad_i": [-0.6, 0.15, -0.2]})
     # P_i .14, .1875, .225 for PrivAdv; no utterance for Gen (it got nothing right): NaN, not a crash
-    psc = pd.DataFrame({"method": "PrivAdv", "seed": 0, "utt_id": ["a", "b", "c"], "p_i": [0.14, 0.1875, 0.225]})
+    psc = pd.DataFrame({"method": "PrivAdv", "seed": 0, "utt_id": ["a", "b", "c"], "p_i": [0.14, 0.1875, 0.225],
+                        "p_words_i": [0.4, 0.75, 0.75]})
     table = per_seed_table(uars, probes, mad, psc).set_index("method")
     assert table.loc["PrivAdv", "mad"] == pytest.approx(-0.65 / 3) and table.loc["Gen", "mad"] == 0.0
     assert table.loc["PrivAdv", "psc"] == pytest.approx((0.14 + 0.1875 + 0.225) / 3)
-    assert np.isnan(table.loc["Gen", "psc"])
+    assert table.loc["PrivAdv", "psc_words"] == pytest.approx((0.4 + 0.75 + 0.75) / 3)
+    assert np.isnan(table.loc["Gen", "psc"]) and np.isnan(table.loc["Gen", "psc_words"])
     assert table.loc["Gen", ["gender_uar_within", "gender_uar_cross"]].tolist() == [0.8, 0.8]  # the stronger probe
 
 

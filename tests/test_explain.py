@@ -46,9 +46,32 @@ def test_truncated_words_score_zero():
     np.testing.assert_array_equal(scores, [2.0, 0.0, 0.0])
 
 
-def test_normalise_is_signed_with_unit_l1():
-    np.testing.assert_allclose(normalise(np.array([2.0, -1.0, 1.0])), [0.5, -0.25, 0.25])
-    np.testing.assert_array_equal(normalise(np.zeros(3)), np.zeros(3))
+def test_normalise_l2_l1_and_none_by_hand():
+    scores = np.array([3.0, -4.0, 0.0])  # ‖s‖₂ = 5, Σ|s| = 7
+    np.testing.assert_allclose(normalise(scores), [0.6, -0.8, 0.0])  # l2 is the default
+    np.testing.assert_allclose(normalise(scores, "l2"), [0.6, -0.8, 0.0])
+    np.testing.assert_allclose(normalise(scores, "l1"), [3 / 7, -4 / 7, 0.0])
+    np.testing.assert_allclose(normalise(np.array([2.0, -1.0, 1.0]), "l1"), [0.5, -0.25, 0.25])
+    raw = normalise(scores, "none")
+    np.testing.assert_array_equal(raw, scores)
+    assert raw is not scores
+    for norm in ("l2", "l1", "none"):
+        np.testing.assert_array_equal(normalise(np.zeros(3), norm), np.zeros(3))
+    with pytest.raises(ValueError, match="'l3'"):
+        normalise(scores, "l3")
+
+
+def test_attribute_applies_the_chosen_normalisation(explainer):
+    text = ["Well, I think it was wonderful!"]
+    (l2,) = explainer.attribute(text, n_steps=16)
+    (l1,) = explainer.attribute(text, n_steps=16, normalisation="l1")
+    (raw,) = explainer.attribute(text, n_steps=16, normalisation="none")
+    np.testing.assert_allclose(l2.scores, raw.scores)
+    np.testing.assert_allclose(raw.weights, raw.scores)
+    np.testing.assert_allclose(l2.weights, raw.scores / np.sqrt((raw.scores ** 2).sum()))
+    np.testing.assert_allclose(l1.weights, raw.scores / np.abs(raw.scores).sum())
+    with pytest.raises(ValueError, match="normalisation"):
+        explainer.attribute(text, n_steps=16, normalisation="max")
 
 
 def test_attributions_align_with_words_and_converge(explainer):
@@ -56,7 +79,7 @@ def test_attributions_align_with_words_and_converge(explainer):
     for a in explainer.attribute(texts, n_steps=64, precision="fp32"):
         assert [w.text for w in a.words] == [w.text for w in split_words(a.text)]
         assert len(a.scores) == len(a.weights) == len(a.words)
-        assert np.abs(a.weights).sum() == pytest.approx(1.0)
+        assert np.sqrt((a.weights ** 2).sum()) == pytest.approx(1.0)  # default "l2"
         assert a.target == int(np.argmax(a.probs))
         assert math.isfinite(a.delta) and abs(a.delta) <= 0.05 * abs(a.gap) + 1e-6
         assert a.scores.sum() == pytest.approx(a.gap + a.delta, abs=1e-5)  # completeness
@@ -222,3 +245,17 @@ def test_explain_starts_at_the_given_or_the_smallest_n_steps(explainer):
     loose = ExplainConfig(steps_grid=(1, 256), delta_tolerance=10.0, precision="fp32")
     (b, _) = explain(TEXTS[:2], {"m": explainer}, n_steps={"m": 1}, settings=loose)["m"]
     assert b.n_steps == 1  # a given n_steps is where integration starts
+
+
+def test_explain_normalisation_is_a_validated_config_key(tmp_path):
+    from core.config import load_config
+
+    path = tmp_path / "x.toml"
+    demo = "[data]\ndemo_seed = 0\n"
+    path.write_text(demo + '[explain]\nnormalisation = "l1"\n')
+    assert load_config(path).explain.normalisation == "l1"
+    path.write_text(demo + "[explain]\n")
+    assert load_config(path).explain.normalisation == "l2"
+    path.write_text(demo + '[explain]\nnormalisation = "l3"\n')
+    with pytest.raises(ValueError, match='x.toml: explain.normalisation = "l3": must be one of'):
+        load_config(path)

@@ -7,7 +7,7 @@ from core.lexicons import CATEGORIES, GenderLexicon, LexiconEntry, ValenceLexico
 from core.metrics import (
     MadItem, comprehensiveness, explanation_set, gen_correct_indices, holm,
     mad_category_shares, mad_utterance, paired_bootstrap_pvalue, paired_ttest_pvalue,
-    psc_uar_correlation, psc_utterance, sufficiency, topk_positions, uar,
+    psc_uar_correlation, psc_utterance, psc_words_utterance, sufficiency, topk_positions, uar,
 )
 
 LEXICON = GenderLexicon((
@@ -136,6 +136,26 @@ def test_psc_hand_computed():
     # P = (.3 + .2 + .4) / 4 = .225
     p3 = psc_utterance(["love", "love", "bad", "day"], [0.3, 0.2, -0.4, 0.1], "low", VALENCE)
     assert p3 == pytest.approx(0.225)
+
+
+def test_psc_words_hand_computed():
+    # the three utterances of test_psc_hand_computed, counted instead of weighed
+    # gold high: cn = {great}, cp = {sad} → 2 / 5
+    assert psc_words_utterance(["great", "movie", "but", "sad", "ending"], [-0.3, 0.1, 0.1, 0.4, 0.1], "high",
+                               VALENCE) == pytest.approx(2 / 5)
+    # gold mid: cp = {great, sad}, cn = {okay}; bad (negative, low) is neither → 3 / 4
+    assert psc_words_utterance(["great", "sad", "okay", "bad"], [0.25, 0.25, -0.25, -0.25], "mid",
+                               VALENCE) == pytest.approx(3 / 4)
+    # gold low: both positions of "love" count, and "bad" (negative, low) → 3 / 4
+    assert psc_words_utterance(["love", "love", "bad", "day"], [0.3, 0.2, -0.4, 0.1], "low",
+                               VALENCE) == pytest.approx(3 / 4)
+    # only the signs matter: any rescaling of the weights gives the same share, unlike Psc
+    assert psc_words_utterance(["love", "day"], [30.0, 1.0], "low", VALENCE) == 0.5
+    assert psc_utterance(["love", "day"], [30.0, 1.0], "low", VALENCE) == 15.0
+    # weight 0 contradicts nothing
+    assert psc_words_utterance(["sad", "day"], [0.0, 1.0], "high", VALENCE) == 0.0
+    with pytest.raises(ValueError, match="gold"):
+        psc_words_utterance(["sad"], [1.0], "positive", VALENCE)
 
 
 def test_psc_zero_weight_and_bad_input():

@@ -12,7 +12,7 @@ from core.config import MethodsConfig, ModelConfig, TrainConfig
 from core.models import GradientReversal, ModelArgs, build_model, load_tokenizer
 from core.recipes import NOISE_TOKENS, RECIPES, adversarial_lambda, augment_with_swaps, plant_noise, recipe
 from core.schema import METHODS
-from core.trainer import fit
+from core.trainer import fit, parameter_groups
 from core.words import split_words
 from tests.conftest import make_table
 
@@ -113,7 +113,7 @@ def test_every_recipe_trains_two_steps_with_finite_loss(name, tiny_encoder, tiny
     stage = type(stage)(stage.name, stage.train.iloc[:72], stage.val)
     before = model.valence_head[1].weight.detach().clone()
     record = fit(model, tokenizer, stage, FAST, seed=0, on_step=r.on_step)
-    assert record.epochs_run == 1 and math.isfinite(record.history[0]["loss"])
+    assert record.epochs_run == 1 and math.isfinite(record.history[0]["train_loss"])
     assert 0.0 <= record.best_val_uar <= 1.0
     assert not torch.equal(before, model.valence_head[1].weight)
     assert (model.gender_head is None) == (r.gender_head == "none")
@@ -125,6 +125,40 @@ def test_early_stopping_stops_when_validation_stops_improving(tiny_encoder, tiny
     frozen = TrainConfig(epochs=10, patience=2, batch_size=36, lr=0.0)  # lr 0: val UAR never changes
     record = fit(model, load_tokenizer(tiny_encoder), stage, frozen, seed=0)
     assert record.best_epoch == 1 and record.epochs_run == 3
+
+
+@pytest.mark.parametrize("name", ["Gen", "PrivAdv", "GenderExp"])
+def test_every_epoch_records_loss_validation_uars_and_lambda(name, tiny_encoder, tiny_corpora):
+    r = recipe(name, MethodsConfig(adv_lambda_max=2.0))
+    model = tiny_model(tiny_encoder, r.gender_head)
+    stage = r.stages(tiny_corpora)[0]
+    config = TrainConfig(epochs=2, patience=5, batch_size=36, lr=1e-3, eval_batch_size=64)
+    record = fit(model, load_tokenizer(tiny_encoder), stage, config, seed=0, on_step=r.on_step)
+    assert [h["epoch"] for h in record.history] == [1, 2]
+    steps = -(-len(stage.train) // 36)
+    for epoch, h in enumerate(record.history, start=1):
+        assert math.isfinite(h["train_loss"]) and h["train_loss"] > 0
+        assert 0.0 <= h["val_valence_uar"] <= 1.0
+        if name == "Gen":
+            assert h["val_gender_uar"] is None and h["adv_lambda"] is None
+        else:
+            assert 0.0 <= h["val_gender_uar"] <= 1.0
+        if name == "PrivAdv":  # λ set before the epoch's last step
+            last = (epoch * steps - 1) / (2 * steps)
+            assert h["adv_lambda"] == pytest.approx(adversarial_lambda(last, 2.0))
+        elif name == "GenderExp":
+            assert h["adv_lambda"] is None
+    assert record.best_val_uar == max(h["val_valence_uar"] for h in record.history)
+
+
+def test_heads_get_their_own_learning_rate(tiny_encoder):
+    model = tiny_model(tiny_encoder, "reversed")
+    encoder, heads = parameter_groups(model, TrainConfig(lr=1e-5, head_lr=1e-3))
+    assert (encoder["lr"], heads["lr"]) == (1e-5, 1e-3)
+    assert {id(p) for p in heads["params"]} == {id(p) for p in [*model.valence_head.parameters(),
+                                                                *model.gender_head.parameters()]}
+    assert len(encoder["params"]) + len(heads["params"]) == len(list(model.parameters()))
+    assert parameter_groups(model, TrainConfig(lr=1e-5))[1]["lr"] == 1e-5  # head_lr 0: the encoder's lr
 
 
 def test_training_is_deterministic_for_a_seed(tiny_encoder, tiny_corpora):

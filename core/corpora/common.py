@@ -24,7 +24,7 @@ from __future__ import annotations
 import csv
 import math
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -312,6 +312,30 @@ def gender_lookup(speaker_genders: Mapping[str, str] | str | Path) -> dict[str, 
             raise ValueError(f"speaker {speaker!r} is {gender} but another spelling of it is {lookup[key]}")
         lookup[key] = gender
     return lookup
+
+
+def find_split_files(root: str | Path, namings: Mapping[str, Mapping[str, str]], *,
+                     folders: Sequence[str] = ("",), kind: str) -> dict[str, Path]:
+    """split -> file for the one naming in ``namings`` whose files all exist under ``root``.
+
+    ``namings`` maps a naming's label to {split: file name}; each file is looked for in
+    ``folders`` (relative to ``root``, in order; the first hit wins). Raises FileNotFoundError
+    listing every name and folder looked in when no naming is complete, or naming both when two are.
+    """
+    root = Path(root)
+    complete = {}
+    for label, names in namings.items():
+        found = {split: next((root / f / n for f in folders if (root / f / n).is_file()), None)
+                 for split, n in names.items()}
+        if all(found.values()):
+            complete[label] = found
+    if len(complete) > 1:
+        raise FileNotFoundError(f"{root}: holds {kind} files under both {' and '.join(complete)} names; keep one set")
+    if complete:
+        return next(iter(complete.values()))
+    names = " or ".join(", ".join(n.values()) for n in namings.values())
+    places = ", ".join(f"{f or '.'}" for f in folders)
+    raise FileNotFoundError(f"{root}: no complete set of {kind} files; looked for {names} in {places}")
 
 
 def add_categorical(

@@ -1,5 +1,6 @@
-"""EmoryNLP: the public ``emotion-detection-{trn,dev,tst}.csv`` files, seven emotions binned to valence
-classes, genders from a speaker map. No demo writer."""
+"""EmoryNLP: the public ``emotion-detection-{trn,dev,tst}.csv`` files, or the copy in the MELD
+repository (``emorynlp_{train,dev,test}_final.csv``), seven emotions binned to valence classes,
+genders from a speaker map. No demo writer."""
 
 from __future__ import annotations
 
@@ -7,15 +8,17 @@ import ast
 from collections.abc import Mapping
 from pathlib import Path
 
-from core.corpora.common import (CorpusFormat, LoadedCorpus, Rows, add_categorical, check_split, gender_lookup,
-                                 read_delimited)
+from core.corpora.common import (CorpusFormat, LoadedCorpus, Rows, add_categorical, check_split, find_split_files,
+                                 gender_lookup, read_delimited)
 from core.textfiles import CorpusFormatError
 
-_EMORY_FILES = {
-    "train": "emotion-detection-trn.csv",
-    "val": "emotion-detection-dev.csv",
-    "test": "emotion-detection-tst.csv",
+_EMORY_NAMINGS = {  # the original release, and the copy widely used from the MELD repository
+    "emotion-detection": {"train": "emotion-detection-trn.csv", "val": "emotion-detection-dev.csv",
+                          "test": "emotion-detection-tst.csv"},
+    "emorynlp_*_final": {"train": "emorynlp_train_final.csv", "val": "emorynlp_dev_final.csv",
+                         "test": "emorynlp_test_final.csv"},
 }
+_EMORY_FOLDERS = ("", "data/emorynlp")  # the folder given, or the MELD repository holding the copy
 _EMORY_CLASSES = {
     "joyful": "high", "peaceful": "high", "powerful": "high",
     "neutral": "mid",
@@ -27,8 +30,9 @@ _EMORY_IDS = {"Season": "s", "Episode": "e", "Scene_ID": "c", "Utterance_ID": "u
 def load_emorynlp(
     root: str | Path, *, speaker_genders: Mapping[str, str] | str | Path, split: str = "files"
 ) -> LoadedCorpus:
-    """EmoryNLP from ``root/emotion-detection-{trn,dev,tst}.csv``; Joyful/Peaceful/Powerful -> high,
-    Neutral -> mid, Scared/Mad/Sad -> low (valence -1/0/1).
+    """EmoryNLP from ``root/emotion-detection-{trn,dev,tst}.csv`` or ``root/emorynlp_{train,dev,test}_final.csv``
+    (also under ``root/data/emorynlp``; neither raises FileNotFoundError listing the names looked
+    for); Joyful/Peaceful/Powerful -> high, Neutral -> mid, Scared/Mad/Sad -> low (valence -1/0/1).
 
     ``Speaker`` is a list string ("['Monica Geller']"); utterances with several speakers are counted as
     "multiple speakers". ``speaker_genders`` and ``split`` as for :func:`load_meld`. utt_id joins the
@@ -38,8 +42,8 @@ def load_emorynlp(
     check_split(split, ("files", "all"))
     genders = gender_lookup(speaker_genders)
     rows = Rows()
-    for file_split, name in _EMORY_FILES.items():
-        path = Path(root) / name
+    files = find_split_files(root, _EMORY_NAMINGS, folders=_EMORY_FOLDERS, kind="EmoryNLP")
+    for file_split, path in files.items():
         for line_no, row in read_delimited(path, ("Utterance", "Speaker", "Emotion")):
             valence_class = _EMORY_CLASSES.get(row["Emotion"].strip().lower())
             if valence_class is None:

@@ -1,24 +1,31 @@
 """MELD: the public ``{train,dev,test}_sent_emo.csv`` files, sentiment as the valence class, genders
-from a speaker map. No demo writer: the demo's three roles use the licensed-corpus layouts."""
+from a speaker map. The files are found where the downloads put them: flat, in the extracted
+``MELD.Raw`` archive (train in ``train/``), or in the repository's ``data/MELD/``. No demo writer:
+the demo's three roles use the licensed-corpus layouts."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
 
-from core.corpora.common import (CorpusFormat, LoadedCorpus, Rows, add_categorical, check_split, gender_lookup,
-                                 read_delimited)
+from core.corpora.common import (CorpusFormat, LoadedCorpus, Rows, add_categorical, check_split, find_split_files,
+                                 gender_lookup, read_delimited)
 from core.textfiles import CorpusFormatError
 
 _MELD_FILES = {"train": "train_sent_emo.csv", "val": "dev_sent_emo.csv", "test": "test_sent_emo.csv"}
+# Where downloads put them, relative to the folder given: flat; the extracted MELD.Raw archive
+# (dev/test at its top, train inside train/), given itself or its parent; the repository's data/MELD.
+_MELD_FOLDERS = ("", "train", "dev", "test", "MELD.Raw", "MELD.Raw/train", "MELD.Raw/dev", "MELD.Raw/test",
+                 "data/MELD")
 _MELD_CLASSES = {"negative": "low", "neutral": "mid", "positive": "high"}
 
 
 def load_meld(
     root: str | Path, *, speaker_genders: Mapping[str, str] | str | Path, split: str = "files"
 ) -> LoadedCorpus:
-    """MELD from ``root/{train,dev,test}_sent_emo.csv``; Sentiment negative/neutral/positive ->
-    low/mid/high with valence -1/0/1.
+    """MELD from ``{train,dev,test}_sent_emo.csv`` in ``root`` or the download layouts below it
+    (``_MELD_FOLDERS``; a missing file raises FileNotFoundError listing where it looked);
+    Sentiment negative/neutral/positive -> low/mid/high with valence -1/0/1.
 
     ``speaker_genders``: speaker -> F/M mapping or a ``speaker,gender`` CSV path, matched
     case-insensitively; other speakers are counted as "speaker not in gender map". ``split="files"``:
@@ -29,8 +36,8 @@ def load_meld(
     genders = gender_lookup(speaker_genders)
     rows = Rows()
     required = ("Utterance", "Speaker", "Emotion", "Sentiment", "Dialogue_ID", "Utterance_ID")
-    for file_split, name in _MELD_FILES.items():
-        path = Path(root) / name
+    files = find_split_files(root, {"MELD": _MELD_FILES}, folders=_MELD_FOLDERS, kind="MELD")
+    for file_split, path in files.items():
         for line_no, row in read_delimited(path, required):
             valence_class = _MELD_CLASSES.get(row["Sentiment"].strip().lower())
             if valence_class is None:

@@ -1,0 +1,53 @@
+"""Models: per-epoch training curves of every model and stage (loss, validation UARs, PrivAdv's λ)."""
+from pathlib import Path
+
+import plotly.express as px
+import streamlit as st
+
+from core.artifacts import ExperimentPaths, list_experiments, read_json
+from core.history import HISTORY_METRICS, training_history
+
+st.title("Models")
+experiments = list_experiments()
+name = st.session_state.get("experiment") or (experiments[0] if experiments else None)
+if name is None:
+    st.warning("No experiment has been built yet. Run `make build` (the demo) or "
+               "`python -m scripts.build scripts/experiments/<name>.toml`.")
+    st.stop()
+paths = ExperimentPaths.for_experiment(name)
+config = read_json(paths.manifest).get("config", {})
+jobs = [(m, s) for m in config.get("methods", {}).get("names", []) for s in config.get("train", {}).get("seeds", [])]
+rebuild = f"python -m scripts.build {config.get('source') or 'CONFIG'} --stages train"
+
+
+@st.cache_data
+def load_history(root: str, jobs: list, stamp: tuple):
+    return training_history(ExperimentPaths(Path(root)), jobs)
+
+
+stamp = tuple((paths.model_dir(m, s) / "model.json").stat().st_mtime
+              if (paths.model_dir(m, s) / "model.json").exists() else 0.0 for m, s in jobs)
+history, missing = load_history(str(paths.root), jobs, stamp)
+if missing:
+    st.warning(f"No per-epoch history for {', '.join(missing)} (not trained yet, or trained by an older "
+               f"privlens). Rebuild with `{rebuild}`.")
+if history.empty:
+    st.stop()
+
+st.caption(f"Experiment **{name}** · one point per epoch; PrivBias's auxiliary-corpus epochs come before its "
+           "primary ones · early stopping keeps each stage's best validation valence UAR")
+st.markdown("An adversary that *removed* gender drives its head's validation gender UAR towards 0.5 as λ "
+            "rises; one whose gender UAR stays high while λ rises was overpowered. GenderExp's head "
+            "should climb.")
+models = st.multiselect("Models", list(dict.fromkeys(history.model)), default=list(dict.fromkeys(history.model)))
+shown = history[history.model.isin(models)].assign(seed=lambda f: f.seed.astype(str))
+for metric, title in HISTORY_METRICS.items():
+    data = shown[shown.metric == metric]
+    if data.empty:
+        continue
+    figure = px.line(data, x="step", y="value", color="model", line_dash="seed", symbol="stage", markers=True,
+                     hover_data=["stage", "epoch"], title=title,
+                     labels={"step": "epoch (counted across stages)", "value": title})
+    st.plotly_chart(figure, config={"toImageButtonOptions": {"format": "png", "filename": f"{name}_{metric}"}})
+st.download_button("Download the training history (CSV)", history.to_csv(index=False),
+                   file_name=f"{name}_training_history.csv", mime="text/csv")

@@ -1,0 +1,67 @@
+"""Training curves: the history rows (pure) and the Models page that plots them (AppTest)."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from core.artifacts import MANIFEST_VERSION, ExperimentPaths
+from core.history import history_rows, training_history
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def epoch(n: int, loss: float, valence: float, gender: float | None = None, lam: float | None = None) -> dict:
+    return {"epoch": n, "train_loss": loss, "val_valence_uar": valence, "val_gender_uar": gender, "adv_lambda": lam}
+
+
+def test_history_rows_count_epochs_across_stages_and_skip_absent_metrics():
+    fits = [{"stage": "auxiliary", "history": [epoch(1, 1.0, 0.5), epoch(2, 0.8, 0.6)]},
+            {"stage": "primary", "history": [epoch(1, 0.7, 0.7)]}]
+    rows = history_rows("PrivBias", 0, fits)
+    assert [(r["stage"], r["epoch"], r["step"]) for r in rows if r["metric"] == "train_loss"] == [
+        ("auxiliary", 1, 1), ("auxiliary", 2, 2), ("primary", 1, 3)]
+    assert {r["metric"] for r in rows} == {"train_loss", "val_valence_uar"}  # no gender head, no λ
+    adv = history_rows("PrivAdv", 1, [{"stage": "primary", "history": [epoch(1, 1.2, 0.6, 0.55, 0.9)]}])
+    assert {r["metric"]: r["value"] for r in adv} == {"train_loss": 1.2, "val_valence_uar": 0.6,
+                                                      "val_gender_uar": 0.55, "adv_lambda": 0.9}
+    with pytest.raises(ValueError, match="Gen/seed0.*no per-epoch history"):
+        history_rows("Gen", 0, [{"stage": "primary", "history": [{"epoch": 1, "val_uar": 0.5, "loss": 1.0}]}])
+
+
+@pytest.fixture
+def built(tmp_path, monkeypatch) -> ExperimentPaths:
+    """A manifest for Gen, PrivAdv, GenderExp (seed 0); GenderExp has no checkpoint yet."""
+    monkeypatch.setenv("PRIVLENS_ARTIFACTS", str(tmp_path))
+    paths = ExperimentPaths(tmp_path / "demo")
+    config = {"methods": {"names": ["Gen", "PrivAdv", "GenderExp"]}, "train": {"seeds": [0]},
+              "source": "scripts/experiments/demo.toml"}
+    paths.root.mkdir(parents=True)
+    paths.manifest.write_text(json.dumps({"version": MANIFEST_VERSION, "stages": {}, "config": config}))
+    for model, history in (("Gen", [epoch(1, 1.0, 0.6), epoch(2, 0.7, 0.7)]),
+                           ("PrivAdv", [epoch(1, 1.5, 0.6, 0.7, 0.5), epoch(2, 1.3, 0.65, 0.52, 0.95)])):
+        paths.model_dir(model, 0).mkdir(parents=True)
+        fits = [{"stage": "primary", "history": history}]
+        (paths.model_dir(model, 0) / "model.json").write_text(json.dumps({"fits": fits}))
+    return paths
+
+
+def test_training_history_lists_models_without_one(built):
+    history, missing = training_history(built, [("Gen", 0), ("PrivAdv", 0), ("GenderExp", 0)])
+    assert missing == ["GenderExp/seed0"]
+    assert set(history.model) == {"Gen", "PrivAdv"} and len(history) == 2 * 2 + 2 * 4
+
+
+def test_models_page_plots_the_curves_and_says_how_to_rebuild(built):
+    at = AppTest.from_file(str(ROOT / "pages" / "models.py"), default_timeout=60)
+    at.session_state["experiment"] = "demo"
+    at.run()
+    assert not at.exception
+    assert "GenderExp/seed0" in at.warning[0].value
+    assert "python -m scripts.build scripts/experiments/demo.toml --stages train" in at.warning[0].value
+    assert at.multiselect[0].value == ["Gen", "PrivAdv"]
+    charts = at.get("plotly_chart")
+    assert len(charts) == 4  # loss, valence UAR, gender UAR (PrivAdv's head), λ
+    assert at.get("download_button")
