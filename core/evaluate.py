@@ -9,8 +9,10 @@ from __future__ import annotations
 import difflib
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Sequence
 
+import joblib
 import numpy as np
 import pandas as pd
 from sklearn.linear_model import LogisticRegression
@@ -70,19 +72,27 @@ def leakage(predictions: pd.DataFrame, paths: ExperimentPaths, jobs: Sequence[tu
         p = predictions[(predictions.method == method) & (predictions.seed == seed)].reset_index(drop=True)
         fit_rows = (p.role == "primary") & p.split.isin(["train", "val"])
         targets = {"within": (p.role == "primary") & (p.split == "test"), "cross": p.role == "cross"}
-        probed = {}
-        for name, probe in probe_models(settings.seed, settings.probe_max_iter).items():
+        probed, fitted = {}, probe_models(settings.seed, settings.probe_max_iter)
+        for name, probe in fitted.items():
             probe.fit(z[fit_rows], p.gender[fit_rows])
             for split, rows in targets.items():
                 guess = probe.predict(z[rows])
                 probed[(name, split)] = guess
                 scores.append({"method": method, "seed": seed, "probe": name, "split": split,
                                "gender_uar": m.uar(p.gender[rows], guess)})
+        save_probes(paths.probes(method, seed), fitted, headline=max(
+            fitted, key=lambda n: m.uar(p.gender[targets["within"]], probed[(n, "within")])))
         for split, rows in targets.items():
             best = max(("logreg", "mlp"), key=lambda n: m.uar(p.gender[rows], probed[(n, split)]))
             headline.append(p.loc[rows, ["method", "seed", "utt_id", "gender"]].assign(
                 split=split, probe=best, guess=probed[(best, split)]))
     return pd.DataFrame(scores), pd.concat(headline, ignore_index=True)
+
+
+def save_probes(path: Path, probes: dict, *, headline: str) -> None:
+    """Store the fitted probes and the name of the within-corpus headline one (the app's attacker)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    joblib.dump({"probes": probes, "headline": headline}, path)
 
 
 def explanations(attributions: pd.DataFrame) -> dict[tuple, Explanation]:
