@@ -9,7 +9,7 @@ rebuilds it.
 """
 from __future__ import annotations
 
-import json
+import html
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
@@ -18,7 +18,8 @@ import numpy as np
 import pandas as pd
 
 from core import metrics as m
-from core.artifacts import MANIFEST_VERSION, PROJECT_ROOT, ExperimentPaths, read_json
+from core.artifacts import MANIFEST_VERSION, PROJECT_ROOT, ExperimentPaths, fingerprint, read_json
+from core.highlight import highlight_html
 from core.lexicons import GenderLexicon, ValenceLexicon
 from core.schema import BASELINE, METHODS, VALENCE_CLASSES
 
@@ -53,11 +54,16 @@ def _config_guess(name: str) -> str | None:
 
 @dataclass(frozen=True)
 class Experiment:
-    """A built experiment as the pages see it: its paths and the resolved config it was built with."""
+    """A built experiment as the pages see it: its paths and its manifest (config, commit, stages)."""
 
     name: str
     paths: ExperimentPaths
-    config: dict
+    manifest: dict
+
+    @property
+    def config(self) -> dict:
+        """The resolved config the experiment was built with."""
+        return self.manifest.get("config", {})
 
     @property
     def source(self) -> str | None:
@@ -98,7 +104,7 @@ def open_experiment(name: str, base: Path | None = None) -> Experiment:
                             "was damaged).", command) from None
     if not isinstance(manifest, dict) or manifest.get("version") != MANIFEST_VERSION:
         raise ArtifactError(f"**{name}** was built by an older privlens.", command)
-    return Experiment(name, paths, manifest.get("config", {}))
+    return Experiment(name, paths, manifest)
 
 
 def read_frame(experiment: Experiment, path: Path, stage: str, columns: Sequence[str] = ()) -> pd.DataFrame:
@@ -211,6 +217,77 @@ def cached_cards(words: pd.DataFrame, preds: pd.DataFrame, *, seed: int, role: s
         probs = {c: float(row[f"p_{c}"]) for c in VALENCE_CLASSES}
         cards.append(card(method, row["text"], mine.word.tolist(), mine.weight.to_numpy(), probs, lexicon, k=k))
     return cards
+
+
+def typed_text_problem(text: str | None) -> str | None:
+    """A hint when typed text cannot be explained (nothing but whitespace), else None."""
+    if text is None or not text.strip():
+        return "Type a sentence first, for example: *I think the weekend was lovely, you know?*"
+    return None
+
+
+def model_fingerprint(paths: ExperimentPaths, method: str, seed: int) -> str:
+    """Identifies a checkpoint's weights on disk: the key live explanations are cached under."""
+    weights = paths.model_dir(method, seed) / "model.safetensors"
+    stat = weights.stat()
+    return fingerprint(str(weights), stat.st_size, stat.st_mtime_ns)
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What an attacker and the model make of one text: the card, P(female) (None: no probe)."""
+
+    card: Card
+    p_female: float | None
+
+
+def card_html(reading: Reading, *, scale: float, swapped: Reading | None = None) -> str:
+    """One model's card: prediction and probabilities, highlights, E(M), the attacker's guess, the swap."""
+    c = reading.card
+    badge = (' <span style="background:#eee;border-radius:4px;padding:1px 6px;font-size:0.8rem">attention check: '
+             'sees planted tokens</span>' if c.attention_check else "")
+    description = html.escape(METHODS[c.method].description) if c.method in METHODS else ""
+    parts = [f'<div style="font-weight:600;font-size:1.1rem">{html.escape(c.method)}{badge}</div>',
+             f'<div style="color:#666;font-size:0.8rem;margin-bottom:4px">{description}</div>',
+             _prediction_html(c), highlight_html(c.words, c.weights, categories=c.categories, scale=scale),
+             _top_words_html(c), _attacker_html(reading.p_female)]
+    if swapped is not None:
+        s = swapped.card
+        parts += ['<hr style="margin:6px 0"><div style="font-size:0.85rem;font-weight:600">Gender-swapped</div>',
+                  highlight_html(s.words, s.weights, categories=s.categories, scale=scale),
+                  f'<div style="font-size:0.85rem">{_change_text(reading, swapped)}</div>']
+    return ('<div style="border:1px solid #ddd;border-radius:8px;padding:10px 12px;height:100%" dir="auto">'
+            + "".join(parts) + "</div>")
+
+
+def _prediction_html(c: Card) -> str:
+    bars = "".join(
+        f'<span style="display:inline-block;margin-right:10px">{cls} '
+        f'<span style="display:inline-block;width:{round(60 * p)}px;height:8px;background:'
+        f'{"#333" if cls == c.predicted else "#bbb"}"></span> {p:.2f}</span>' for cls, p in c.probs.items())
+    return (f'<div style="font-size:0.9rem">predicts <b>{c.predicted}</b> valence</div>'
+            f'<div style="font-size:0.8rem;color:#444">{bars}</div>')
+
+
+def _top_words_html(c: Card) -> str:
+    words = ", ".join(html.escape(w) for w in c.explanation_set) or "none (no word pushes toward the prediction)"
+    return f'<div style="font-size:0.85rem"><b>Top words</b> (its reasons): {words}</div>'
+
+
+def _attacker_html(p: float | None) -> str:
+    if p is None:
+        return '<div style="font-size:0.85rem;color:#666">Attacker: no stored gender probe for this model.</div>'
+    guess = "female" if p >= 0.5 else "male"
+    return (f'<div style="font-size:0.85rem"><b>Attacker</b> (gender probe on its representation): '
+            f'{max(p, 1 - p):.0%} sure the speaker is {guess} · P(female) = {p:.2f}</div>')
+
+
+def _change_text(before: Reading, after: Reading) -> str:
+    old, new = before.card.predicted, after.card.predicted
+    change = f"prediction {old} → {new}" + (" (changed)" if old != new else " (same)")
+    if before.p_female is not None and after.p_female is not None:
+        change += f" · P(female) {before.p_female:.2f} → {after.p_female:.2f}"
+    return change
 
 
 def stored_representation(paths: ExperimentPaths, method: str, seed: int, role: str, utt_id: str) -> np.ndarray:
@@ -361,6 +438,17 @@ def error_cases(utterances: pd.DataFrame, *, method: str, seed: int, role: str =
 def valence_hits(words: Sequence[str], lexicon: ValenceLexicon) -> list[tuple[str, str]]:
     """(word, valence bin) of the words the valence lexicon knows, in order."""
     return [(w, b) for w in words if (b := lexicon.bin(w.lower())) is not None]
+
+
+def case_html(case: pd.Series, words: Sequence[str], weights: Sequence[float], *, scale: float,
+              valence: ValenceLexicon, gender: GenderLexicon) -> str:
+    """One error-analysis row: gold vs predicted, the valence-lexicon words, and the highlighted utterance."""
+    hits = ", ".join(f"{html.escape(w)} ({b})" for w, b in valence_hits(words, valence)) or "none"
+    forms = [w.lower() for w in words]
+    return (f'<div style="font-size:0.85rem;color:#555">gold <b>{html.escape(str(case.valence_class))}</b> · '
+            f'predicted <b>{html.escape(str(case.predicted))}</b> · speaker {html.escape(str(case.gender))} · '
+            f'valence-lexicon words: {hits}</div>'
+            + highlight_html(words, weights, categories=gender.categories_at(forms), scale=scale))
 
 
 def weight_contrast(cases: pd.DataFrame, words: pd.DataFrame, valence: ValenceLexicon, gender: GenderLexicon,
