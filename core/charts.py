@@ -32,7 +32,8 @@ def download_config(filename: str, image_format: str = "png") -> dict:
 
 def _layout(figure: go.Figure, title: str, height: int = 380) -> go.Figure:
     figure.update_layout(title=title, height=height, margin={"l": 60, "r": 20, "t": 60, "b": 50},
-                         legend={"orientation": "h", "y": -0.2}, template="plotly_white")
+                         legend={"orientation": "h", "y": -0.2}, template="plotly_white",
+                         modebar={"orientation": "v"})  # the toolbar beside the plot, not over the title
     return figure
 
 
@@ -42,8 +43,8 @@ def privacy_utility(points: pd.DataFrame, split: str) -> go.Figure:
     figure = go.Figure()
     for _, row in mine.iterrows():
         figure.add_trace(go.Scatter(
-            x=[row.gender_uar], y=[row.valence_uar], mode="markers+text", name=label(row.model),
-            text=[label(row.model)], textposition="top center",
+            x=[row.gender_uar], y=[row.valence_uar], mode="markers", name=label(row.model),
+            hovertemplate=f"{label(row.model)}<br>gender UAR %{{x:.3f}}<br>valence UAR %{{y:.3f}}<extra></extra>",
             marker={"size": 13, "color": PALETTE.get(row.model, "#444"),
                     "symbol": "x" if row.attention_check else "circle"}))
     figure.add_vline(x=GENDER_CHANCE, line_dash="dot", annotation_text="gender guessed at chance",
@@ -91,8 +92,8 @@ def psc_vs_cross(per_seed: pd.DataFrame) -> go.Figure:
     figure = go.Figure()
     for model, part in per_seed.groupby("method", sort=False):
         figure.add_trace(go.Scatter(
-            x=part.psc, y=part.valence_uar_cross, mode="markers+text", name=label(model),
-            text=[label(model)] * len(part), textposition="top center",
+            x=part.psc, y=part.valence_uar_cross, mode="markers", name=label(model),
+            hovertemplate=f"{label(model)}<br>Psc %{{x:.4f}}<br>cross UAR %{{y:.3f}}<extra></extra>",
             marker={"size": 12, "color": PALETTE.get(model, "#444"), "symbol": "x" if is_control(model) else "circle"}))
     figure.add_hline(y=VALENCE_CHANCE, line_dash="dot", annotation_text="chance")
     figure.update_xaxes(title="Psc: weight on words contradicting the gold class (← better)", rangemode="tozero")

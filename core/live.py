@@ -14,14 +14,14 @@ from core.artifacts import ExperimentPaths
 from core.explain import Explainer, calibrated_steps, explain, load_explainer
 from core.models import infer
 from core.schema import VALENCE_CLASSES
-from core.words import split_words
+from core.words import Word, split_words
 
 
 @dataclass(frozen=True)
 class LiveResult:
     """One model's reading of a typed text: word weights up to the cut, probabilities, z, the cut."""
 
-    words: list[str]
+    words: list[Word]        # spans of text_shown
     weights: np.ndarray
     probs: dict[str, float]
     z: np.ndarray
@@ -49,6 +49,6 @@ def run(explainer: Explainer, n_steps: int | None, text: str) -> LiveResult:
     kept = seen_words(explainer, text)
     words = list(attribution.words)
     shown = text[:words[kept - 1].end] if kept else ""
-    return LiveResult([w.text for w in words[:kept]], np.asarray(attribution.weights[:kept], dtype=float),
+    return LiveResult(words[:kept], np.asarray(attribution.weights[:kept], dtype=float),
                       {c: float(p) for c, p in zip(VALENCE_CLASSES, attribution.probs)}, z[0],
                       len(words) - kept, shown)

@@ -22,6 +22,7 @@ from core.artifacts import MANIFEST_VERSION, PROJECT_ROOT, ExperimentPaths, fing
 from core.highlight import highlight_html
 from core.lexicons import GenderLexicon, ValenceLexicon
 from core.schema import BASELINE, METHODS, VALENCE_CLASSES
+from core.words import Word
 
 GENDER_CHANCE = 0.5
 VALENCE_CHANCE = 1 / len(VALENCE_CLASSES)
@@ -30,6 +31,9 @@ ROLE_LABELS = {"primary": "primary corpus, test split", "cross": "cross corpus (
 TABLE1_REQUIRED = ("model", "valence_uar_within", "valence_uar_cross", "gender_uar_within", "gender_uar_cross",
                    "mad", "psc")
 TABLE1_OPTIONAL = ("psc_words",)  # added later: an older table1.csv lacks it and the page says so
+TABLE1_LABELS = {"valence_uar_within": "valence UAR, primary test ↑", "valence_uar_cross": "valence UAR, cross ↑",
+                 "gender_uar_within": "gender leakage, primary test ↓", "gender_uar_cross": "gender leakage, cross ↓",
+                 "mad": "MAD ↑", "psc": "Psc ↓", "psc_words": "Psc (word share) ↓"}
 
 
 class ArtifactError(Exception):
@@ -184,7 +188,7 @@ class Card:
 
     method: str
     text: str
-    words: list[str]
+    words: list[Word]                  # spans of ``text``, so highlights keep its spacing
     weights: np.ndarray
     categories: list[frozenset[str]]   # gender-lexicon categories per word (empty: not in L)
     predicted: str
@@ -193,10 +197,10 @@ class Card:
     attention_check: bool
 
 
-def card(method: str, text: str, words: Sequence[str], weights: Sequence[float], probs: dict[str, float],
+def card(method: str, text: str, words: Sequence[Word], weights: Sequence[float], probs: dict[str, float],
          lexicon: GenderLexicon, *, k: int = 5) -> Card:
-    """A model card from its explanation of ``text`` (cached or live)."""
-    forms = [w.lower() for w in words]
+    """A model card from its explanation of ``text`` (cached or live); ``words`` are spans of ``text``."""
+    forms = [w.text.lower() for w in words]
     weights = np.asarray(weights, dtype=float)
     predicted = max(probs, key=probs.get)
     return Card(method, text, list(words), weights, lexicon.categories_at(forms), predicted, dict(probs),
@@ -215,7 +219,7 @@ def cached_cards(words: pd.DataFrame, preds: pd.DataFrame, *, seed: int, role: s
             continue
         row = pred.iloc[0]
         probs = {c: float(row[f"p_{c}"]) for c in VALENCE_CLASSES}
-        cards.append(card(method, row["text"], mine.word.tolist(), mine.weight.to_numpy(), probs, lexicon, k=k))
+        cards.append(card(method, row["text"], spans(mine), mine.weight.to_numpy(), probs, lexicon, k=k))
     return cards
 
 
@@ -249,12 +253,12 @@ def card_html(reading: Reading, *, scale: float, swapped: Reading | None = None)
     description = html.escape(METHODS[c.method].description) if c.method in METHODS else ""
     parts = [f'<div style="font-weight:600;font-size:1.1rem">{html.escape(c.method)}{badge}</div>',
              f'<div style="color:#666;font-size:0.8rem;margin-bottom:4px">{description}</div>',
-             _prediction_html(c), highlight_html(c.words, c.weights, categories=c.categories, scale=scale),
+             _prediction_html(c), highlight_html(c.words, c.weights, categories=c.categories, scale=scale, text=c.text),
              _top_words_html(c), _attacker_html(reading.p_female)]
     if swapped is not None:
         s = swapped.card
         parts += ['<hr style="margin:6px 0"><div style="font-size:0.85rem;font-weight:600">Gender-swapped</div>',
-                  highlight_html(s.words, s.weights, categories=s.categories, scale=scale),
+                  highlight_html(s.words, s.weights, categories=s.categories, scale=scale, text=s.text),
                   f'<div style="font-size:0.85rem">{_change_text(reading, swapped)}</div>']
     return ('<div style="border:1px solid #ddd;border-radius:8px;padding:10px 12px;height:100%" dir="auto">'
             + "".join(parts) + "</div>")
@@ -270,7 +274,7 @@ def _prediction_html(c: Card) -> str:
 
 
 def _top_words_html(c: Card) -> str:
-    words = ", ".join(html.escape(w) for w in c.explanation_set) or "none (no word pushes toward the prediction)"
+    words = " · ".join(f"“{html.escape(w)}”" for w in c.explanation_set) or "none (no word pushes toward it)"
     return f'<div style="font-size:0.85rem"><b>Top words</b> (its reasons): {words}</div>'
 
 
@@ -288,6 +292,11 @@ def _change_text(before: Reading, after: Reading) -> str:
     if before.p_female is not None and after.p_female is not None:
         change += f" · P(female) {before.p_female:.2f} → {after.p_female:.2f}"
     return change
+
+
+def spans(words: pd.DataFrame) -> list[Word]:
+    """The attribution table's words of one utterance (in order) as spans of its text."""
+    return [Word(w, int(a), int(b)) for w, a, b in zip(words.word, words.start, words.end)]
 
 
 def stored_representation(paths: ExperimentPaths, method: str, seed: int, role: str, utt_id: str) -> np.ndarray:
@@ -440,15 +449,18 @@ def valence_hits(words: Sequence[str], lexicon: ValenceLexicon) -> list[tuple[st
     return [(w, b) for w in words if (b := lexicon.bin(w.lower())) is not None]
 
 
-def case_html(case: pd.Series, words: Sequence[str], weights: Sequence[float], *, scale: float,
+def case_html(case: pd.Series, words: Sequence[Word], weights: Sequence[float], *, scale: float,
               valence: ValenceLexicon, gender: GenderLexicon) -> str:
-    """One error-analysis row: gold vs predicted, the valence-lexicon words, and the highlighted utterance."""
-    hits = ", ".join(f"{html.escape(w)} ({b})" for w, b in valence_hits(words, valence)) or "none"
-    forms = [w.lower() for w in words]
+    """One error-analysis row: gold vs predicted, the valence-lexicon words, and the highlighted utterance.
+
+    ``words`` are spans of ``case.text``.
+    """
+    hits = ", ".join(f"{html.escape(w)} ({b})" for w, b in valence_hits([w.text for w in words], valence)) or "none"
+    forms = [w.text.lower() for w in words]
     return (f'<div style="font-size:0.85rem;color:#555">gold <b>{html.escape(str(case.valence_class))}</b> · '
             f'predicted <b>{html.escape(str(case.predicted))}</b> · speaker {html.escape(str(case.gender))} · '
             f'valence-lexicon words: {hits}</div>'
-            + highlight_html(words, weights, categories=gender.categories_at(forms), scale=scale))
+            + highlight_html(words, weights, categories=gender.categories_at(forms), scale=scale, text=case.text))
 
 
 def weight_contrast(cases: pd.DataFrame, words: pd.DataFrame, valence: ValenceLexicon, gender: GenderLexicon,
@@ -467,12 +479,12 @@ def weight_contrast(cases: pd.DataFrame, words: pd.DataFrame, valence: ValenceLe
     mine["valence_bin"] = mine.form.map(lambda f: valence.bin(f) or "none")
     categories = []
     for _, utterance in mine.groupby(["role", "utt_id"], sort=False):
-        categories += [", ".join(sorted(c)) or "none" for c in gender.categories_at(utterance.form.tolist())]
+        categories += [sorted(c) or ["none"] for c in gender.categories_at(utterance.form.tolist())]
     mine["gender_category"] = categories
 
-    def shares(key: str) -> pd.DataFrame:
+    def shares(key: str) -> pd.DataFrame:  # a word in two gender categories counts in both
         total = mine.groupby("group").positive.transform("sum").replace(0, np.nan)
-        table = mine.assign(share=mine.positive / total).groupby(["group", key]).share.sum().reset_index()
+        table = mine.assign(share=mine.positive / total).explode(key).groupby(["group", key]).share.sum().reset_index()
         return table.rename(columns={key: "key"}).sort_values(["group", "share"], ascending=[True, False])
 
     top_words = shares("form").groupby("group", sort=False).head(top).reset_index(drop=True)
@@ -485,13 +497,13 @@ def weight_contrast(cases: pd.DataFrame, words: pd.DataFrame, valence: ValenceLe
 # ------------------------------------------------------------------------------------------------
 
 def format_table1(table: pd.DataFrame, *, digits: int = 3) -> pd.DataFrame:
-    """Table 1 as text: value ± std (std when there are several seeds) and * where significant vs Gen."""
+    """Table 1 as text under readable headers: value ± std (with several seeds), * where significant vs Gen."""
     columns = [*TABLE1_REQUIRED[1:], *(c for c in TABLE1_OPTIONAL if c in table.columns)]
     out = pd.DataFrame({"model": [_model_label(x) for x in table.model]})
     for column in columns:
         std = table.get(f"{column}_std", pd.Series(np.nan, index=table.index))
         sig = table.get(f"{column}_sig", pd.Series(False, index=table.index))
-        out[column] = [_cell(v, s, g, digits) for v, s, g in zip(table[column], std, sig)]
+        out[TABLE1_LABELS[column]] = [_cell(v, s, g, digits) for v, s, g in zip(table[column], std, sig)]
     return out
 
 

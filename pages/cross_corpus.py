@@ -92,7 +92,7 @@ for _, case in shown.iterrows():
     w = explained.get(case.utt_id)
     if w is None:
         continue
-    st.html(views.case_html(case, w.word.tolist(), w.weight.to_numpy(), scale=scale, valence=valence_lexicon,
+    st.html(views.case_html(case, views.spans(w), w.weight.to_numpy(), scale=scale, valence=valence_lexicon,
                             gender=gender_lexicon))
 if len(cases[cases.right == (group == "right")]) > len(shown):
     st.caption(f"Showing the first {len(shown)}; narrow the filters to see others.")
