@@ -27,6 +27,7 @@ class LiveResult:
     z: np.ndarray
     dropped_words: int       # words past the model's max_length (not seen, not explained)
     text_shown: str          # the part of the text the model saw
+    max_length: int          # word pieces the model reads, [CLS] and [SEP] included
 
 
 def load(paths: ExperimentPaths, method: str, seed: int) -> tuple[Explainer, int | None]:
@@ -51,4 +52,4 @@ def run(explainer: Explainer, n_steps: int | None, text: str) -> LiveResult:
     shown = text[:words[kept - 1].end] if kept else ""
     return LiveResult(words[:kept], np.asarray(attribution.weights[:kept], dtype=float),
                       {c: float(p) for c, p in zip(VALENCE_CLASSES, attribution.probs)}, z[0],
-                      len(words) - kept, shown)
+                      len(words) - kept, shown, explainer.model.args.max_length)

@@ -57,16 +57,16 @@ def attacker(method: str, z) -> float | None:
     return None if fitted is None else views.p_female(fitted, z)
 
 
-def live_readings(texts: dict[str, str]) -> tuple[dict[str, views.Reading], int]:
-    """Each model explains its text live; returns the readings and the most words any model dropped."""
-    out, dropped = {}, 0
+def live_readings(texts: dict[str, str]) -> tuple[dict[str, views.Reading], tuple[int, int]]:
+    """Each model explains its text live; returns the readings and (most words dropped, at how many pieces)."""
+    out, dropped = {}, (0, 0)
     with st.spinner("Explaining with all six models…"):
         for method, text in texts.items():
             fp = views.model_fingerprint(exp.paths, method, seed)
             r = live_reading(str(exp.paths.root), method, seed, fp, text)
             out[method] = views.Reading(views.card(method, r.text_shown, r.words, r.weights, r.probs, lexicon,
                                                    k=exp.top_k), attacker(method, r.z))
-            dropped = max(dropped, r.dropped_words)
+            dropped = max(dropped, (r.dropped_words, r.max_length))
     return out, dropped
 
 
@@ -109,10 +109,10 @@ else:
     if hint := views.typed_text_problem(typed):
         st.info(hint)
         st.stop()
-    readings, dropped = live_readings({m: typed for m in exp.methods})
+    readings, (dropped, pieces) = live_readings({m: typed for m in exp.methods})
     if dropped:
-        st.warning(f"The models read at most {exp.config.get('model', {}).get('max_length', '?')} word pieces: "
-                   f"explained up to the cut, {dropped} word(s) after it were dropped.")
+        st.warning(f"The models read at most {pieces} word pieces: explained up to the cut, {dropped} word(s) "
+                   "after it were dropped.")
 
 swap = st.toggle("Show the gender-swapped version (he ↔ she, husband ↔ wife, …) next to the original")
 swapped: dict[str, views.Reading] = {}

@@ -3,25 +3,29 @@ import pandas as pd
 import streamlit as st
 
 from core import charts, views
-from pages.common import artifacts_or_stop, chart, experiment
+from pages.common import artifacts_or_stop, chart, experiment, show_error
 
 st.title("Privacy metrics")
 exp = experiment()
 
 
 @st.cache_data
-def load(name: str, stamp: float) -> dict[str, pd.DataFrame]:
-    """Table 1 and the per-utterance MAD/Psc behind its bars (re-read when the metrics stage reruns)."""
+def load_table(name: str, stamp: float) -> pd.DataFrame:
+    return views.metrics_frame(views.open_experiment(name), "table1", views.TABLE1_REQUIRED)
+
+
+@st.cache_data
+def load_intervals(name: str, stamp: float) -> dict[str, pd.DataFrame]:
+    """Mean MAD_i and P_i per model with bootstrap intervals (re-read when the metrics stage reruns)."""
     e = views.open_experiment(name)
-    return {"table1": views.metrics_frame(e, "table1", views.TABLE1_REQUIRED),
-            "mad": views.mean_intervals(views.metrics_frame(e, "mad_utterances", ("method", "mad_i")), "mad_i"),
+    return {"mad": views.mean_intervals(views.metrics_frame(e, "mad_utterances", ("method", "mad_i")), "mad_i"),
             "psc": views.mean_intervals(views.metrics_frame(e, "psc_utterances", ("method", "p_i")), "p_i")}
 
 
 table_path = exp.paths.metrics_table("table1")
+stamp = table_path.stat().st_mtime if table_path.exists() else 0.0
 with artifacts_or_stop():
-    data = load(exp.name, table_path.stat().st_mtime if table_path.exists() else 0.0)
-table = data["table1"]
+    table = load_table(exp.name, stamp)
 
 st.subheader("In plain words")
 for sentence in views.plain_summary(table):
@@ -51,13 +55,18 @@ with st.expander("What the columns mean"):
         "- **Psc** – how much weight the model puts on words whose sentiment contradicts the true answer "
         "(lower = fewer spurious cues).")
 
-left, right = st.columns(2)
-with left:
-    chart(charts.interval_bars(data["mad"], title="MAD vs Gen (95% bootstrap interval)", axis="MAD",
-                               reference_label="no change from Gen"), f"{exp.name}_mad")
-with right:
-    chart(charts.interval_bars(data["psc"], title="Psc (95% bootstrap interval)", axis="Psc (lower is better)",
-                               reference=None), f"{exp.name}_psc")
+try:
+    intervals = load_intervals(exp.name, stamp)
+except views.ArtifactError as error:
+    show_error(error)
+else:
+    left, right = st.columns(2)
+    with left:
+        chart(charts.interval_bars(intervals["mad"], title="MAD vs Gen (95% bootstrap interval)", axis="MAD ↑",
+                                   reference_label="no change from Gen"), f"{exp.name}_mad")
+    with right:
+        chart(charts.interval_bars(intervals["psc"], title="Psc (95% bootstrap interval)", axis="Psc ↓",
+                                   reference=None), f"{exp.name}_psc")
 
 st.subheader("Privacy–utility trade-off")
 st.markdown("Each point is a model. **Left** = an attacker learns less about the speaker's gender; **up** = "
