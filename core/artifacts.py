@@ -15,25 +15,35 @@ Layout of ``artifacts/<experiment>/``::
 
 A fingerprint is a short SHA-256 of JSON-able inputs. Each stage stores the fingerprint of what it
 consumed; a rerun skips work whose fingerprint matches, and a mismatch means "stale, rebuild".
+The code part of a fingerprint follows the imports of what a stage runs (:func:`code_fingerprint`),
+and each stage's files are declared once (:meth:`ExperimentPaths.job_outputs`, ``stage_outputs``).
 """
 from __future__ import annotations
 
+import ast
 import hashlib
 import importlib.metadata
+import inspect
 import json
 import os
 import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import pandas as pd
+
+from core.schema import ROLES
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS_ROOT = PROJECT_ROOT / "artifacts"
 CORE_DIR = Path(__file__).resolve().parent
 MANIFEST_VERSION = 2  # bump when the manifest's shape changes: older ones read as never built
+STAGES = ("corpora", "train", "predict", "explain", "metrics")  # the build's stages, in order (core.build runs them)
+# The tables the metrics stage writes as metrics/<name>.csv (core.evaluate.metrics_tables computes them).
+METRICS_TABLES = ("table1", "per_seed", "probes", "mad_categories", "mad_utterances", "faithfulness", "psc_utterances",
+                  "psc_correlation")
 PACKAGES = ("torch", "transformers", "captum", "scikit-learn", "pandas", "numpy", "scipy", "statsmodels")
 
 
@@ -49,10 +59,60 @@ def table_fingerprint(table: pd.DataFrame) -> str:
     return hashlib.sha256(hashed.values.tobytes()).hexdigest()[:16]
 
 
-def code_version(*modules: str) -> str:
-    """Hash of the named core modules' source and of core/data/ (the lexicons and swap list they
-    read): a stage reruns when the code or data it runs on changes."""
-    sources = [(CORE_DIR / f"{m}.py").read_text() for m in sorted(modules)]
+def core_imports(*objects: Any) -> set[Path]:
+    """Source files of the core modules defining ``objects`` (functions, classes or modules) and of
+    every core module they import, transitively; imports under ``if TYPE_CHECKING:`` do not run and
+    do not count."""
+    todo = [Path(inspect.getfile(o if inspect.ismodule(o) else inspect.getmodule(o))) for o in objects]
+    seen: set[Path] = set()
+    while todo:
+        path = todo.pop().resolve()
+        if path in seen:
+            continue
+        seen.add(path)
+        todo += [f for name in imported_modules(path) if (f := _core_file(name)) is not None]
+    return seen
+
+
+def imported_modules(path: Path) -> list[str]:
+    """Dotted module names a source file imports, with their parent packages (which run first);
+    ``from core import x`` yields ``core`` and ``core.x``."""
+    names: list[str] = []
+    for node in _runtime_nodes(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names += [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names += [node.module, *(f"{node.module}.{a.name}" for a in node.names)]
+    return [".".join(parts[:i]) for parts in (n.split(".") for n in names) for i in range(1, len(parts) + 1)]
+
+
+def _runtime_nodes(tree: ast.AST):
+    """Every node of ``tree`` outside ``if TYPE_CHECKING:`` blocks."""
+    for node in ast.iter_child_nodes(tree):
+        if isinstance(node, ast.If) and ast.unparse(node.test) in ("TYPE_CHECKING", "typing.TYPE_CHECKING"):
+            yield from (n for child in node.orelse for n in (child, *_runtime_nodes(child)))
+            continue
+        yield node
+        yield from _runtime_nodes(node)
+
+
+def _core_file(name: str) -> Path | None:
+    """The file of core module ``name`` (a package's __init__.py); None outside core or for a non-module."""
+    if name != "core" and not name.startswith("core."):
+        return None
+    base = PROJECT_ROOT / name.replace(".", "/")
+    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def code_fingerprint(*objects: Any) -> str:
+    """Hash of the code ``objects`` run — their core modules and every core module those import
+    (:func:`core_imports`) — and of core/data/ (the lexicons and swap list they read): a stage reruns
+    when the code or data it runs on changes, with no module list to keep by hand."""
+    files = sorted(core_imports(*objects))
+    sources = [(str(f.relative_to(PROJECT_ROOT)), f.read_text()) for f in files]
     data = [p.read_text() for p in sorted((CORE_DIR / "data").glob("*.csv"))]
     return fingerprint(sources, data)
 
@@ -142,6 +202,28 @@ class ExperimentPaths:
     def metrics_table(self, name: str, suffix: str = ".csv") -> Path:
         return self.metrics_dir / f"{name}{suffix}"
 
+    def job_outputs(self, stage: str, method: str, seed: int) -> list[Path]:
+        """The files one model × seed's work in ``stage`` writes: what its done marker stands for."""
+        outputs = {
+            "train": [self.model_dir(method, seed) / "model.safetensors", self.model_dir(method, seed) / "model.json"],
+            "predict": [self.predictions(method, seed), self.representations(method, seed)],
+            "explain": [self.attributions_part(method, seed), self.explained_part(method, seed),
+                        self.calibration(method, seed)],
+        }
+        return outputs.get(stage, [])
+
+    def stage_outputs(self, stage: str, jobs: Sequence[tuple[str, int]]) -> list[Path]:
+        """Every file ``stage`` leaves for ``jobs`` (method, seed pairs): its jobs' files, then its own."""
+        if stage not in STAGES:
+            raise ValueError(f"unknown stage {stage!r}; stages: {STAGES}")
+        own = {
+            "corpora": [self.corpus_table(role) for role in ROLES],
+            "explain": [self.attributions, self.explained],
+            "metrics": [*(self.metrics_table(name) for name in METRICS_TABLES), self.metrics_table("table1", ".md"),
+                        self.metrics_table("config", ".json")],
+        }
+        return [*(f for method, seed in jobs for f in self.job_outputs(stage, method, seed)), *own.get(stage, [])]
+
 
 def write_json(path: Path, value: Any) -> None:
     """Write JSON atomically (temp file + rename), so a killed build never leaves half a file."""
@@ -187,15 +269,6 @@ def _jobs(config: dict) -> list[tuple[str, int]]:
     return [(m, s) for m in config["methods"]["names"] for s in config["train"]["seeds"]]
 
 
-STAGE_OUTPUTS = {  # the files each stage leaves, given the config it ran with
-    "corpora": lambda p, c: [p.corpus_table(r) for r in ("primary", "auxiliary", "cross")],
-    "train": lambda p, c: [p.model_dir(m, s) / "model.safetensors" for m, s in _jobs(c)],
-    "predict": lambda p, c: [f for m, s in _jobs(c) for f in (p.predictions(m, s), p.representations(m, s))],
-    "explain": lambda p, c: [p.attributions, p.explained],
-    "metrics": lambda p, c: [p.metrics_table("table1"), p.metrics_table("table1", ".md")],
-}
-
-
 @dataclass(frozen=True)
 class StageStatus:
     """Whether one build stage's artifacts are there and current, and how to rebuild them."""
@@ -220,9 +293,9 @@ def experiment_status(paths: ExperimentPaths, current_config: dict | None = None
     recorded = manifest.get("stages", {}) if manifest.get("version") == MANIFEST_VERSION else {}
     rebuild = f"python -m scripts.build {config_file} --stages"
     out = []
-    for stage, outputs in STAGE_OUTPUTS.items():
+    for stage in STAGES:
         record = recorded.get(stage)
-        gone = [f.name for f in outputs(paths, record["config"]) if not f.exists()] if record else []
+        gone = [f.name for f in paths.stage_outputs(stage, _jobs(record["config"])) if not f.exists()] if record else []
         if record is None or gone:
             state, detail = "missing", f"{', '.join(sorted(set(gone))) or 'never built'} — run: {rebuild} {stage}"
         elif current_config is not None and record["config"] != current_config:

@@ -11,23 +11,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+import joblib
 import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
 from core import corpora as loaders
 from core import evaluate as ev
-from core import metrics
-from core.artifacts import (ExperimentPaths, Manifest, code_version, fingerprint, read_json, table_fingerprint,
+from core.artifacts import (ExperimentPaths, Manifest, code_fingerprint, fingerprint, read_json, table_fingerprint,
                             write_json)
 from core.config import CorpusConfig, ExperimentConfig, resolve_path, to_dict
-from core.explain import Explainer, WordAttribution, attribution_rows, erase_words, load_explainer
-from core.lexicons import GenderLexicon, ValenceLexicon
-from core.metrics import topk_positions
+from core.demo_corpora import generate_demo_corpora
+from core.explain import Explainer, attribution_rows, load_explainer
+from core.faithfulness import faithfulness_columns
 from core.models import (VALENCE_CLASSES, ModelArgs, build_model, default_encoder, infer, load_checkpoint,
                          load_tokenizer, resolve_device, save_checkpoint)
 from core.recipes import Corpora, recipe
-from core.schema import DEMO_LAYOUTS, ROLES
+from core.schema import DEMO_LAYOUTS, ROLES, TABLE1_COLUMNS
 from core.trainer import fit, seed_everything
 
 
@@ -63,12 +63,23 @@ class BuildContext:
         return {role: recorded.get(role) for role in roles}
 
     def model_fingerprint(self, method: str, seed: int) -> str:
-        """What a trained model depends on: its recipe's settings and corpora, model and training knobs."""
+        """What a trained model depends on: its recipe's settings and corpora, model and training knobs,
+        and the code training runs (the recipe, the trainer and what they import)."""
         c, r = self.config, recipe(method, self.config.methods)
         training = {k: v for k, v in to_dict(c.train).items() if k not in ("seeds", "device", "eval_batch_size")}
-        return fingerprint(method, seed, to_dict(c.model), self.encoder(), training,
-                           {k: getattr(c.methods, k) for k in r.knobs}, self.data_fingerprints(*r.corpora),
-                           code_version("models", "trainer", "recipes", "lexicons", "words"))
+        return fingerprint(method, seed, to_dict(c.model), self.encoder(), training, r.settings_used(),
+                           self.data_fingerprints(*r.corpora), code_fingerprint(recipe, fit, build_model))
+
+    def is_done(self, stage: str, method: str, seed: int, wanted: str) -> bool:
+        """Whether ``stage``'s work for one model × seed finished with fingerprint ``wanted``: its done
+        marker says so and every file it declares (ExperimentPaths.job_outputs) is there."""
+        marker = self.paths.done_marker(stage, method, seed)
+        return (not self.force and marker.exists() and read_json(marker).get("fingerprint") == wanted
+                and all(path.exists() for path in self.paths.job_outputs(stage, method, seed)))
+
+    def mark_done(self, stage: str, method: str, seed: int, wanted: str) -> None:
+        """Written last, after every output of the job: the fingerprint that :meth:`is_done` checks."""
+        write_json(self.paths.done_marker(stage, method, seed), {"fingerprint": wanted})
 
 
 def stage_corpora(ctx: BuildContext) -> dict:
@@ -100,12 +111,8 @@ def _corpus_source(ctx: BuildContext, role: str, source: CorpusConfig) -> tuple[
 
 
 def _ensure_demo_corpora(ctx: BuildContext) -> None:
-    from core.demo_corpora import generate_demo_corpora
-
     stamp = ctx.paths.demo_stamp
-    generator = code_version("demo_corpora", "demo_effects", "demo_grammar", "textfiles", "corpora/iemocap",
-                             "corpora/msp_improv", "corpora/muse")
-    wanted = fingerprint(ctx.config.data.demo_seed, ctx.config.data.demo_scale, generator)
+    wanted = fingerprint(ctx.config.data.demo_seed, ctx.config.data.demo_scale, code_fingerprint(generate_demo_corpora))
     if stamp.exists() and read_json(stamp).get("fingerprint") == wanted:
         return
     generate_demo_corpora(ctx.paths.demo_corpora, seed=ctx.config.data.demo_seed, scale=ctx.config.data.demo_scale)
@@ -132,13 +139,11 @@ def train_one(ctx: BuildContext, method: str, seed: int, device) -> dict:
     c = ctx.config
     r = recipe(method, c.methods)
     seed_everything(seed)
-    args = ModelArgs(encoder=ctx.encoder(), pooling=c.model.pooling, dropout=c.model.dropout,
-                     gender_head=r.gender_head, gender_hidden=c.model.gender_hidden, max_length=c.model.max_length,
-                     layers=c.model.layers)
+    args = ModelArgs.from_config(c.model, encoder=ctx.encoder(), gender_head=r.gender_head)
     model = build_model(args).to(device)
     tokenizer = load_tokenizer(args.encoder)
     fits = [fit(model, tokenizer, stage, c.train, seed=seed, on_step=r.on_step,
-                gender_loss_weight=c.methods.gender_loss_weight).__dict__
+                gender_loss_weight=r.gender_loss_weight).__dict__
             for stage in r.stages(ctx.corpora)]
     return {"model": model, "tokenizer": tokenizer, "method": method, "seed": seed, "fits": fits,
             "config": to_dict(c)}
@@ -156,17 +161,12 @@ def stage_predict(ctx: BuildContext) -> dict:
         checkpoint = _checkpoint_fingerprint(ctx.paths.model_dir(method, seed))
         if checkpoint is None:
             raise FileNotFoundError(f"no checkpoint for {method}/seed{seed}: run the train stage first")
-        wanted = fingerprint(checkpoint, ctx.data_fingerprints("primary", "cross"), code_version("models", "recipes"))
-        marker = ctx.paths.done_marker("predict", method, seed)
-        if ctx.force or not _is_done(marker, wanted):
+        wanted = fingerprint(checkpoint, ctx.data_fingerprints("primary", "cross"), code_fingerprint(infer, recipe))
+        if not ctx.is_done("predict", method, seed, wanted):
             predict_one(ctx, method, seed, str(device))
-            write_json(marker, {"fingerprint": wanted})
+            ctx.mark_done("predict", method, seed, wanted)
             predicted.append(f"{method}/seed{seed}")
     return {"predicted": predicted}
-
-
-def _is_done(marker: Path, wanted: str) -> bool:
-    return marker.exists() and read_json(marker).get("fingerprint") == wanted
 
 
 def predict_one(ctx: BuildContext, method: str, seed: int, device: str) -> None:
@@ -206,11 +206,10 @@ def stage_explain(ctx: BuildContext) -> dict:
     for method, seed in tqdm(ctx.jobs(), desc="explain", unit="model"):
         wanted = fingerprint(_checkpoint_fingerprint(ctx.paths.model_dir(method, seed)),
                              ctx.data_fingerprints("primary", "cross"), to_dict(ctx.config.explain),
-                             code_version("explain", "words", "metrics", "recipes"))
-        marker = ctx.paths.done_marker("explain", method, seed)
-        if ctx.force or not _is_done(marker, wanted):
+                             code_fingerprint(Explainer, faithfulness_columns, recipe))
+        if not ctx.is_done("explain", method, seed, wanted):
             explain_one(ctx, method, seed, sample, device)
-            write_json(marker, {"fingerprint": wanted})
+            ctx.mark_done("explain", method, seed, wanted)
             explained.append(f"{method}/seed{seed}")
         calibrations[f"{method}/seed{seed}"] = read_json(ctx.paths.calibration(method, seed))
     parts = [pd.read_parquet(ctx.paths.attributions_part(m, s)) for m, s in ctx.jobs()]
@@ -243,81 +242,28 @@ def explain_one(ctx: BuildContext, method: str, seed: int, sample: pd.DataFrame,
     write_json(ctx.paths.calibration(method, seed), calibration.__dict__)
 
 
-def faithfulness_columns(explainer: Explainer, attributions: list[WordAttribution], k: int,
-                         batch_size: int) -> dict[str, list]:
-    """Per utterance: target probability on the full text, without its top-k words, and with only them."""
-    without, only = [], []
-    for a in attributions:
-        top = topk_positions(a.weights, k=k, forms=a.forms)
-        without.append(erase_words(a.text, a.words, top, keep=False))
-        only.append(erase_words(a.text, a.words, top, keep=True))
-    targets = np.array([a.target for a in attributions])
-    rows = np.arange(len(attributions))
-    p_without, _ = infer(explainer.model, explainer.tokenizer, without, batch_size=batch_size)
-    p_only, _ = infer(explainer.model, explainer.tokenizer, only, batch_size=batch_size)
-    return {"target": [VALENCE_CLASSES[t] for t in targets],
-            "predicted": [VALENCE_CLASSES[int(a.probs.argmax())] for a in attributions],
-            "p_target": [float(a.probs[a.target]) for a in attributions],
-            "p_without_topk": p_without[rows, targets].tolist(), "p_only_topk": p_only[rows, targets].tolist(),
-            "delta": [a.delta for a in attributions], "gap": [a.gap for a in attributions],
-            "n_steps": [a.n_steps for a in attributions]}
-
-
 def stage_metrics(ctx: BuildContext) -> dict:
-    """Table 1 and its companions from the predictions, representations and attributions."""
-    c, jobs, paths = ctx.config, ctx.jobs(), ctx.paths
-    predictions = ev.load_predictions(paths, jobs)
-    utterances, attributions = pd.read_parquet(paths.explained), pd.read_parquet(paths.attributions)
-    explained = ev.explanations(attributions)
-    uars = ev.valence_uars(predictions)
-    probes, probe_guesses = ev.leakage(predictions, paths, jobs, c.metrics)
-    mad = ev.mad_items(explained, utterances, GenderLexicon.load(), c.explain.top_k)
-    psc = ev.psc_items(explained, utterances, _valence_lexicon(c))
-    per_seed = _per_seed_table(uars, probes, mad, psc)
-    test = predictions[(predictions.role == "primary") & (predictions.split == "test")]
-    guesses = probe_guesses.rename(columns={"gender": "gold"})
-    paired = {"valence_uar_within": (test.assign(gold=test.valence_class), "predicted", "uar"),
-              "valence_uar_cross": (predictions[predictions.role == "cross"].assign(
-                  gold=lambda f: f.valence_class), "predicted", "uar"),
-              "gender_uar_within": (guesses[guesses.split == "within"], "guess", "uar"),
-              "gender_uar_cross": (guesses[guesses.split == "cross"], "guess", "uar"),
-              "mad": (mad.drop(columns="item").assign(gold=0), "mad_i", "mean"),
-              "psc": (psc.assign(gold=0), "p_i", "mean")}
-    table = ev.table1(per_seed, ev.significance(per_seed, paired, c.metrics), c.methods.names)
-    # ArtNoise is evaluated on text carrying its gold label (the noise tokens): not a model to correlate.
-    defined = per_seed[per_seed.method != "ArtNoise"].dropna(subset=["psc", "valence_uar_cross"])
-    correlation = metrics.psc_uar_correlation(defined.psc, defined.valence_uar_cross) if len(defined) >= 3 else {}
-    shares = pd.DataFrame([{"model": name, **metrics.mad_category_shares(list(group["item"]))}
-                           for name, group in mad.groupby("method", sort=False)])
-    outputs = {"table1": table, "per_seed": per_seed, "probes": probes, "mad_categories": shares,
-               "mad_utterances": mad.drop(columns="item"), "faithfulness": ev.faithfulness(utterances),
-               "psc_utterances": psc, "psc_correlation": pd.DataFrame([correlation])}
+    """Table 1 and its companions (core.evaluate) from the predictions, representations and attributions."""
+    paths, jobs = ctx.paths, ctx.jobs()
+    inputs = ev.MetricsInputs(
+        predictions=pd.concat([pd.read_parquet(paths.predictions(m, s)) for m, s in jobs], ignore_index=True),
+        representations={(m, s): np.load(paths.representations(m, s))["z"] for m, s in jobs},
+        utterances=pd.read_parquet(paths.explained), attributions=pd.read_parquet(paths.attributions))
+    fitted_probes: dict = {}
+    tables = ev.metrics_tables(inputs, ctx.config, fitted_probes=fitted_probes)
+    for (method, seed), probes in fitted_probes.items():  # the Explore page's attacker
+        paths.probes(method, seed).parent.mkdir(parents=True, exist_ok=True)
+        joblib.dump(probes, paths.probes(method, seed))
     paths.metrics_dir.mkdir(parents=True, exist_ok=True)
-    for name, frame in outputs.items():
+    for name, frame in tables.items():  # the names of core.artifacts.METRICS_TABLES (a test checks)
         frame.to_csv(paths.metrics_table(name), index=False)
-    paths.metrics_table("table1", ".md").write_text(ev.markdown(table))
-    write_json(paths.metrics_table("config", ".json"), to_dict(c))
-    return {"table1": table[["model", *ev.TABLE1_COLUMNS]].round(4).to_dict("records"),
-            "psc_cross_uar_correlation": correlation}
+    paths.metrics_table("table1", ".md").write_text(ev.markdown(tables["table1"]))
+    write_json(paths.metrics_table("config", ".json"), to_dict(ctx.config))
+    return {"table1": tables["table1"][["model", *TABLE1_COLUMNS]].round(4).to_dict("records"),
+            "psc_cross_uar_correlation": tables["psc_correlation"].to_dict("records")[0]}
 
 
-def _valence_lexicon(config: ExperimentConfig) -> ValenceLexicon:
-    path = config.metrics.valence_lexicon
-    return ValenceLexicon.nrc_vad(resolve_path(config, path)) if path else ValenceLexicon.vader()
-
-
-def _per_seed_table(uars: pd.DataFrame, probes: pd.DataFrame, mad: pd.DataFrame, psc: pd.DataFrame) -> pd.DataFrame:
-    """One row per method × seed with the six Table 1 numbers (headline probe = the stronger)."""
-    gender = probes.groupby(["method", "seed", "split"]).gender_uar.max().unstack("split")
-    gender.columns = [f"gender_uar_{s}" for s in gender.columns]
-    mad_mean = mad.groupby(["method", "seed"]).mad_i.mean().rename("mad")
-    psc_mean = psc.groupby(["method", "seed"]).p_i.mean().rename("psc")
-    table = uars.set_index(["method", "seed"]).join(gender).join(mad_mean).join(psc_mean)
-    table.loc[table.index.get_level_values("method") == ev.BASELINE, "mad"] = 0.0  # MAD(Gen, Gen) = 0
-    return table.reset_index()
-
-
-STAGES: dict[str, Callable[[BuildContext], dict]] = {
+STAGES: dict[str, Callable[[BuildContext], dict]] = {  # in the order of core.artifacts.STAGES (a test checks)
     "corpora": stage_corpora,
     "train": stage_train,
     "predict": stage_predict,

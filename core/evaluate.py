@@ -1,18 +1,18 @@
-"""The metrics stage: UARs, gender-leakage probes, MAD, Psc, faithfulness, significance, Table 1.
+"""The metrics stage's numbers: UARs, gender-leakage probes, MAD, Psc, faithfulness, significance, Table 1.
 
-Reads the predict and explain stages' artifacts, computes every number with core.metrics, and
-writes CSV/Markdown tables under artifacts/<experiment>/metrics/. Per-model numbers are means over
+:func:`metrics_tables` turns what the predict and explain stages left (:class:`MetricsInputs`, read
+by core.build) into every metrics table, by name; core.build writes them under
+artifacts/<experiment>/metrics/. Per-utterance and per-model statistics come from core.metrics; a
+model × seed's MAD and Psc are the means in :func:`per_seed_table`. Table 1 numbers are means over
 seeds; std columns are the sample standard deviation across seeds (empty with one seed).
 """
 from __future__ import annotations
 
 import difflib
-
+from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Sequence
 
-import joblib
 import numpy as np
 import pandas as pd
 from sklearn.linear_model import LogisticRegression
@@ -22,12 +22,56 @@ from sklearn.preprocessing import StandardScaler
 from tqdm.auto import tqdm
 
 from core import metrics as m
-from core.artifacts import ExperimentPaths
-from core.config import MetricsConfig
+from core.config import ExperimentConfig, MetricsConfig, resolve_path
 from core.lexicons import GenderLexicon, ValenceLexicon
+from core.schema import BASELINE, METHODS, TABLE1_COLUMNS
 
-TABLE1_COLUMNS = ("valence_uar_within", "valence_uar_cross", "gender_uar_within", "gender_uar_cross", "mad", "psc")
-BASELINE = "Gen"
+
+@dataclass(frozen=True)
+class MetricsInputs:
+    """What the metrics stage reads: the predict and explain stages' artifacts for every model × seed."""
+
+    predictions: pd.DataFrame  # predict stage, all models: role, split, utt_id, gender, valence_class, predicted, …
+    representations: Mapping[tuple[str, int], np.ndarray]  # (method, seed) -> z, rows aligned with its predictions
+    utterances: pd.DataFrame   # explain stage, one row per explained utterance (explained.parquet)
+    attributions: pd.DataFrame  # explain stage, one row per word (attributions.parquet)
+
+
+@dataclass(frozen=True)
+class PairedComparison:
+    """How one Table 1 column is compared with Gen utterance by utterance (paired bootstrap, SPEC §4)."""
+
+    column: str          # the Table 1 column
+    frame: pd.DataFrame  # per utterance: method, seed, utt_id, gold and ``value``
+    value: str           # the compared column of ``frame``
+    kind: str            # "uar": UAR of predicted labels against gold; "mean": mean of per-utterance values
+
+
+def metrics_tables(inputs: MetricsInputs, config: ExperimentConfig, *,
+                   fitted_probes: dict | None = None) -> dict[str, pd.DataFrame]:
+    """Every metrics table of an experiment, by name (core.artifacts.METRICS_TABLES, table1 first).
+
+    ``fitted_probes``: see `leakage`.
+    """
+    predictions, utterances = inputs.predictions, inputs.utterances
+    explained = explanations(inputs.attributions)
+    probes, probe_guesses = leakage(predictions, inputs.representations, config.metrics, fitted_probes=fitted_probes)
+    mad = mad_items(explained, utterances, GenderLexicon.load(), config.explain.top_k)
+    psc = psc_items(explained, utterances, valence_lexicon(config))
+    per_seed = per_seed_table(valence_uars(predictions), probes, mad, psc)
+    plan = significance_plan(predictions, probe_guesses, mad, psc)
+    table = table1(per_seed, significance(per_seed, plan, config.metrics), config.methods.names)
+    shares = pd.DataFrame([{"model": name, **m.mad_category_shares(list(group["item"]))}
+                           for name, group in mad.groupby("method", sort=False)])
+    return {"table1": table, "per_seed": per_seed, "probes": probes, "mad_categories": shares,
+            "mad_utterances": mad.drop(columns="item"), "faithfulness": faithfulness(utterances),
+            "psc_utterances": psc, "psc_correlation": pd.DataFrame([psc_correlation(per_seed)])}
+
+
+def valence_lexicon(config: ExperimentConfig) -> ValenceLexicon:
+    """The lexicon Psc bins words with: NRC-VAD when the config names a file, else VADER."""
+    path = config.metrics.valence_lexicon
+    return ValenceLexicon.nrc_vad(resolve_path(config, path)) if path else ValenceLexicon.vader()
 
 
 @dataclass(frozen=True)
@@ -36,10 +80,6 @@ class Explanation:
 
     forms: list[str]
     weights: np.ndarray
-
-
-def load_predictions(paths: ExperimentPaths, jobs: Sequence[tuple[str, int]]) -> pd.DataFrame:
-    return pd.concat([pd.read_parquet(paths.predictions(m_, s)) for m_, s in jobs], ignore_index=True)
 
 
 def valence_uars(predictions: pd.DataFrame) -> pd.DataFrame:
@@ -60,15 +100,17 @@ def probe_models(seed: int, max_iter: int) -> dict:
                                                                  early_stopping=True, random_state=seed))}
 
 
-def leakage(predictions: pd.DataFrame, paths: ExperimentPaths, jobs: Sequence[tuple[str, int]],
-            settings: MetricsConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
+def leakage(predictions: pd.DataFrame, representations: Mapping[tuple[str, int], np.ndarray],
+            settings: MetricsConfig, *, fitted_probes: dict | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Gender UAR of probes trained on primary train+val z, scored on primary test and the cross corpus.
 
-    Returns (scores: method, seed, probe, split, gender_uar; headline predictions per utterance).
+    ``representations[(method, seed)]`` holds z row-aligned with that model's rows of ``predictions``.
+    Returns (scores: method, seed, probe, split, gender_uar; the stronger probe's guess per utterance
+    and split, the headline). ``fitted_probes``, when given, receives (method, seed) -> {"probes": both
+    fitted probes, "headline": the stronger on the primary test}: the build stores them as the app's attacker.
     """
     scores, headline = [], []
-    for method, seed in tqdm(jobs, desc="gender probes", unit="model"):
-        z = np.load(paths.representations(method, seed))["z"]
+    for (method, seed), z in tqdm(representations.items(), desc="gender probes", unit="model"):
         p = predictions[(predictions.method == method) & (predictions.seed == seed)].reset_index(drop=True)
         fit_rows = (p.role == "primary") & p.split.isin(["train", "val"])
         targets = {"within": (p.role == "primary") & (p.split == "test"), "cross": p.role == "cross"}
@@ -80,19 +122,14 @@ def leakage(predictions: pd.DataFrame, paths: ExperimentPaths, jobs: Sequence[tu
                 probed[(name, split)] = guess
                 scores.append({"method": method, "seed": seed, "probe": name, "split": split,
                                "gender_uar": m.uar(p.gender[rows], guess)})
-        save_probes(paths.probes(method, seed), fitted, headline=max(
-            fitted, key=lambda n: m.uar(p.gender[targets["within"]], probed[(n, "within")])))
+        if fitted_probes is not None:
+            fitted_probes[(method, seed)] = {"probes": fitted, "headline": max(
+                fitted, key=lambda n: m.uar(p.gender[targets["within"]], probed[(n, "within")]))}
         for split, rows in targets.items():
             best = max(("logreg", "mlp"), key=lambda n: m.uar(p.gender[rows], probed[(n, split)]))
             headline.append(p.loc[rows, ["method", "seed", "utt_id", "gender"]].assign(
                 split=split, probe=best, guess=probed[(best, split)]))
     return pd.DataFrame(scores), pd.concat(headline, ignore_index=True)
-
-
-def save_probes(path: Path, probes: dict, *, headline: str) -> None:
-    """Store the fitted probes and the name of the within-corpus headline one (the app's attacker)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    joblib.dump({"probes": probes, "headline": headline}, path)
 
 
 def explanations(attributions: pd.DataFrame) -> dict[tuple, Explanation]:
@@ -144,8 +181,9 @@ def psc_items(explained: dict[tuple, Explanation], utterances: pd.DataFrame,
               valence_lexicon: ValenceLexicon) -> pd.DataFrame:
     """P_i of every model × seed on the primary-test utterances Gen (same seed) classifies correctly."""
     primary = utterances[utterances.role == "primary"]
-    gen = primary[(primary.method == BASELINE) & (primary.predicted == primary.valence_class)]
-    correct = set(zip(gen.seed, gen.utt_id))  # N differs per seed: Gen of that seed must be right
+    gen = primary[primary.method == BASELINE]
+    right = gen.iloc[m.gen_correct_indices(gen.valence_class.tolist(), gen.predicted.tolist())]
+    correct = set(zip(right.seed, right.utt_id))  # N differs per seed: Gen of that seed must be right
     rows = []
     for u in primary.itertuples():
         if (u.seed, u.utt_id) in correct:
@@ -173,18 +211,48 @@ def mean_value(y_true: Sequence, values: Sequence[float]) -> float:
     return float(np.mean(values))
 
 
-def significance(per_seed: pd.DataFrame, paired: dict[str, tuple[pd.DataFrame, str, str]],
-                 settings: MetricsConfig) -> pd.DataFrame:
+def per_seed_table(uars: pd.DataFrame, probes: pd.DataFrame, mad: pd.DataFrame, psc: pd.DataFrame) -> pd.DataFrame:
+    """One row per method × seed with the six Table 1 numbers (headline probe = the stronger one).
+
+    MAD and Psc are the means of MAD_i and P_i per model × seed (SPEC §5.1, §5.2), the one place they
+    are aggregated; a model × seed without items (Psc when Gen got nothing right) is NaN, and
+    MAD(Gen, Gen) is 0.
+    """
+    gender = probes.groupby(["method", "seed", "split"]).gender_uar.max().unstack("split")
+    gender.columns = [f"gender_uar_{s}" for s in gender.columns]
+    mad_mean = mad.groupby(["method", "seed"]).mad_i.mean().rename("mad")
+    psc_mean = psc.groupby(["method", "seed"]).p_i.mean().rename("psc")
+    table = uars.set_index(["method", "seed"]).join(gender).join(mad_mean).join(psc_mean)
+    table.loc[table.index.get_level_values("method") == BASELINE, "mad"] = 0.0
+    return table.reset_index()
+
+
+def significance_plan(predictions: pd.DataFrame, probe_guesses: pd.DataFrame, mad: pd.DataFrame,
+                      psc: pd.DataFrame) -> list[PairedComparison]:
+    """How each Table 1 column is compared with Gen: UARs over the predicted labels, MAD and Psc
+    over the per-utterance values (MAD_i against 0, Gen's value by definition)."""
+    test = predictions[(predictions.role == "primary") & (predictions.split == "test")]
+    cross = predictions[predictions.role == "cross"]
+    guesses = probe_guesses.rename(columns={"gender": "gold"})
+    return [PairedComparison("valence_uar_within", test.assign(gold=test.valence_class), "predicted", "uar"),
+            PairedComparison("valence_uar_cross", cross.assign(gold=cross.valence_class), "predicted", "uar"),
+            PairedComparison("gender_uar_within", guesses[guesses.split == "within"], "guess", "uar"),
+            PairedComparison("gender_uar_cross", guesses[guesses.split == "cross"], "guess", "uar"),
+            PairedComparison("mad", mad.drop(columns="item").assign(gold=0), "mad_i", "mean"),
+            PairedComparison("psc", psc.assign(gold=0), "p_i", "mean")]
+
+
+def significance(per_seed: pd.DataFrame, plan: Sequence[PairedComparison], settings: MetricsConfig) -> pd.DataFrame:
     """p-values vs Gen per Table 1 column: paired bootstrap (pooled over seeds) and, with ≥ 3 seeds,
     a paired t-test over seeds; both Holm-adjusted across the compared models.
 
-    ``paired[column] = (frame, value_column, kind)``: a per-utterance frame with method, seed,
-    utt_id, the gold column ``gold`` and ``value_column``; kind "uar" compares UARs of predicted
-    labels, kind "mean" compares means of per-utterance values (MAD_i is compared with 0).
+    Returns one row per compared model with ``<column>_p`` (bootstrap), ``<column>_p_ttest`` and
+    ``<column>_sig`` (the t-test decides when it ran, else the bootstrap) for each planned column.
     """
     methods = [x for x in per_seed.method.unique() if x != BASELINE]
     rows = {x: {"model": x} for x in methods}
-    for column, (frame, value, kind) in paired.items():
+    for comparison in plan:
+        column, frame, value, kind = comparison.column, comparison.frame, comparison.value, comparison.kind
         boot, ttest = [], []
         for method in methods:
             base, other = _paired_frames(frame, method, value, kind)
@@ -201,6 +269,15 @@ def significance(per_seed: pd.DataFrame, paired: dict[str, tuple[pd.DataFrame, s
             rows[method].update({f"{column}_p": boot_adj[i], f"{column}_p_ttest": t_adj[i],
                                  f"{column}_sig": bool(t_sig[i] if with_seeds else boot_sig[i])})
     return pd.DataFrame(list(rows.values()))
+
+
+def psc_correlation(per_seed: pd.DataFrame) -> dict[str, float]:
+    """Pearson and Spearman correlation of Psc with cross-corpus valence UAR over models × seeds
+    (SPEC §5.2); {} with fewer than 3 points. Attention checks (ArtNoise) are left out: they are
+    evaluated on text carrying their gold label, not models to correlate."""
+    checks = [name for name, method in METHODS.items() if method.attention_check]
+    defined = per_seed[~per_seed.method.isin(checks)].dropna(subset=["psc", "valence_uar_cross"])
+    return m.psc_uar_correlation(defined.psc, defined.valence_uar_cross) if len(defined) >= 3 else {}
 
 
 def _paired_frames(frame: pd.DataFrame, method: str, value: str, kind: str) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -1,10 +1,12 @@
 """Integrated-gradients word attributions (SPEC §5), one code path for the cache and the app.
 
-`Explainer(model, tokenizer).attribute(texts, target=None, n_steps=None)` runs Captum's
+`Explainer(model, tokenizer).attribute(texts, n_steps=n, target=None)` runs Captum's
 LayerIntegratedGradients over the word-embedding layer against a ``[CLS] [PAD]… [SEP]`` baseline
 of the same length, explaining the softmax probability of the target class (default: the
 predicted class) with Gauss-Legendre quadrature. WordPiece scores are summed into the words of the
-original text (core.words), and normalised to signed weights with Σ|w| = 1.
+original text (core.words), and normalised to signed weights with Σ|w| = 1. `Explainer.calibrate`
+picks n_steps; `explain` (the app's path) calibrates when it is not given. Defaults come from
+core.config.ExplainConfig.
 """
 from __future__ import annotations
 
@@ -17,13 +19,14 @@ from captum.attr import LayerIntegratedGradients
 from tqdm.auto import tqdm
 
 from core.artifacts import ExperimentPaths, read_json
+from core.config import ExplainConfig
 from core.models import VALENCE_CLASSES, ValenceModel, batches, load_checkpoint
 from core.words import Word, split_words
 
 if TYPE_CHECKING:
     from transformers import PreTrainedTokenizerBase
 
-STEPS_GRID = (16, 32, 64, 128, 256)  # n_steps tried, in order, when calibrating
+DEFAULTS = ExplainConfig()
 
 
 @dataclass(frozen=True)
@@ -90,18 +93,14 @@ class Explainer:
     def _probabilities(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         return torch.softmax(self.model(input_ids, attention_mask), dim=-1)
 
-    def attribute(self, texts: Sequence[str], *, target: int | Sequence[int] | None = None,
-                  n_steps: int | None = None, steps_grid: Sequence[int] = STEPS_GRID, delta_tolerance: float = 0.05,
-                  batch_size: int = 8, internal_batch_size: int = 256,
+    def attribute(self, texts: Sequence[str], *, n_steps: int, target: int | Sequence[int] | None = None,
+                  batch_size: int = DEFAULTS.batch_size, internal_batch_size: int = 256,
                   progress: bool = False) -> list[WordAttribution]:
-        """Word attributions for ``texts``.
+        """Word attributions for ``texts`` with ``n_steps`` integration steps (`calibrate` picks them).
 
-        ``target`` None explains each text's predicted class; ``n_steps`` None calibrates on
-        ``texts`` over ``steps_grid`` to ``delta_tolerance`` (see `calibrate`).
+        ``target`` None explains each text's predicted class.
         """
         texts = list(texts)
-        if n_steps is None:
-            n_steps = self.calibrate(texts, grid=steps_grid, tolerance=delta_tolerance, batch_size=batch_size).n_steps
         targets = [target] * len(texts) if isinstance(target, int) or target is None else list(target)
         if len(targets) != len(texts):
             raise ValueError(f"got {len(targets)} targets for {len(texts)} texts")
@@ -146,8 +145,8 @@ class Explainer:
         return torch.where(torch.isin(input_ids, special), input_ids,
                            torch.full_like(input_ids, self.tokenizer.pad_token_id))
 
-    def calibrate(self, texts: Sequence[str], *, grid: Sequence[int] = STEPS_GRID,
-                  tolerance: float = 0.05, batch_size: int = 8) -> Calibration:
+    def calibrate(self, texts: Sequence[str], *, grid: Sequence[int] = DEFAULTS.steps_grid,
+                  tolerance: float = DEFAULTS.delta_tolerance, batch_size: int = DEFAULTS.batch_size) -> Calibration:
         """The smallest n_steps in ``grid`` with mean |delta| ≤ tolerance · mean |F(x) − F(baseline)|.
 
         When no n in the grid converges, the largest is used and ``converged`` is False.
@@ -197,11 +196,18 @@ def calibrated_steps(paths: ExperimentPaths, method: str, seed: int) -> int | No
 
 
 def explain(texts: Sequence[str], explainers: dict[str, Explainer], *, n_steps: dict[str, int | None] | None = None,
+            target: int | Sequence[int] | None = None, settings: ExplainConfig = DEFAULTS,
             **options) -> dict[str, list[WordAttribution]]:
     """Explain ``texts`` with several models through `Explainer.attribute`: the app's live path.
 
     ``n_steps[method]`` is typically `calibrated_steps` of the build; None (or missing) calibrates on
-    ``texts`` themselves with ``options`` (steps_grid, delta_tolerance, target, batch_size, …).
+    ``texts`` themselves over ``settings.steps_grid`` to ``settings.delta_tolerance``. ``options``
+    go to `Explainer.attribute` (internal_batch_size, progress).
     """
-    return {method: explainer.attribute(texts, n_steps=(n_steps or {}).get(method), **options)
-            for method, explainer in explainers.items()}
+    out = {}
+    for method, explainer in explainers.items():
+        steps = (n_steps or {}).get(method) or explainer.calibrate(
+            texts, grid=settings.steps_grid, tolerance=settings.delta_tolerance, batch_size=settings.batch_size).n_steps
+        out[method] = explainer.attribute(texts, n_steps=steps, target=target, batch_size=settings.batch_size,
+                                          **options)
+    return out

@@ -8,10 +8,13 @@ the normalised signed word weights the explainer gave them (same length, Σ|w| =
 
 - `uar` — unweighted average recall (SPEC §4).
 - `explanation_set` — E(M), the top-k words by positive weight (SPEC §5).
-- `mad_utterance`, `mad`, `mad_category_shares` — model attribution difference (SPEC §5.1).
-- `psc_utterance`, `psc`, `gen_correct_indices`, `psc_uar_correlation` — Psc (SPEC §5.2).
+- `mad_utterance`, `mad_category_shares` — model attribution difference (SPEC §5.1).
+- `psc_utterance`, `gen_correct_indices`, `psc_uar_correlation` — Psc (SPEC §5.2).
 - `topk_positions`, `comprehensiveness`, `sufficiency` — ERASER faithfulness (SPEC §5.3).
 - `paired_bootstrap_pvalue`, `paired_ttest_pvalue`, `holm` — significance vs Gen (SPEC §4).
+
+A model's MAD and Psc are the means of MAD_i and P_i over a model × seed's utterances; that one
+aggregate lives in `core.evaluate.per_seed_table` (NaN where a model × seed has no utterances).
 """
 from __future__ import annotations
 
@@ -146,13 +149,6 @@ def mad_utterance(forms: Sequence[str], gen_weights: Sequence[float], other_weig
     return MadItem(score=score, dropped=dropped, added=added, g=g, categories=categories)
 
 
-def mad(items: Sequence[MadItem]) -> float:
-    """MAD = mean of MAD_i over the explained utterances; raises on an empty sequence."""
-    if len(items) == 0:
-        raise ValueError("mad needs at least one utterance, got 0 items")
-    return float(np.mean([item.score for item in items]))
-
-
 def mad_category_shares(items: Sequence[MadItem], *,
                         categories: Sequence[str] = CATEGORIES) -> dict[str, float]:
     """Share of the Ed ∪ Ea words each category of L contributes, over all utterances.
@@ -209,16 +205,6 @@ def psc_utterance(forms: Sequence[str], weights: Sequence[float], gold: str,
         if (w < 0 and b == gold) or (w > 0 and b in OPPOSITE[gold]):
             mass += abs(w)
     return mass / len(forms)
-
-
-def psc(p_items: Sequence[float]) -> float:
-    """Psc(M) = mean of P_i over N; raises on an empty sequence. Lower is better.
-
-    N is the test utterances Gen classifies correctly: select them with `gen_correct_indices`.
-    """
-    if len(p_items) == 0:
-        raise ValueError("psc needs at least one utterance, got 0 items")
-    return float(np.mean(p_items))
 
 
 def gen_correct_indices(y_true: Sequence, gen_pred: Sequence) -> list[int]:

@@ -6,8 +6,8 @@ runs offline: the default encoder is the all-MiniLM-L6-v2 folder inside `gt-all-
 """
 from __future__ import annotations
 
+import dataclasses
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Sequence
@@ -17,15 +17,11 @@ import torch
 from safetensors.torch import load_file, save_file
 from torch import nn
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+from transformers import AutoConfig, AutoModel, AutoTokenizer, PreTrainedTokenizerBase
+from transformers.utils import logging as hf_logging
 
-from transformers import AutoConfig, AutoModel, AutoTokenizer, PreTrainedTokenizerBase  # noqa: E402
-from transformers.utils import logging as hf_logging  # noqa: E402
-
-hf_logging.set_verbosity_error()  # dropping layers on purpose (ModelArgs.layers) is not a warning
-
-from core.schema import GENDERS, VALENCE_CLASSES  # noqa: E402  (label order = head output order)
+from core.config import ModelConfig
+from core.schema import GENDERS, VALENCE_CLASSES  # label order = head output order
 
 
 def default_encoder() -> str:
@@ -76,6 +72,14 @@ class ModelArgs:
     max_length: int = 64
     layers: int = 0              # > 0: keep only the encoder's first `layers` transformer layers
 
+    @classmethod
+    def from_config(cls, config: ModelConfig, *, encoder: str, gender_head: str) -> "ModelArgs":
+        """The args of an experiment's model: ``config``'s fields by name, the resolved encoder, and
+        the recipe's gender head."""
+        shared = {f.name for f in dataclasses.fields(cls)} & {f.name for f in dataclasses.fields(config)}
+        return cls(**{**{name: getattr(config, name) for name in shared}, "encoder": encoder,
+                      "gender_head": gender_head})
+
 
 class ValenceModel(nn.Module):
     """Encoder + pooling + valence head (+ optional gender head)."""
@@ -122,7 +126,12 @@ def load_tokenizer(encoder: str) -> PreTrainedTokenizerBase:
 def build_model(args: ModelArgs) -> ValenceModel:
     """A fresh ValenceModel with pretrained encoder weights from ``args.encoder``."""
     truncate = {"num_hidden_layers": args.layers} if args.layers else {}
-    return ValenceModel(AutoModel.from_pretrained(args.encoder, **truncate), args)
+    verbosity = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()  # dropping layers on purpose (ModelArgs.layers) is not a warning
+    try:
+        return ValenceModel(AutoModel.from_pretrained(args.encoder, **truncate), args)
+    finally:
+        hf_logging.set_verbosity(verbosity)
 
 
 def save_checkpoint(model: ValenceModel, tokenizer: PreTrainedTokenizerBase, directory: Path, record: dict) -> None:

@@ -2,7 +2,9 @@
 
 A recipe says which gender head the model gets, which stages it trains on, how the λ schedule
 moves, and through which "view" the model sees any table (ArtNoise sees a noisy copy). Everything
-else — the loop, the loss, early stopping — lives in core.trainer.
+else — the loop, the loss, early stopping — lives in core.trainer. What a method *is* (its one-line
+description, whether it is the attention check) is its row in core.schema.METHODS, which the
+dashboard reads without importing torch.
 """
 from __future__ import annotations
 
@@ -41,11 +43,16 @@ class Gen:
 
     name = "Gen"
     gender_head = "none"
-    knobs: tuple[str, ...] = ()           # MethodsConfig fields this recipe reads (its fingerprint slice)
     corpora: tuple[str, ...] = ("primary",)  # corpus roles it trains on
+    gender_loss_weight = 0.0                 # weight of the gender cross-entropy (no gender head: none)
 
     def __init__(self, settings: MethodsConfig):
-        self.settings = settings
+        """A recipe keeps the method settings it uses as attributes named like the MethodsConfig
+        fields; :meth:`settings_used` is then exactly the slice its model's fingerprint covers."""
+
+    def settings_used(self) -> dict[str, object]:
+        """The MethodsConfig values this recipe runs with (its fingerprint slice)."""
+        return dict(vars(self))
 
     def stages(self, corpora: Corpora) -> list[Stage]:
         return [Stage("primary", self.view(corpora.split("primary", "train")),
@@ -64,12 +71,15 @@ class PrivAdv(Gen):
 
     name = "PrivAdv"
     gender_head = "reversed"
-    knobs = ("adv_lambda_max", "gender_loss_weight")
+
+    def __init__(self, settings: MethodsConfig):
+        self.adv_lambda_max = settings.adv_lambda_max
+        self.gender_loss_weight = settings.gender_loss_weight
 
     def on_step(self, model: ValenceModel, progress: float) -> None:
         grl = model.gender_head[0]
         assert isinstance(grl, GradientReversal)
-        grl.lambda_ = adversarial_lambda(progress, self.settings.adv_lambda_max)
+        grl.lambda_ = adversarial_lambda(progress, self.adv_lambda_max)
 
 
 def adversarial_lambda(progress: float, lambda_max: float) -> float:
@@ -110,17 +120,22 @@ class GenderExp(Gen):
 
     name = "GenderExp"
     gender_head = "plain"
-    knobs = ("gender_loss_weight",)
+
+    def __init__(self, settings: MethodsConfig):
+        self.gender_loss_weight = settings.gender_loss_weight
 
 
 class ArtNoise(Gen):
     """Sees a copy of every corpus with cell-specific nonsense tokens: the attention check."""
 
     name = "ArtNoise"
-    knobs = ("noise_rate", "noise_seed")
+
+    def __init__(self, settings: MethodsConfig):
+        self.noise_rate = settings.noise_rate
+        self.noise_seed = settings.noise_seed
 
     def view(self, table: pd.DataFrame) -> pd.DataFrame:
-        return plant_noise(table, rate=self.settings.noise_rate, seed=self.settings.noise_seed)
+        return plant_noise(table, rate=self.noise_rate, seed=self.noise_seed)
 
 
 def plant_noise(table: pd.DataFrame, *, rate: float, seed: int) -> pd.DataFrame:

@@ -1,4 +1,5 @@
-"""The names every layer shares: label values, the table schema, corpus roles and the six methods.
+"""The names every layer shares: label values, the table schema, corpus roles, the six methods and the
+Table 1 columns.
 
 Torch-free on purpose: the dashboard reads the method descriptions here without importing the
 models, and the recipes (core.recipes) take their properties from the same rows.
@@ -36,3 +37,6 @@ METHODS = {m.name: m for m in (
     Method("ArtNoise", "Sees a copy of every corpus with cell-specific nonsense tokens: the attention check.",
            attention_check=True),
 )}
+
+# Table 1's six numbers (SPEC §4-5), in column order; core.evaluate computes them, pages show them.
+TABLE1_COLUMNS = ("valence_uar_within", "valence_uar_cross", "gender_uar_within", "gender_uar_cross", "mad", "psc")

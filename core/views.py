@@ -21,15 +21,14 @@ from core import metrics as m
 from core.artifacts import MANIFEST_VERSION, PROJECT_ROOT, ExperimentPaths, fingerprint, read_json
 from core.highlight import highlight_html
 from core.lexicons import GenderLexicon, ValenceLexicon
-from core.schema import BASELINE, METHODS, VALENCE_CLASSES
+from core.schema import BASELINE, METHODS, TABLE1_COLUMNS, VALENCE_CLASSES
 from core.words import Word
 
 GENDER_CHANCE = 0.5
 VALENCE_CHANCE = 1 / len(VALENCE_CLASSES)
 AGREEMENT = ("any", "all six right", "Gen wrong", "models disagree")
 ROLE_LABELS = {"primary": "primary corpus, test split", "cross": "cross corpus (never trained on)"}
-TABLE1_REQUIRED = ("model", "valence_uar_within", "valence_uar_cross", "gender_uar_within", "gender_uar_cross",
-                   "mad", "psc")
+TABLE1_REQUIRED = ("model", *TABLE1_COLUMNS)
 TABLE1_OPTIONAL = ("psc_words",)  # added later: an older table1.csv lacks it and the page says so
 TABLE1_LABELS = {"valence_uar_within": "valence UAR, primary test ↑", "valence_uar_cross": "valence UAR, cross ↑",
                  "gender_uar_within": "gender leakage, primary test ↓", "gender_uar_cross": "gender leakage, cross ↓",

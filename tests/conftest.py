@@ -2,11 +2,15 @@
 from __future__ import annotations
 
 import itertools
+import os
 
 import pandas as pd
 import pytest
 
-from core.models import default_encoder
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # as in scripts/: the tests never download anything
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+from core.models import default_encoder  # noqa: E402
 
 POSITIVE = ["wonderful", "great", "lovely", "happy"]
 NEGATIVE = ["terrible", "awful", "sad", "horrible"]

@@ -44,9 +44,9 @@ def built(tmp_path, monkeypatch) -> ExperimentPaths:
               for s in ("corpora", "train", "metrics")}
     manifest = {"version": MANIFEST_VERSION, "stages": stages, "git_commit": "abc", "config": config}
     paths.manifest.write_text(json.dumps(manifest))
-    for model in MODELS:
-        (paths.model_dir(model, 0)).mkdir(parents=True)
-        (paths.model_dir(model, 0) / "model.safetensors").write_bytes(b"")
+    for path in [*paths.stage_outputs("train", [(m, 0) for m in MODELS]), *paths.stage_outputs("metrics", [])]:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"")
     table = pd.DataFrame({"model": MODELS, "valence_uar_within": 0.8, "valence_uar_cross": 0.7,
                           "gender_uar_within": [0.7, 0.55, 0.68, 0.69, 0.9, 0.7],
                           "gender_uar_cross": 0.6, "mad": [0, 0.01, 0.0, 0.02, -0.05, 0.0], "psc": 0.02})

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 import core.build as build_module
-from core.artifacts import ExperimentPaths, read_json
+from core.artifacts import METRICS_TABLES, STAGES, ExperimentPaths, read_json
 from core.build import build
 from core.schema import ROLES
 from core.explain import calibrated_steps, explain, load_explainer
@@ -123,6 +123,15 @@ def test_all_stages_write_their_artifacts(experiment, tiny_encoder):
         assert experiment.metrics_table(name).exists()
     assert experiment.metrics_table("table1", ".md").read_text().startswith("| model |")
     assert read_json(experiment.manifest)["stages"]["explain"]["calibration"]["Gen/seed0"]["n_steps"] == 8
+    jobs = [(m, 0) for m in methods]
+    for stage in ("train", "predict", "explain", "metrics"):  # what each stage declares is there ...
+        assert [p for p in experiment.stage_outputs(stage, jobs) if not p.exists()] == [], stage
+    written = {p.stem for p in experiment.metrics_dir.glob("*.csv")}
+    assert written == set(METRICS_TABLES)  # ... and the metrics stage writes no table it does not declare
+
+
+def test_the_build_runs_the_stages_core_artifacts_names():
+    assert list(build_module.STAGES) == list(STAGES)
 
 
 def test_unknown_stage_is_refused(experiment, tiny_encoder):

@@ -464,7 +464,7 @@ def test_summary_counts_every_gender_and_class():
 def test_load_corpus_dispatches_and_validates():
     assert set(LOADERS) == {"iemocap", "msp_improv", "muse", "meld", "emorynlp", "table"}
     assert len(load_corpus("msp_improv", MSP, recording_types="P").table) == 6
-    with pytest.raises(ValueError, match="unknown corpus kind 'ravdess'; valid kinds: iemocap, msp_improv"):
+    with pytest.raises(ValueError, match="unknown corpus kind 'ravdess'; valid kinds: emorynlp, iemocap, meld"):
         load_corpus("ravdess", MSP)
     with pytest.raises(ValueError, match=r"iemocap takes no option\(s\) \['seed'\]"):
         load_corpus("iemocap", IEMOCAP, seed=1)

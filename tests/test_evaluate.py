@@ -1,11 +1,14 @@
-"""The metrics stage's joins: alignment of explanations across models, Psc's N per seed."""
+"""The metrics stage (core.evaluate): alignment of explanations, Psc's N per seed, the per-seed
+aggregates, significance, the Psc correlation and the leakage probes, on hand-built inputs."""
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from core.evaluate import Explanation, align_to, psc_items
+from core.config import MetricsConfig
+from core.evaluate import (Explanation, PairedComparison, align_to, leakage, per_seed_table, psc_correlation,
+                           psc_items, significance)
 from core.lexicons import ValenceLexicon
 
 
@@ -38,3 +41,90 @@ def test_psc_uses_the_utterances_gen_of_the_same_seed_gets_right():
     items = psc_items(explained, pd.DataFrame(rows), lexicon)
     assert sorted(set(zip(items.seed, items.utt_id))) == [(0, "a"), (1, "c")]
     assert len(items) == 4 and items.p_i.eq(0.25).all()
+
+
+# ---------------------------------------------------------------- Table 1 aggregation and significance
+
+def test_per_seed_table_means_items_per_model_and_seed():
+    uars = pd.DataFrame({"method": ["Gen", "PrivAdv"], "seed": [0, 0], "valence_uar_within": [0.7, 0.6],
+                         "valence_uar_cross": [0.5, 0.4]})
+    probes = pd.DataFrame([{"method": x, "seed": 0, "probe": p, "split": s, "gender_uar": u}
+                           for x in ("Gen", "PrivAdv") for s in ("within", "cross")
+                           for p, u in (("logreg", 0.6), ("mlp", 0.8))])
+    # MAD_i −.6, .15, −.2 → −.65 / 3; Gen's MAD is 0 by definition
+    mad = pd.DataFrame({"method": "PrivAdv", "seed": 0, "utt_id": ["a", "b", "c"], "mad_i": [-0.6, 0.15, -0.2]})
+    # P_i .14, .1875, .225 for PrivAdv; no utterance for Gen (it got nothing right): NaN, not a crash
+    psc = pd.DataFrame({"method": "PrivAdv", "seed": 0, "utt_id": ["a", "b", "c"], "p_i": [0.14, 0.1875, 0.225]})
+    table = per_seed_table(uars, probes, mad, psc).set_index("method")
+    assert table.loc["PrivAdv", "mad"] == pytest.approx(-0.65 / 3) and table.loc["Gen", "mad"] == 0.0
+    assert table.loc["PrivAdv", "psc"] == pytest.approx((0.14 + 0.1875 + 0.225) / 3)
+    assert np.isnan(table.loc["Gen", "psc"])
+    assert table.loc["Gen", ["gender_uar_within", "gender_uar_cross"]].tolist() == [0.8, 0.8]  # the stronger probe
+
+
+def _labels(method: str, predicted: str, n: int = 20, seed: int = 0) -> pd.DataFrame:
+    return pd.DataFrame({"method": method, "seed": seed, "utt_id": [f"u{i:02d}" for i in range(n)], "gold": "low",
+                         "predicted": predicted})
+
+
+def test_significance_bootstrap_and_holm_by_hand():
+    # Gen is wrong on every utterance, PrivAdv right on every one, GenderExp identical to Gen. Every
+    # resample then gives PrivAdv − Gen = 1 (UAR 1 vs 0): p = 2 / (B + 1) = 0.02 with B = 99;
+    # identical predictions give p = 1. Holm over the two: [0.02 · 2, 1] = [0.04, 1].
+    frame = pd.concat([_labels("Gen", "high"), _labels("PrivAdv", "low"), _labels("GenderExp", "high")])
+    per_seed = pd.DataFrame({"method": ["Gen", "PrivAdv", "GenderExp"], "seed": 0, "valence_uar_within": [0, 1, 0]})
+    plan = [PairedComparison("valence_uar_within", frame, "predicted", "uar")]
+    tests = significance(per_seed, plan, MetricsConfig(bootstrap_resamples=99, alpha=0.05)).set_index("model")
+    assert tests.valence_uar_within_p.tolist() == pytest.approx([0.04, 1.0])
+    assert tests.valence_uar_within_sig.tolist() == [True, False]
+    assert tests.valence_uar_within_p_ttest.isna().all()  # one seed: no t-test
+
+
+def test_significance_compares_mad_with_zero_and_lets_the_ttest_decide_with_three_seeds():
+    # MAD_i of PrivAdv are all 0.5 > 0 (Gen's MAD_i is 0 by definition): bootstrap p = 2 / (B + 1).
+    mad = pd.concat([pd.DataFrame({"method": "PrivAdv", "seed": s, "utt_id": ["a", "b"], "mad_i": 0.5, "gold": 0})
+                     for s in (0, 1, 2)])
+    # Per-seed MAD differences 0.1, 0.2, 0.3: t = 0.2 / (0.1 / √3) = √12 with 2 degrees of freedom, whose
+    # CDF is 1/2 + t / (2 √(2 + t²)), so p = 1 − √12 / √14 = 0.0742 (not significant; the t-test decides).
+    per_seed = pd.DataFrame({"method": ["Gen"] * 3 + ["PrivAdv"] * 3, "seed": [0, 1, 2] * 2,
+                             "mad": [0.0, 0.0, 0.0, 0.1, 0.2, 0.3]})
+    plan = [PairedComparison("mad", mad, "mad_i", "mean")]
+    row = significance(per_seed, plan, MetricsConfig(bootstrap_resamples=99)).iloc[0]
+    assert row.mad_p == pytest.approx(0.02)
+    assert row.mad_p_ttest == pytest.approx(1 - np.sqrt(12 / 14))
+    assert not row.mad_sig
+
+
+def test_psc_correlation_leaves_out_the_attention_check():
+    per_seed = pd.DataFrame({"method": ["Gen", "PrivAdv", "PrivAug", "ArtNoise"], "seed": 0,
+                             "psc": [0.1, 0.2, 0.3, 0.9], "valence_uar_cross": [0.3, 0.2, 0.1, 0.9]})
+    correlation = psc_correlation(per_seed)
+    assert correlation["n"] == 3 and correlation["pearson_r"] == pytest.approx(-1.0)  # ArtNoise would break it
+    assert psc_correlation(per_seed[per_seed.method != "Gen"]) == {}  # fewer than 3 points
+
+
+# ---------------------------------------------------------------- gender leakage probes
+
+def _model_rows(method: str) -> pd.DataFrame:
+    rows = [{"method": method, "seed": 0, "role": role, "split": split, "utt_id": f"{role}{split}{i}",
+             "gender": "FM"[i % 2]}
+            for role, split, n in (("primary", "train", 40), ("primary", "val", 10), ("primary", "test", 10),
+                                   ("cross", "all", 10)) for i in range(n)]
+    return pd.DataFrame(rows)
+
+
+def test_leakage_probes_read_gender_from_z_and_not_from_a_constant():
+    telling, blind = _model_rows("GenderExp"), _model_rows("PrivAdv")
+    rng = np.random.default_rng(0)
+    sign = np.where(telling.gender == "F", 1.0, -1.0)
+    z_telling = np.column_stack([3 * sign + rng.normal(0, 0.1, len(sign)), rng.normal(0, 1, len(sign))])
+    z_blind = np.zeros((len(blind), 2))  # every utterance looks the same: a probe can only guess one class
+    scores, headline = leakage(pd.concat([telling, blind], ignore_index=True),
+                               {("GenderExp", 0): z_telling, ("PrivAdv", 0): z_blind},
+                               MetricsConfig(probe_max_iter=200))
+    assert len(scores) == 2 * 2 * 2  # models × probes × splits
+    logreg = scores[scores.probe == "logreg"].set_index(["method", "split"]).gender_uar
+    assert logreg[("GenderExp", "within")] == logreg[("GenderExp", "cross")] == 1.0
+    assert scores[scores.method == "PrivAdv"].gender_uar.eq(0.5).all()  # constant guess: chance UAR
+    best = headline[headline.method == "GenderExp"]
+    assert len(best) == 20 and (best.guess == best.gender).all()  # 10 test + 10 cross utterances

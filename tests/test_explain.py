@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 import torch
 
-from core.explain import Explainer, erase_words, normalise, word_scores
+from core.config import ExplainConfig
+from core.explain import Explainer, erase_words, explain, normalise, word_scores
 from core.models import ModelArgs, build_model, load_tokenizer
 from core.words import split_words
 
@@ -89,8 +90,11 @@ def test_erase_words_removes_or_keeps_positions():
     assert erase_words(text, words, [2, 3], keep=True) == "love this"
 
 
-def test_attribute_without_n_steps_calibrates(explainer):
+def test_explain_without_n_steps_calibrates(explainer):
     texts = ["Well, I think it was wonderful!", "that exam was terrible"]
     expected = explainer.calibrate(texts, grid=(1, 256), tolerance=1e-4).n_steps
-    (a, _) = explainer.attribute(texts, steps_grid=(1, 256), delta_tolerance=1e-4)
+    settings = ExplainConfig(steps_grid=(1, 256), delta_tolerance=1e-4)
+    (a, _) = explain(texts, {"Gen": explainer}, settings=settings)["Gen"]
     assert a.n_steps == expected == 256  # one step is too coarse for a 1e-4 tolerance
+    (b, _) = explain(texts, {"Gen": explainer}, n_steps={"Gen": 1}, settings=settings)["Gen"]
+    assert b.n_steps == 1  # a given n_steps is used as it is

@@ -8,9 +8,10 @@ import pandas as pd
 import pytest
 import torch
 
-from core.config import MethodsConfig, TrainConfig
+from core.config import MethodsConfig, ModelConfig, TrainConfig
 from core.models import GradientReversal, ModelArgs, build_model, load_tokenizer
 from core.recipes import NOISE_TOKENS, RECIPES, adversarial_lambda, augment_with_swaps, plant_noise, recipe
+from core.schema import METHODS
 from core.trainer import fit
 from core.words import split_words
 from tests.conftest import make_table
@@ -154,3 +155,26 @@ def test_checkpoint_round_trip_needs_no_original_encoder(tiny_encoder, tmp_path)
     np.testing.assert_allclose(infer(restored, restored_tokenizer, texts)[0], infer(model, tokenizer, texts)[0],
                                atol=1e-6)
     assert meta["fingerprint"] == "abc" and meta["args"]["gender_head"] == "plain"
+
+
+def test_every_recipe_has_a_torch_free_description_row():
+    assert list(RECIPES) == list(METHODS)  # same methods, same order
+    assert [name for name, m in METHODS.items() if m.attention_check] == ["ArtNoise"]
+    assert all(m.description and "\n" not in m.description for m in METHODS.values())
+
+
+def test_a_recipe_keeps_the_settings_it_uses_under_their_config_names():
+    settings = MethodsConfig(adv_lambda_max=0.3, gender_loss_weight=2.0, noise_rate=0.2, noise_seed=7)
+    used = {name: recipe(name, settings).settings_used() for name in RECIPES}
+    for values in used.values():
+        assert all(getattr(settings, key) == value for key, value in values.items())
+    assert used["ArtNoise"] == {"noise_rate": 0.2, "noise_seed": 7}
+    assert used["Gen"] == {} and recipe("Gen", settings).gender_loss_weight == 0.0  # no gender head, no loss
+    assert recipe("GenderExp", settings).gender_loss_weight == 2.0
+
+
+def test_model_args_come_from_the_model_config_by_field_name():
+    config = ModelConfig(encoder="", pooling="cls", max_length=20, dropout=0.3, gender_hidden=16, layers=2)
+    args = ModelArgs.from_config(config, encoder="/models/bert", gender_head="plain")
+    assert args == ModelArgs(encoder="/models/bert", pooling="cls", dropout=0.3, gender_head="plain",
+                             gender_hidden=16, max_length=20, layers=2)

@@ -1,8 +1,8 @@
 """Corpus loaders: each corpus, read in its real on-disk layout, becomes one table (SPEC §2).
 
 One module per on-disk format (iemocap, msp_improv, muse, meld, emorynlp, table) holds its loader,
-the loader options that name files, and — for the three demo layouts — its demo writer; shared
-machinery lives in :mod:`core.corpora.common`. Every loader returns a :class:`LoadedCorpus`: a table
+the loader options that name files, and — for the three demo layouts — its demo writer, registered
+as its ``FORMAT``; shared machinery lives in :mod:`core.corpora.common`. Every loader returns a :class:`LoadedCorpus`: a table
 whose first columns are :data:`COLUMNS` (SPEC §2.1) followed by corpus-specific ones, and
 ``skipped``, the rows left out on purpose counted by reason, so nothing disappears silently.
 Malformed input raises :class:`CorpusFormatError`, whose message starts with ``<file>:<line>:``.
@@ -10,11 +10,12 @@ Malformed input raises :class:`CorpusFormatError`, whose message starts with ``<
 
 from __future__ import annotations
 
+import importlib
 import inspect
+import pkgutil
 from collections.abc import Callable
 from pathlib import Path
 
-from core.corpora import emorynlp, iemocap, meld, msp_improv, muse, table
 from core.corpora.common import (FIVE_POINT, NINE_POINT, CorpusFormat, LoadedCorpus, ValenceBins,
                                  assign_speaker_splits, count_table, read_speaker_genders)
 from core.corpora.emorynlp import load_emorynlp
@@ -31,9 +32,18 @@ __all__ = ["COLUMNS", "FIVE_POINT", "FORMATS", "GENDERS", "LOADERS", "NINE_POINT
            "count_table", "load_corpus", "load_emorynlp", "load_iemocap", "load_meld", "load_msp_improv",
            "load_muse", "load_table", "read_speaker_genders"]
 
-# The registry, in the order help texts list the kinds; a new format adds its module here.
-FORMATS: dict[str, CorpusFormat] = {m.FORMAT.name: m.FORMAT for m in (iemocap, msp_improv, muse, meld, emorynlp,
-                                                                        table)}
+
+def _discover_formats() -> dict[str, CorpusFormat]:
+    """Every module of this package that defines ``FORMAT``, by name: a new format is one new module."""
+    formats = {}
+    for module in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        corpus_format = getattr(importlib.import_module(f"{__name__}.{module.name}"), "FORMAT", None)
+        if corpus_format is not None:
+            formats[corpus_format.name] = corpus_format
+    return formats
+
+
+FORMATS: dict[str, CorpusFormat] = _discover_formats()
 LOADERS: dict[str, Callable[..., LoadedCorpus]] = {name: f.load for name, f in FORMATS.items()}
 
 

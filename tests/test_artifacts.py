@@ -1,0 +1,49 @@
+"""core.artifacts: code fingerprints follow imports; each stage's files are declared once."""
+from __future__ import annotations
+
+from core.artifacts import PROJECT_ROOT, ExperimentPaths, code_fingerprint, core_imports, imported_modules
+from core.demo_corpora import generate_demo_corpora
+from core.recipes import recipe
+
+
+def names(files) -> set[str]:
+    return {str(f.relative_to(PROJECT_ROOT)) for f in files}
+
+
+def test_a_recipe_depends_on_everything_it_imports_transitively_and_nothing_else():
+    files = names(core_imports(recipe))
+    # recipes -> trainer -> metrics -> lexicons -> textfiles, words: reached without being named
+    assert {"core/recipes.py", "core/trainer.py", "core/models.py", "core/metrics.py", "core/lexicons.py",
+            "core/textfiles.py", "core/words.py"} <= files
+    assert not files & {"core/build.py", "core/evaluate.py", "core/explain.py", "core/demo_corpora.py"}
+
+
+def test_the_demo_generator_depends_on_the_format_modules_that_write_it():
+    files = names(core_imports(generate_demo_corpora))
+    assert {"core/demo_grammar.py", "core/demo_effects.py", "core/corpora/__init__.py", "core/corpora/iemocap.py",
+            "core/corpora/msp_improv.py", "core/corpora/muse.py"} <= files
+    assert code_fingerprint(generate_demo_corpora) != code_fingerprint(recipe)
+    assert code_fingerprint(generate_demo_corpora) == code_fingerprint(generate_demo_corpora)
+
+
+def test_imports_include_parent_packages_and_skip_type_checking_blocks(tmp_path):
+    source = tmp_path / "module.py"
+    source.write_text("from typing import TYPE_CHECKING\nfrom core import metrics\n"
+                      "from core.corpora.common import Rows\n"
+                      "if TYPE_CHECKING:\n    from core.build import build\nelse:\n    import core.words\n"
+                      "def lazy():\n    from core.demo_corpora import generate_demo_corpora\n")
+    found = set(imported_modules(source))
+    assert {"core", "core.metrics", "core.corpora", "core.corpora.common", "core.words",
+            "core.demo_corpora"} <= found
+    assert "core.build" not in found
+
+
+def test_stage_outputs_are_the_jobs_files_and_the_stages_own(tmp_path):
+    paths = ExperimentPaths(tmp_path)
+    jobs = [("Gen", 0), ("ArtNoise", 1)]
+    predict = paths.stage_outputs("predict", jobs)
+    assert predict == [paths.predictions("Gen", 0), paths.representations("Gen", 0),
+                       paths.predictions("ArtNoise", 1), paths.representations("ArtNoise", 1)]
+    explain = paths.stage_outputs("explain", jobs)
+    assert paths.calibration("ArtNoise", 1) in explain and explain[-2:] == [paths.attributions, paths.explained]
+    assert paths.job_outputs("metrics", "Gen", 0) == []

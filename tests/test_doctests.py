@@ -1,0 +1,9 @@
+"""The examples in core/metrics.py's docstrings are tests too: they run with the suite."""
+import doctest
+
+import core.metrics
+
+
+def test_metrics_docstring_examples_hold():
+    result = doctest.testmod(core.metrics)
+    assert result.attempted >= 3 and result.failed == 0
