@@ -429,7 +429,7 @@ def mean_intervals(frame: pd.DataFrame, value: str, *, by: str = "method", resam
         means = values[rng.integers(0, len(values), size=(resamples, len(values)))].mean(1)
         rows.append({"model": name, "mean": float(values.mean()), "low": float(np.percentile(means, tail)),
                      "high": float(np.percentile(means, 100 - tail)), "n": len(values)})
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=["model", "mean", "low", "high", "n"])
 
 
 def error_cases(utterances: pd.DataFrame, *, method: str, seed: int, role: str = "cross", valence: str = "any",

@@ -107,6 +107,7 @@ def test_mean_intervals_per_model():
     out = views.mean_intervals(frame, "mad_i", resamples=300).set_index("model")
     assert out.loc["A", "mean"] == pytest.approx(0.1) and out.loc["A", "low"] == 0.0 and out.loc["A", "high"] > 0.1
     assert out.loc["B", "n"] == 1 and out.loc["B", "low"] == out.loc["B", "high"] == 1.0
+    assert views.mean_intervals(frame.iloc[:0], "mad_i").columns.tolist() == ["model", "mean", "low", "high", "n"]
 
 
 def table1() -> pd.DataFrame:
