@@ -30,9 +30,9 @@ AGREEMENT = ("any", "all six right", "Gen wrong", "models disagree")
 ROLE_LABELS = {"primary": "primary corpus, test split", "cross": "cross corpus (never trained on)"}
 TABLE1_REQUIRED = ("model", *TABLE1_COLUMNS)
 TABLE1_OPTIONAL = ("psc_words",)  # added later: an older table1.csv lacks it and the page says so
-TABLE1_LABELS = {"valence_uar_within": "valence UAR, primary test ↑", "valence_uar_cross": "valence UAR, cross ↑",
-                 "gender_uar_within": "gender leakage, primary test ↓", "gender_uar_cross": "gender leakage, cross ↓",
-                 "mad": "MAD ↑", "psc": "Psc ↓", "psc_words": "Psc (word share) ↓"}
+TABLE1_LABELS = {"valence_uar_within": "valence, primary ↑", "valence_uar_cross": "valence, cross ↑",
+                 "gender_uar_within": "gender leak, primary ↓", "gender_uar_cross": "gender leak, cross ↓",
+                 "mad": "MAD ↑", "psc": "Psc ↓", "psc_words": "Psc words ↓"}
 
 
 class ArtifactError(Exception):

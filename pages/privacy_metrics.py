@@ -33,11 +33,10 @@ for sentence in views.plain_summary(table):
 
 st.subheader("Table 1")
 st.caption("Means over seeds (± standard deviation when there are several) · * = significantly different from Gen "
-           "(Holm-adjusted p < 0.05; p-values below) · ↑ higher is better, ↓ lower is better · UAR = balanced "
-           "accuracy: 0.33 is chance for valence (3 classes), 0.5 for gender (leakage = what an attacker's probe "
-           "reaches)")
-st.dataframe(views.format_table1(table), hide_index=True, width="stretch",
-             column_config={"model": st.column_config.TextColumn(width="medium")})
+           "(Holm-adjusted p < 0.05; p-values below) · ↑ higher is better, ↓ lower is better · valence and "
+           "gender leak are UARs (balanced accuracy; chance is 0.33 for valence, 0.5 for gender) on the primary "
+           "corpus's test split and on the cross corpus")
+st.dataframe(views.format_table1(table), hide_index=True, width="stretch")
 if "psc_words" not in table.columns:
     st.caption(f"No `psc_words` column: this Table 1 predates it. Rebuild with `{exp.command('metrics')}`.")
 st.download_button("Download Table 1 (CSV, every column)", table.to_csv(index=False),
