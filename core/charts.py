@@ -44,6 +44,7 @@ def privacy_utility(points: pd.DataFrame, split: str) -> go.Figure:
     for _, row in mine.iterrows():
         figure.add_trace(go.Scatter(
             x=[row.gender_uar], y=[row.valence_uar], mode="markers", name=label(row.model),
+            error_x=_interval(row, "gender"), error_y=_interval(row, "valence"),
             hovertemplate=f"{label(row.model)}<br>gender UAR %{{x:.3f}}<br>valence UAR %{{y:.3f}}<extra></extra>",
             marker={"size": 13, "color": PALETTE.get(row.model, "#444"),
                     "symbol": "x" if row.attention_check else "circle"}))
@@ -55,6 +56,14 @@ def privacy_utility(points: pd.DataFrame, split: str) -> go.Figure:
     figure.update_yaxes(title="valence UAR (↑ more useful)", range=[0.2, 1.0])
     where = "primary corpus, test split" if split == "within" else "cross corpus"
     return _layout(figure, f"Privacy–utility trade-off: {where}", height=430)
+
+
+def _interval(row: pd.Series, axis: str) -> dict | None:
+    """Plotly error bars from ``{axis}_low`` / ``{axis}_high`` when the row has them."""
+    low, high, value = row.get(f"{axis}_low"), row.get(f"{axis}_high"), row[f"{axis}_uar"]
+    if low is None or high is None or pd.isna(low) or pd.isna(high):
+        return None
+    return {"type": "data", "symmetric": False, "array": [high - value], "arrayminus": [value - low], "width": 0}
 
 
 def interval_bars(frame: pd.DataFrame, *, title: str, axis: str, reference: float | None = 0.0,

@@ -309,13 +309,8 @@ def stored_representation(paths: ExperimentPaths, method: str, seed: int, role: 
 
 def load_probe(paths: ExperimentPaths, method: str, seed: int) -> Any | None:
     """The headline gender probe the metrics stage fitted on this model's z (None before it ran)."""
-    import joblib  # sklearn pipelines: loaded only where a probe is wanted
-
-    path = paths.probes(method, seed)
-    if not path.exists():
-        return None
-    stored = joblib.load(path)
-    return stored["probes"][stored["headline"]]
+    stored = _stored_probes(paths, method, seed)
+    return None if stored is None else stored["probes"][stored["headline"]]
 
 
 def p_female(probe: Any, z: np.ndarray) -> float:
@@ -569,12 +564,52 @@ def _significance_sentence(candidates: pd.DataFrame, best: str) -> str:
             "the privacy methods cannot be told apart from the baseline on leakage.")
 
 
-def scatter_points(table: pd.DataFrame) -> pd.DataFrame:
-    """Privacy–utility points per model and split (within, cross): gender UAR (x) and valence UAR (y)."""
+def scatter_points(table: pd.DataFrame, intervals: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Privacy–utility points per model and split (within, cross): gender UAR (x) and valence UAR (y).
+
+    ``intervals`` (from `trade_off_intervals`) adds gender_low/high and valence_low/high.
+    """
     rows = []
     for split in ("within", "cross"):
         for _, row in table.iterrows():
             rows.append({"model": row.model, "label": _model_label(row.model), "split": split,
                          "gender_uar": row[f"gender_uar_{split}"], "valence_uar": row[f"valence_uar_{split}"],
                          "attention_check": row.model in METHODS and METHODS[row.model].attention_check})
+    points = pd.DataFrame(rows)
+    return points if intervals is None else points.merge(intervals, on=["model", "split"], how="left")
+
+
+def split_rows(p: pd.DataFrame) -> dict[str, pd.Series]:
+    """Boolean masks of one model's predictions: within = primary test split, cross = the cross corpus."""
+    return {"within": (p.role == "primary") & (p.split == "test"), "cross": p.role == "cross"}
+
+
+def trade_off_intervals(experiment: Experiment, preds: pd.DataFrame, *, seed: int, resamples: int = 1000
+                        ) -> pd.DataFrame:
+    """95% bootstrap intervals of one seed's valence UAR and of the stored probes' gender UAR, per split.
+
+    The gender guess per split comes from the stronger of the stored probes on that split, as in Table 1.
+    Models without stored probes get no gender interval.
+    """
+    rows = []
+    for method in experiment.methods:
+        p = preds[(preds.method == method) & (preds.seed == seed)].reset_index(drop=True)
+        stored = _stored_probes(experiment.paths, method, seed)
+        z = np.load(experiment.paths.representations(method, seed))["z"] if stored else None
+        for split, mask in split_rows(p).items():
+            part = p[mask]
+            row = dict(zip(("valence_low", "valence_high"),
+                           bootstrap_uar(part.valence_class, part.predicted, resamples=resamples)[1:]))
+            if stored:
+                guesses = [probe.predict(z[mask.to_numpy()]) for probe in stored["probes"].values()]
+                best = max(guesses, key=lambda g: m.uar(part.gender, g))
+                row.update(zip(("gender_low", "gender_high"), bootstrap_uar(part.gender, best, resamples=resamples)[1:]))
+            rows.append({"model": method, "split": split, **row})
     return pd.DataFrame(rows)
+
+
+def _stored_probes(paths: ExperimentPaths, method: str, seed: int) -> dict | None:
+    import joblib
+
+    path = paths.probes(method, seed)
+    return joblib.load(path) if path.exists() else None

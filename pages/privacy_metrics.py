@@ -22,6 +22,12 @@ def load_intervals(name: str, stamp: float) -> dict[str, pd.DataFrame]:
             "psc": views.mean_intervals(views.metrics_frame(e, "psc_utterances", ("method", "p_i")), "p_i")}
 
 
+@st.cache_data(show_spinner="Bootstrapping the trade-off intervals…")
+def load_trade_off(name: str, stamp: float, seed: int) -> pd.DataFrame:
+    e = views.open_experiment(name)
+    return views.trade_off_intervals(e, views.predictions(e), seed=seed)
+
+
 table_path = exp.paths.metrics_table("table1")
 stamp = table_path.stat().st_mtime if table_path.exists() else 0.0
 with artifacts_or_stop():
@@ -71,7 +77,12 @@ st.subheader("Privacy–utility trade-off")
 st.markdown("Each point is a model. **Left** = an attacker learns less about the speaker's gender; **up** = "
             "valence is recognised better. ArtNoise (✕) is the attention check: its test sentences contain planted "
             "tokens that give the answer away, so it only *looks* like the best model.")
-points = views.scatter_points(table)
+try:
+    points = views.scatter_points(table, load_trade_off(exp.name, stamp, exp.seeds[0]))
+    st.caption(f"Whiskers: 95% bootstrap intervals over utterances (seed {exp.seeds[0]}).")
+except views.ArtifactError as error:
+    show_error(error)
+    points = views.scatter_points(table)
 left, right = st.columns(2)
 with left:
     chart(charts.privacy_utility(points, "within"), f"{exp.name}_privacy_utility_within")

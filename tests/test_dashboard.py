@@ -81,6 +81,7 @@ def test_every_page_renders_the_tiny_build(tiny, name):
         assert "leaks least" in " ".join(m.value for m in at.markdown)
         assert at.dataframe[0].value.model.tolist()[-1] == "ArtNoise (attention check)"
         assert len(at.get("plotly_chart")) == 4  # MAD, Psc, and the trade-off within and cross
+        assert any("Whiskers: 95% bootstrap intervals" in c.value for c in at.caption)
     elif name == "lexicon_overlap":
         assert len(at.get("plotly_chart")) == 2 and set(at.dataframe[0].value.index) == set(METHODS)
     elif name == "cross_corpus":
@@ -187,6 +188,18 @@ def test_corrupt_and_older_artifacts_show_the_rebuild_command(artifacts, monkeyp
         at = page(name, "broken")
         assert not at.exception and "unreadable" in at.error[0].value, name
         assert at.code[0].value.startswith(".venv/bin/python -m scripts.build"), name
+
+
+def test_trade_off_intervals_bracket_table1(tiny):
+    from core import views
+
+    exp = views.open_experiment("tiny")
+    intervals = views.trade_off_intervals(exp, views.predictions(exp), seed=0, resamples=200)
+    table = pd.read_csv(tiny.metrics_table("table1")).set_index("model")
+    for _, row in intervals.iterrows():
+        for axis in ("gender", "valence"):
+            value = table.loc[row.model, f"{axis}_uar_{row.split}"]  # one seed: Table 1 is that seed's UAR
+            assert row[f"{axis}_low"] <= value + 1e-9 and value <= row[f"{axis}_high"] + 1e-9, (row.model, axis)
 
 
 def test_live_reading_cuts_at_max_length(tiny):

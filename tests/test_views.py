@@ -227,6 +227,12 @@ def test_charts_anchor_axes_draw_chance_and_mark_the_attention_check():
     assert tuple(figure.layout.xaxis.range) == (0.3, 1.0) and tuple(figure.layout.yaxis.range) == (0.2, 1.0)
     lines = [(s.type, s.x0, s.y0) for s in figure.layout.shapes]
     assert ("line", 0.5, 0) in lines and any(y == pytest.approx(1 / 3) for _, _, y in lines)
+    assert figure.data[0].error_x.array is None  # no intervals given: no whiskers
+    intervals = pd.DataFrame({"model": ["Gen"], "split": ["within"], "gender_low": [0.7], "gender_high": [0.8],
+                              "valence_low": [0.75], "valence_high": [0.85]})
+    whiskers = charts.privacy_utility(views.scatter_points(table1(), intervals), "within").data[0]
+    assert list(whiskers.error_x.arrayminus) == pytest.approx([0.04]) and list(whiskers.error_y.array) == \
+        pytest.approx([0.05])
     artnoise = next(t for t in figure.data if t.name.startswith("ArtNoise"))
     assert artnoise.name == "ArtNoise (attention check)" and artnoise.marker.symbol == "x"
     uars = pd.DataFrame({"model": ["Gen", "Gen"], "split": ["within", "cross"], "uar": [0.8, 0.7],
