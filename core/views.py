@@ -298,13 +298,10 @@ def spans(words: pd.DataFrame) -> list[Word]:
     return [Word(w, int(a), int(b)) for w, a, b in zip(words.word, words.start, words.end)]
 
 
-def stored_representation(paths: ExperimentPaths, method: str, seed: int, role: str, utt_id: str) -> np.ndarray:
-    """z of one utterance as the predict stage stored it (1 × dim)."""
+def representation_index(paths: ExperimentPaths, method: str, seed: int) -> tuple[np.ndarray, dict[tuple, int]]:
+    """The z the predict stage stored for a model, and (role, utt_id) → its row."""
     stored = np.load(paths.representations(method, seed))
-    rows = np.flatnonzero((stored["utt_id"] == utt_id) & (stored["role"] == role))
-    if not len(rows):
-        raise KeyError(f"{method}/seed{seed} has no stored representation of {role}/{utt_id}")
-    return stored["z"][rows[:1]]
+    return stored["z"], {key: i for i, key in enumerate(zip(stored["role"].tolist(), stored["utt_id"].tolist()))}
 
 
 def load_probe(paths: ExperimentPaths, method: str, seed: int) -> Any | None:

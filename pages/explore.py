@@ -37,6 +37,11 @@ def probe(root: str, method: str, seed: int, stamp: float):
     return views.load_probe(ExperimentPaths(Path(root)), method, seed)
 
 
+@st.cache_resource
+def representations(root: str, method: str, seed: int, stamp: float):
+    return views.representation_index(ExperimentPaths(Path(root)), method, seed)
+
+
 @st.cache_resource(show_spinner="Loading the models (once)…")
 def live_model(root: str, method: str, seed: int, fingerprint: str):
     from core import live  # torch: only when a typed or swapped sentence needs a model
@@ -100,8 +105,9 @@ if mode == "Pick an utterance":
                           key="explore_utt")
     for c in views.cached_cards(words, preds, seed=seed, role=role, utt_id=utt_id, methods=exp.methods,
                                 lexicon=lexicon, k=exp.top_k):
-        z = views.stored_representation(exp.paths, c.method, seed, role, utt_id)
-        readings[c.method] = views.Reading(c, attacker(c.method, z))
+        z, rows = representations(str(exp.paths.root), c.method, seed, exp.paths.representations(
+            c.method, seed).stat().st_mtime)
+        readings[c.method] = views.Reading(c, attacker(c.method, z[rows[(role, utt_id)]]))
 else:
     with st.form("typed"):
         typed = st.text_area("Type a sentence", max_chars=20_000, placeholder="I think the weekend was lovely.")
