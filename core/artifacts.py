@@ -3,20 +3,24 @@
 Layout of ``artifacts/<experiment>/``::
 
     manifest.json                 config, package versions, git commit, data fingerprints, stage records
+                                  (config, time, warnings, output records, hashes of the inputs read)
     corpora/                      generated demo corpora (demo experiments only) and loaded tables
-    models/<method>/seed<k>/      model.safetensors, model.json (args + resolved config + fingerprint)
+    models/<method>/seed<k>/      model.safetensors, model.json (args + resolved config + fingerprint +
+                                  the weights' size and SHA-256, checked on every load)
     predictions/<method>_seed<k>.parquet
     representations/<method>_seed<k>.npz
     probes/<method>_seed<k>.joblib  the metrics stage's fitted gender probes and which one is the headline
     attributions.parquet          word attributions (explain stage); explained.parquet: per utterance
     explain/                      per-model parts of both, and each model's n_steps calibration
-    done/<stage>/<model>.json     fingerprints of finished predict/explain work (written last)
+    done/<stage>/<model>.json     fingerprint of finished train/predict/explain work and the size and
+                                  SHA-256 of each file it wrote (written last)
     metrics/                      table1.csv/.md and the other metric tables
 
 A fingerprint is a short SHA-256 of JSON-able inputs. Each stage stores the fingerprint of what it
 consumed; a rerun skips work whose fingerprint matches, and a mismatch means "stale, rebuild".
 The code part of a fingerprint follows the imports of what a stage runs (:func:`code_fingerprint`),
 and each stage's files are declared once (:meth:`ExperimentPaths.job_outputs`, ``stage_outputs``).
+A file's record (:func:`file_record`) is what tells the file on disk is the one its stage wrote.
 """
 from __future__ import annotations
 
@@ -41,6 +45,9 @@ ARTIFACTS_ROOT = PROJECT_ROOT / "artifacts"
 CORE_DIR = Path(__file__).resolve().parent
 MANIFEST_VERSION = 2  # bump when the manifest's shape changes: older ones read as never built
 STAGES = ("corpora", "train", "predict", "explain", "metrics")  # the build's stages, in order (core.build runs them)
+# The stages whose files each stage reads: it checks them before it starts, and is stale when they change.
+STAGE_INPUTS = {"corpora": (), "train": ("corpora",), "predict": ("corpora", "train"), "explain": ("corpora", "train"),
+                "metrics": ("predict", "explain")}
 # The tables the metrics stage writes as metrics/<name>.csv (core.evaluate.metrics_tables computes them).
 METRICS_TABLES = ("table1", "per_seed", "probes", "mad_categories", "mad_utterances", "faithfulness", "psc_utterances",
                   "psc_correlation")
@@ -237,6 +244,49 @@ def read_json(path: Path) -> Any:
     return json.loads(path.read_text())
 
 
+class ArtifactError(ValueError):
+    """An artifact that is missing or not the file its stage wrote; the message names the file and,
+    where known, the command that rebuilds it."""
+
+
+def sha256_file(path: Path) -> str:
+    with open(path, "rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
+
+
+def file_record(path: Path) -> dict[str, Any]:
+    """What a marker keeps of an output it stands for: size and SHA-256, plus the modification time
+    that lets a status check skip re-hashing a file nobody touched."""
+    stat = path.stat()
+    return {"size": stat.st_size, "sha256": sha256_file(path), "mtime_ns": stat.st_mtime_ns}
+
+
+def file_problem(path: Path, record: dict[str, Any] | None, *, rehash: bool = False) -> str | None:
+    """None when ``path`` is the file ``record`` describes, else what is wrong. The hash is compared
+    when ``rehash`` or when the modification time moved (a copy, an edit); size always."""
+    if not path.is_file():
+        return "missing"
+    if not record:
+        return "has no size and hash on record (written by an older build)"
+    stat = path.stat()
+    if stat.st_size != record["size"]:
+        return f"changed since it was written ({stat.st_size:,} bytes, {record['size']:,} when written)"
+    if (rehash or stat.st_mtime_ns != record.get("mtime_ns")) and sha256_file(path) != record["sha256"]:
+        return "changed since it was written (its SHA-256 differs)"
+    return None
+
+
+def record_files(root: Path, files: Sequence[Path]) -> dict[str, dict[str, Any]]:
+    """``file_record`` of each file, keyed by its path relative to the experiment folder."""
+    return {str(f.relative_to(root)): file_record(f) for f in files}
+
+
+def file_problems(root: Path, records: dict[str, dict[str, Any]], *, rehash: bool = False) -> dict[str, str]:
+    """Relative path -> problem for every recorded file that is missing or changed."""
+    return {name: problem for name, record in records.items()
+            if (problem := file_problem(root / name, record, rehash=rehash))}
+
+
 class Manifest:
     """The build record of one experiment: what ran, on what inputs, how long it took."""
 
@@ -274,10 +324,17 @@ class StageStatus:
     """Whether one build stage's artifacts are there and current, and how to rebuild them."""
 
     stage: str
-    state: str            # "done" | "missing" | "stale"
+    state: str            # "done" | "missing" | "changed" | "stale"
     seconds: float | None
     finished_at: str | None
     detail: str
+
+
+def build_warnings(paths: ExperimentPaths) -> list[str]:
+    """The warnings the last run of each stage recorded (small splits, requests cut short by the data)."""
+    manifest = read_json(paths.manifest) if paths.manifest.exists() else {}
+    stages = manifest.get("stages", {}) if manifest.get("version") == MANIFEST_VERSION else {}
+    return [warning for record in stages.values() for warning in record.get("warnings", [])]
 
 
 def list_experiments(base: Path | None = None) -> list[str]:
@@ -288,20 +345,50 @@ def list_experiments(base: Path | None = None) -> list[str]:
 
 def experiment_status(paths: ExperimentPaths, current_config: dict | None = None,
                       config_file: str = "CONFIG") -> list[StageStatus]:
-    """Per stage: done, missing (never ran or files gone) or stale (its config differs from ``current_config``)."""
+    """Per stage: done; missing (never ran, or an output is gone); changed (an output's size or hash is
+    not what the stage recorded); stale (the config differs from ``current_config``, or a stage it reads
+    from is not done or was rebuilt since). Each detail ends in the command that rebuilds it."""
     manifest = read_json(paths.manifest) if paths.manifest.exists() else {}
     recorded = manifest.get("stages", {}) if manifest.get("version") == MANIFEST_VERSION else {}
     rebuild = f"python -m scripts.build {config_file} --stages"
-    out = []
+    out: list[StageStatus] = []
+    broken: dict[str, str] = {}  # file -> the stage that writes it, for every missing or changed output so far
     for stage in STAGES:
         record = recorded.get(stage)
-        gone = [f.name for f in paths.stage_outputs(stage, _jobs(record["config"])) if not f.exists()] if record else []
+        problems = _output_problems(paths, stage, record) if record else {}
+        broken |= dict.fromkeys(problems, stage)
+        gone = sorted(name for name, problem in problems.items() if problem == "missing")
+        read = record.get("inputs", {}) if record else {}
+        makers = sorted({broken[name] for name in read if name in broken}, key=STAGES.index)
+        rebuilt = _rebuilt_inputs(read, recorded)
         if record is None or gone:
-            state, detail = "missing", f"{', '.join(sorted(set(gone))) or 'never built'} — run: {rebuild} {stage}"
+            state, detail = "missing", f"{', '.join(Path(g).name for g in gone) or 'never built'} — run: {rebuild} {stage}"
+        elif problems:
+            names = ", ".join(f"{Path(name).name} {problem}" for name, problem in sorted(problems.items()))
+            state, detail = "changed", f"{names} — run: {rebuild} {stage}"
         elif current_config is not None and record["config"] != current_config:
             state, detail = "stale", f"the config changed since this stage ran — run: {rebuild} {stage}"
+        elif makers or rebuilt:
+            why = f"files it read are missing or changed ({', '.join(makers)})" if makers else \
+                f"{', '.join(rebuilt)} rebuilt since it ran"
+            state, detail = "stale", f"{why} — run: {rebuild} {' '.join([*makers, stage])}"
         else:
             state, detail = "done", ""
         out.append(StageStatus(stage, state, record and record.get("seconds"), record and record.get("finished_at"),
                                detail))
     return out
+
+
+def _output_problems(paths: ExperimentPaths, stage: str, record: dict[str, Any]) -> dict[str, str]:
+    """Problems of the files ``stage`` leaves: by size and hash where its record has them (a build from
+    before records: whether they exist)."""
+    expected = [str(f.relative_to(paths.root)) for f in paths.stage_outputs(stage, _jobs(record["config"]))]
+    if "outputs" not in record:
+        return {name: "missing" for name in expected if not (paths.root / name).exists()}
+    return file_problems(paths.root, {name: record["outputs"].get(name) for name in expected})
+
+
+def _rebuilt_inputs(read: dict[str, str], recorded: dict[str, dict]) -> list[str]:
+    """Files a stage read (name -> SHA-256) that the stage writing them has since rewritten differently."""
+    current = {name: r["sha256"] for s in recorded.values() for name, r in s.get("outputs", {}).items() if r}
+    return sorted(Path(name).name for name, sha in read.items() if name in current and current[name] != sha)

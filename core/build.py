@@ -3,9 +3,16 @@
 Each stage is a function over a BuildContext registered in STAGES. Work is done per method × seed
 and skipped when its fingerprint (config slice, data, code version) matches what is on disk, so
 a killed build resumes at the next unfinished model and an unchanged one reruns in seconds.
+
+The build trusts files, not markers: a done marker records the size and SHA-256 of every file its
+work wrote, and the work reruns when one is missing or changed. Before a stage starts, the files it
+reads from earlier stages are checked the same way; one that no stage of this run remakes stops the
+build with the file named and the command that rebuilds it. The manifest keeps, per stage, the
+records of its outputs and of the inputs it read, from which Home tells changed and stale stages.
 """
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,9 +25,10 @@ from tqdm.auto import tqdm
 
 from core import corpora as loaders
 from core import evaluate as ev
-from core.artifacts import (ExperimentPaths, Manifest, code_fingerprint, fingerprint, read_json, table_fingerprint,
-                            write_json)
+from core.artifacts import (STAGE_INPUTS, ArtifactError, ExperimentPaths, Manifest, code_fingerprint, file_problem,
+                            file_problems, fingerprint, read_json, record_files, table_fingerprint, write_json)
 from core.config import CorpusConfig, ExperimentConfig, resolve_path, to_dict
+from core.corpora.common import small_splits
 from core.demo_corpora import generate_demo_corpora
 from core.explain import Explainer, attribution_rows, load_explainer
 from core.faithfulness import faithfulness_columns
@@ -29,6 +37,11 @@ from core.models import (VALENCE_CLASSES, ModelArgs, build_model, default_encode
 from core.recipes import Corpora, recipe
 from core.schema import DEMO_LAYOUTS, ROLES, TABLE1_COLUMNS
 from core.trainer import fit, seed_everything
+
+log = logging.getLogger(__name__)
+# The splits whose size decides whether reported numbers mean anything: the primary corpus trains the
+# probes (train, val) and is scored on test; the auxiliary one only pre-trains PrivBias; cross is scored whole.
+MEASURED_SPLITS = {"primary": ("train", "val", "test"), "auxiliary": ("train",), "cross": ("all",)}
 
 
 @dataclass
@@ -39,7 +52,13 @@ class BuildContext:
     paths: ExperimentPaths
     manifest: Manifest
     force: bool = False
+    warnings: list[str] = field(default_factory=list)  # the running stage's; the manifest keeps them per stage
     _corpora: Corpora | None = field(default=None, repr=False)
+
+    def warn(self, message: str) -> None:
+        """Log a result-weakening condition now and keep it for the stage's manifest record (and Home)."""
+        log.warning(message)
+        self.warnings.append(message)
 
     @property
     def corpora(self) -> Corpora:
@@ -72,14 +91,55 @@ class BuildContext:
 
     def is_done(self, stage: str, method: str, seed: int, wanted: str) -> bool:
         """Whether ``stage``'s work for one model × seed finished with fingerprint ``wanted``: its done
-        marker says so and every file it declares (ExperimentPaths.job_outputs) is there."""
+        marker says so and every file it declares (ExperimentPaths.job_outputs) is the one it recorded."""
         marker = self.paths.done_marker(stage, method, seed)
-        return (not self.force and marker.exists() and read_json(marker).get("fingerprint") == wanted
-                and all(path.exists() for path in self.paths.job_outputs(stage, method, seed)))
+        if self.force or not marker.exists():
+            return False
+        record = read_json(marker)
+        outputs = record.get("outputs", {})
+        return (record.get("fingerprint") == wanted and set(outputs) == set(self.job_records(stage, method, seed))
+                and not file_problems(self.paths.root, outputs))
 
     def mark_done(self, stage: str, method: str, seed: int, wanted: str) -> None:
-        """Written last, after every output of the job: the fingerprint that :meth:`is_done` checks."""
-        write_json(self.paths.done_marker(stage, method, seed), {"fingerprint": wanted})
+        """Written last, after every output of the job: the fingerprint and the files' sizes and hashes
+        that :meth:`is_done` checks."""
+        outputs = record_files(self.paths.root, self.paths.job_outputs(stage, method, seed))
+        write_json(self.paths.done_marker(stage, method, seed), {"fingerprint": wanted, "outputs": outputs})
+
+    def job_records(self, stage: str, method: str, seed: int) -> dict[str, dict | None]:
+        """The files of one job with what its done marker recorded of each (None: no record)."""
+        marker = self.paths.done_marker(stage, method, seed)
+        recorded = read_json(marker).get("outputs", {}) if marker.exists() else {}
+        names = [str(p.relative_to(self.paths.root)) for p in self.paths.job_outputs(stage, method, seed)]
+        return {name: recorded.get(name) for name in names}
+
+    def stage_records(self, stage: str, *, own: dict[str, dict] | None = None) -> dict[str, dict | None]:
+        """The files ``stage`` leaves for this config's jobs: jobs' records from their done markers, the
+        stage's own files from ``own`` (default: what the manifest recorded when it last ran)."""
+        own = self.manifest.stage(stage).get("outputs", {}) if own is None else own
+        records = {name: record for m, s in self.jobs() for name, record in self.job_records(stage, m, s).items()}
+        names = [str(p.relative_to(self.paths.root)) for p in self.paths.stage_outputs(stage, [])]
+        return {**records, **{name: own.get(name) for name in names}}
+
+    def check_inputs(self, stage: str) -> dict[str, str]:
+        """The SHA-256 of every file ``stage`` reads from earlier stages, each checked against its record
+        (one without a record, from an older build, only has to exist); a missing or changed one raises an
+        ArtifactError naming it and the command that rebuilds it."""
+        problems, makers, consumed = [], [], {}
+        for upstream in STAGE_INPUTS[stage]:
+            for name, record in self.stage_records(upstream).items():
+                path = self.paths.root / name
+                problem = file_problem(path, record) if record else None if path.exists() else "missing"
+                if problem:
+                    problems.append(f"  {path}: {problem}")
+                    makers += [upstream] if upstream not in makers else []
+                elif record:
+                    consumed[name] = record["sha256"]
+        if problems:
+            command = f"python -m scripts.build {self.config.source or 'CONFIG'} --stages {' '.join([*makers, stage])}"
+            raise ArtifactError(f"the {stage} stage cannot start: {len(problems)} of its input files are missing or "
+                                "changed since they were written:\n" + "\n".join(problems) + f"\nrebuild: {command}")
+        return consumed
 
 
 def stage_corpora(ctx: BuildContext) -> dict:
@@ -89,6 +149,8 @@ def stage_corpora(ctx: BuildContext) -> dict:
         kind, path, options = _corpus_source(ctx, role, getattr(ctx.config.data, role))
         loaded = loaders.load_corpus(kind, path, **options)
         table = loaded.table if role != "cross" else loaded.table.assign(split="all")
+        for warning in small_splits(table, role, MEASURED_SPLITS[role]):
+            ctx.warn(warning)
         ctx.paths.corpus_table(role).parent.mkdir(parents=True, exist_ok=True)
         table.to_parquet(ctx.paths.corpus_table(role), index=False)
         tables[role], skipped[role] = table_fingerprint(table), dict(loaded.skipped)
@@ -125,11 +187,12 @@ def stage_train(ctx: BuildContext) -> dict:
     device = resolve_device(ctx.config.train.device)
     for method, seed in tqdm(ctx.jobs(), desc="train", unit="model"):
         directory, wanted = ctx.paths.model_dir(method, seed), ctx.model_fingerprint(method, seed)
-        if not ctx.force and _checkpoint_fingerprint(directory) == wanted:
+        if ctx.is_done("train", method, seed, wanted):
             skipped.append(f"{method}/seed{seed}")
             continue
         record = train_one(ctx, method, seed, device)
         save_checkpoint(record.pop("model"), record.pop("tokenizer"), directory, {"fingerprint": wanted, **record})
+        ctx.mark_done("train", method, seed, wanted)
         trained.append(f"{method}/seed{seed}")
     return {"trained": trained, "skipped": skipped, "device": str(device)}
 
@@ -149,9 +212,11 @@ def train_one(ctx: BuildContext, method: str, seed: int, device) -> dict:
             "config": to_dict(c)}
 
 
-def _checkpoint_fingerprint(directory: Path) -> str | None:
-    meta = directory / "model.json"
-    return read_json(meta).get("fingerprint") if meta.exists() else None
+def _checkpoint_fingerprint(directory: Path) -> str:
+    """What a trained model is: its fingerprint and its weights' hash, so work on a retrained model whose
+    weights came out different reruns."""
+    meta = read_json(directory / "model.json")
+    return fingerprint(meta.get("fingerprint"), meta.get("weights", {}).get("sha256"))
 
 
 def stage_predict(ctx: BuildContext) -> dict:
@@ -159,8 +224,6 @@ def stage_predict(ctx: BuildContext) -> dict:
     device, predicted = resolve_device(ctx.config.train.device), []
     for method, seed in tqdm(ctx.jobs(), desc="predict", unit="model"):
         checkpoint = _checkpoint_fingerprint(ctx.paths.model_dir(method, seed))
-        if checkpoint is None:
-            raise FileNotFoundError(f"no checkpoint for {method}/seed{seed}: run the train stage first")
         wanted = fingerprint(checkpoint, ctx.data_fingerprints("primary", "cross"), code_fingerprint(infer, recipe))
         if not ctx.is_done("predict", method, seed, wanted):
             predict_one(ctx, method, seed, str(device))
@@ -195,6 +258,9 @@ def explained_utterances(ctx: BuildContext) -> pd.DataFrame:
         table = table[table["split"] == split].sort_values("utt_id")
         if 0 < n < len(table):
             table = table.sample(n=n, random_state=e.sample_seed).sort_values("utt_id")
+        elif n > len(table):
+            ctx.warn(f"explain.n_{role} = {n}, but the {role} {split} split has {len(table)} utterances: "
+                     f"explaining those {len(table)}")
         parts.append(table.assign(role=role))
     return pd.concat(parts, ignore_index=True)
 
@@ -282,7 +348,10 @@ def build(config: ExperimentConfig, *, stages: list[str] | None = None, force: b
     paths = paths or ExperimentPaths.for_experiment(config.name)
     ctx = BuildContext(config, paths, Manifest(paths), force)
     for name in [s for s in STAGES if s in names]:
-        start = time.perf_counter()
+        start, ctx.warnings = time.perf_counter(), []
+        inputs = ctx.check_inputs(name)
         result = STAGES[name](ctx)
-        ctx.manifest.record_stage(name, config=to_dict(config), seconds=time.perf_counter() - start, **result)
+        outputs = ctx.stage_records(name, own=record_files(paths.root, paths.stage_outputs(name, [])))
+        ctx.manifest.record_stage(name, config=to_dict(config), seconds=time.perf_counter() - start,
+                                  warnings=ctx.warnings, inputs=inputs, outputs=outputs, **result)
     return ctx.manifest

@@ -1,19 +1,28 @@
 """Experiment configuration: frozen dataclasses of plain values, read from TOML.
 
 TOML tables map 1:1 onto these dataclasses; unknown keys and wrongly typed values raise a
-ValueError naming the key, so a typo never silently falls back to a default. The resolved config
-is saved beside every checkpoint and metrics file (see core.artifacts).
+ValueError naming the key, so a typo never silently falls back to a default. :func:`load_config`
+then checks the whole config (:func:`validate`: ranges in :data:`RULES`, method and corpus names,
+loader options, paths) before any stage runs, so a bad value fails in seconds with the file, the key
+and what is allowed, not after hours of training. The resolved config is saved beside every
+checkpoint and metrics file (see core.artifacts).
 """
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import json
+import re
 import tomllib
 import types
 import typing
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from core.corpora import FORMATS
+from core.schema import BASELINE, DEMO_LAYOUTS, METHODS, ROLES
 
 
 @dataclass(frozen=True)
@@ -96,13 +105,21 @@ class ExperimentConfig:
     source: str = field(default="", compare=False)  # the TOML file it was read from (not a TOML key)
 
 
+class ConfigError(ValueError):
+    """An experiment config that cannot run; the message names the file, each bad key and what it allows."""
+
+
 def load_config(path: Path | str) -> ExperimentConfig:
-    """Read an experiment TOML file into an ExperimentConfig; raise ValueError on unknown keys."""
+    """Read and :func:`validate` an experiment TOML file; ConfigError (a ValueError) on any problem."""
     path = Path(path)
     with open(path, "rb") as f:
-        raw = tomllib.load(f)
-    config = _build(ExperimentConfig, raw, where=str(path))
-    return dataclasses.replace(config, source=str(path))
+        try:
+            raw = tomllib.load(f)
+        except tomllib.TOMLDecodeError as error:
+            raise ConfigError(f"{path}: not valid TOML: {error}") from None
+    config = dataclasses.replace(_build(ExperimentConfig, raw, where=str(path)), source=str(path))
+    validate(config)
+    return config
 
 
 def resolve_path(config: ExperimentConfig, value: str) -> Path:
@@ -121,7 +138,7 @@ def _build(cls: type, raw: dict, *, where: str) -> Any:
     known = {f.name for f in dataclasses.fields(cls) if f.name != "source"}
     unknown = sorted(set(raw) - known)
     if unknown:
-        raise ValueError(f"{where}: unknown key(s) {unknown}; valid keys: {sorted(known)}")
+        raise ConfigError(f"{where}: unknown key(s) {unknown}; valid keys: {sorted(known)}")
     values = {key: _coerce(hints[key], value, where=f"{where}: {key}") for key, value in raw.items()}
     return cls(**values)
 
@@ -129,12 +146,12 @@ def _build(cls: type, raw: dict, *, where: str) -> Any:
 def _coerce(hint: Any, value: Any, *, where: str) -> Any:
     if dataclasses.is_dataclass(hint):
         if not isinstance(value, dict):
-            raise ValueError(f"{where} must be a table, got {value!r}")
+            raise ConfigError(f"{where} must be a table, got {value!r}")
         return _build(hint, value, where=where)
     origin = typing.get_origin(hint)
     if origin is tuple:
         if not isinstance(value, list):
-            raise ValueError(f"{where} must be a list, got {value!r}")
+            raise ConfigError(f"{where} must be a list, got {value!r}")
         item = typing.get_args(hint)[0]
         return tuple(_coerce(item, v, where=where) for v in value)
     if hint is float and isinstance(value, int) and not isinstance(value, bool):
@@ -142,5 +159,160 @@ def _coerce(hint: Any, value: Any, *, where: str) -> Any:
     expected = dict if hint is dict or origin is dict else hint
     if isinstance(expected, types.GenericAlias) or not isinstance(value, expected) or (
             expected is int and isinstance(value, bool)):
-        raise ValueError(f"{where} must be {getattr(expected, '__name__', expected)}, got {value!r}")
+        raise ConfigError(f"{where} must be {getattr(expected, '__name__', expected)}, got {value!r}")
     return value
+
+
+# --- validation ---------------------------------------------------------------------------------
+
+Check = Callable[[Any], "str | None"]  # None when a value is allowed, else what is allowed
+
+
+def _at_least(low: float) -> Check:
+    return lambda v: None if v >= low else f"must be >= {low}"
+
+
+def _above(low: float) -> Check:
+    return lambda v: None if v > low else f"must be > {low}"
+
+
+def _between(low: float, high: float, *, low_open: bool = False, high_open: bool = False) -> Check:
+    """``low <= v <= high``; an open end excludes that bound."""
+    def check(v: float) -> str | None:
+        inside = (v > low if low_open else v >= low) and (v < high if high_open else v <= high)
+        return None if inside else f"must be in {'(' if low_open else '['}{low}, {high}{')' if high_open else ']'}"
+    return check
+
+
+def _one_of(*allowed: str) -> Check:
+    return lambda v: None if v in allowed else f"must be one of {list(allowed)}"
+
+
+def _matches(pattern: str, what: str) -> Check:
+    return lambda v: None if re.fullmatch(pattern, v) else f"must be {what}"
+
+
+def _list_of(item: Check | None = None) -> Check:
+    """A non-empty list without repeats whose items pass ``item``."""
+    def check(values: tuple) -> str | None:
+        if not values:
+            return "must not be empty"
+        if len(set(values)) < len(values):
+            return "must not repeat a value"
+        problems = {problem for v in values if item and (problem := item(v))}
+        return f"every item {' and '.join(sorted(problems))}" if problems else None
+    return check
+
+
+def _methods(names: tuple[str, ...]) -> str | None:
+    problem = _list_of(_one_of(*METHODS))(names)
+    if problem is None and BASELINE not in names:
+        problem = f"must include {BASELINE!r}: every other model is compared with it"
+    return problem
+
+
+# The allowed values of each key that has limits; validate() checks them all at once.
+RULES: dict[str, Check] = {
+    "name": _matches(r"[A-Za-z0-9_-][A-Za-z0-9._-]*", "a folder name (letters, digits, . _ -)"),
+    "data.demo_scale": _above(0),
+    "model.pooling": _one_of("mean", "cls"),
+    "model.max_length": _at_least(3),
+    "model.dropout": _between(0, 1, high_open=True),
+    "model.gender_hidden": _at_least(1),
+    "model.layers": _at_least(0),
+    "train.seeds": _list_of(),
+    "train.epochs": _at_least(1),
+    "train.patience": _at_least(1),
+    "train.batch_size": _at_least(1),
+    "train.lr": _above(0),
+    "train.device": _matches(r"auto|cpu|cuda(:\d+)?", "'auto', 'cpu', 'cuda' or 'cuda:<index>'"),
+    "train.eval_batch_size": _at_least(1),
+    "methods.names": _methods,
+    "methods.adv_lambda_max": _at_least(0),
+    "methods.gender_loss_weight": _at_least(0),
+    "methods.noise_rate": _between(0, 1, low_open=True),
+    "explain.n_primary": _at_least(0),
+    "explain.n_cross": _at_least(0),
+    "explain.top_k": _at_least(1),
+    "explain.n_steps": _at_least(0),
+    "explain.steps_grid": _list_of(_at_least(1)),
+    "explain.delta_tolerance": _above(0),
+    "explain.calibration_size": _at_least(1),
+    "explain.batch_size": _at_least(1),
+    "metrics.bootstrap_resamples": _at_least(1),
+    "metrics.alpha": _between(0, 1, low_open=True, high_open=True),
+    "metrics.probe_max_iter": _at_least(1),
+}
+
+
+def validate(config: ExperimentConfig) -> None:
+    """Raise one ConfigError listing every problem of ``config``: values outside :data:`RULES`, corpus
+    sources (known kind, existing path, the loader's options and its files) and the other paths."""
+    problems = [f"{key} = {json.dumps(_get(config, key))}: {problem}" for key, check in RULES.items()
+                if (problem := check(_get(config, key)))]
+    for role in ROLES:
+        problems += _source_problems(config, role)
+    problems += _path_problems(config, "metrics.valence_lexicon", config.metrics.valence_lexicon)
+    problems += _encoder_problems(config)
+    if problems:
+        where = config.source or "config"
+        raise ConfigError(f"{where}: {problems[0]}" if len(problems) == 1 else
+                          f"{where}: {len(problems)} problems:\n" + "\n".join(f"  {p}" for p in problems))
+
+
+def _get(config: Any, key: str) -> Any:
+    for part in key.split("."):
+        config = getattr(config, part)
+    return config
+
+
+def _source_problems(config: ExperimentConfig, role: str) -> list[str]:
+    """A corpus source: the demo layout (empty path, demo_seed >= 0) or a known kind with existing files."""
+    source, at = getattr(config.data, role), f"data.{role}"
+    if not source.path:
+        if config.data.demo_seed < 0:
+            return [f"{at}.path is empty: give the corpus folder or file, or set data.demo_seed >= 0 "
+                    "for the generated demo corpora"]
+        if source.kind not in ("", DEMO_LAYOUTS[role]):
+            return [f"{at}.kind = {json.dumps(source.kind)}: the demo {role} corpus is written in the "
+                    f"{DEMO_LAYOUTS[role]!r} layout; leave kind empty or give a path"]
+        kind = DEMO_LAYOUTS[role]
+    elif source.kind not in FORMATS:
+        return [f"{at}.kind = {json.dumps(source.kind)}: must be one of {list(FORMATS)}",
+                *_path_problems(config, f"{at}.path", source.path)]
+    else:
+        kind = source.kind
+    problems = _path_problems(config, f"{at}.path", source.path)
+    parameters = list(inspect.signature(FORMATS[kind].load).parameters.values())[1:]
+    accepted = [p.name for p in parameters]
+    unknown = sorted(set(source.options) - set(accepted))
+    if unknown:
+        problems.append(f"{at}.options: {kind} takes no option(s) {unknown}; its options are {accepted}")
+    needed = [p.name for p in parameters if p.default is inspect.Parameter.empty and p.name not in source.options]
+    if needed:
+        problems.append(f"{at}.options: {kind} needs {needed}")
+    for option in FORMATS[kind].path_options:
+        if isinstance(source.options.get(option), str):
+            problems += _path_problems(config, f"{at}.options.{option}", source.options[option])
+    return problems
+
+
+def _path_problems(config: ExperimentConfig, key: str, value: str) -> list[str]:
+    """[] when ``value`` is empty (the default applies) or names an existing file or folder."""
+    if not value or resolve_path(config, value).exists():
+        return []
+    return [f"{key} = {json.dumps(value)}: no such file or folder ({resolve_path(config, value)})"]
+
+
+def _encoder_problems(config: ExperimentConfig) -> list[str]:
+    """The encoder is a local folder, or a model name already in the local Hugging Face cache (offline)."""
+    value = config.model.encoder
+    if not value or resolve_path(config, value).exists():
+        return []
+    if not value.startswith((".", "/", "~")) and value.count("/") <= 1:
+        from huggingface_hub import try_to_load_from_cache
+
+        if isinstance(try_to_load_from_cache(value, "config.json"), str):
+            return []
+    return [f"model.encoder = {json.dumps(value)}: neither a folder ({resolve_path(config, value)}) "
+            "nor a model in the local Hugging Face cache"]

@@ -14,6 +14,7 @@ from typing import Iterator, Sequence
 
 import numpy as np
 import torch
+from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from torch import nn
 
@@ -21,6 +22,7 @@ from transformers import AutoConfig, AutoModel, AutoTokenizer, PreTrainedTokeniz
 from transformers.utils import logging as hf_logging
 
 from core.config import ModelConfig
+from core.artifacts import ArtifactError, file_problem, file_record  # noqa: E402
 from core.schema import GENDERS, VALENCE_CLASSES  # label order = head output order
 
 
@@ -143,18 +145,31 @@ def save_checkpoint(model: ValenceModel, tokenizer: PreTrainedTokenizerBase, dir
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     save_file(state, str(directory / "model.safetensors"))
     tokenizer.save_pretrained(directory)
-    meta = {"args": model.args.__dict__, "encoder_config": model.encoder.config.to_dict(), **record}
+    weights = file_record(directory / "model.safetensors")
+    meta = {"args": model.args.__dict__, "encoder_config": model.encoder.config.to_dict(), **record,
+            "weights": {"size": weights["size"], "sha256": weights["sha256"]}}
     tmp = directory / "model.json.tmp"
     tmp.write_text(json.dumps(meta, indent=2, default=str))
     tmp.replace(directory / "model.json")  # written last: its presence marks a finished checkpoint
 
 
 def load_checkpoint(directory: Path, device: str = "cpu") -> tuple[ValenceModel, PreTrainedTokenizerBase, dict]:
-    """Rebuild a model and its tokenizer from a checkpoint folder."""
+    """Rebuild a model and its tokenizer from a checkpoint folder, after checking the weights' size and
+    SHA-256 against model.json (ArtifactError naming the file when they differ)."""
     meta = json.loads((directory / "model.json").read_text())
+    weights = directory / "model.safetensors"
+    problem = file_problem(weights, meta["weights"], rehash=True) if "weights" in meta else None
+    if problem is None:
+        try:
+            state = load_file(str(weights), device=device)
+        except (SafetensorError, OSError) as error:  # a checkpoint from before weights were recorded
+            problem = f"cannot be read ({error})"
+    if problem:
+        raise ArtifactError(f"{weights}: {problem}; the train stage rebuilds it "
+                            "(python -m scripts.build CONFIG --stages train)")
     config = AutoConfig.for_model(**meta["encoder_config"])
     model = ValenceModel(AutoModel.from_config(config), ModelArgs(**meta["args"]))
-    model.load_state_dict(load_file(str(directory / "model.safetensors"), device=device))
+    model.load_state_dict(state)
     return model.to(device).eval(), load_tokenizer(str(directory)), meta
 
 

@@ -14,19 +14,26 @@ class CorpusFormatError(ValueError):
         self.line = line
 
 
+def text_lines(path: Path) -> Iterator[tuple[int, str]]:
+    """Every line with its 1-based number and its line end, decoded one line at a time as UTF-8 (a BOM
+    on the first is dropped), so a bad byte is reported on its own line, not where a read buffer began."""
+    with open(path, "rb") as f:
+        for line_no, raw in enumerate(f, start=1):
+            try:
+                yield line_no, raw.decode("utf-8-sig" if line_no == 1 else "utf-8")
+            except UnicodeDecodeError as error:
+                problem = f"not UTF-8 text (byte 0x{raw[error.start]:02x} at column {error.start + 1})"
+                raise CorpusFormatError(path, line_no, problem) from None
+
+
 def numbered_lines(path: Path) -> Iterator[tuple[int, str]]:
     """Non-blank lines, stripped, with their 1-based numbers in the file; BOM and CR removed.
 
     Shared by every reader of line-based files (corpora, lexicons) so errors name the right line.
     """
-    line_no = 0
-    try:
-        with open(path, encoding="utf-8-sig") as f:
-            for line_no, line in enumerate(f, start=1):
-                if line.strip():
-                    yield line_no, line.strip()
-    except UnicodeDecodeError:
-        raise CorpusFormatError(path, line_no + 1, "not UTF-8 text") from None
+    for line_no, line in text_lines(path):
+        if line.strip():
+            yield line_no, line.strip()
 
 
 def write_text(path: Path, text: str) -> None:

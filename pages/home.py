@@ -4,7 +4,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from core.artifacts import experiment_status
+from core.artifacts import build_warnings, experiment_status
 from core.config import load_config, to_dict
 from core.schema import METHODS
 from pages.common import experiment
@@ -22,11 +22,17 @@ st.table(pd.DataFrame({"model": models, "what it is": [METHODS[m].description fo
 
 st.subheader("Artifacts")
 config_file = manifest.get("config", {}).get("source") or "CONFIG"
-current = to_dict(load_config(config_file)) if Path(config_file).is_file() else None
+try:
+    current = to_dict(load_config(config_file)) if Path(config_file).is_file() else None
+except ValueError as error:  # the TOML was edited into something invalid since the build
+    current = None
+    st.error(f"The experiment's config no longer loads: {error}")
 status = pd.DataFrame([s.__dict__ for s in experiment_status(paths, current, config_file=config_file)])
 st.dataframe(status, hide_index=True, width="stretch")
 if (status.state != "done").any():
-    st.warning("Some stages are missing or stale: the rebuild command is in the table.")
+    st.warning("Some stages are missing, changed or stale: the rebuild command is in the table.")
+for warning in build_warnings(paths):
+    st.warning(warning)
 model = manifest.get("config", {}).get("model", {})
 encoder = (model.get("encoder") or "packaged all-MiniLM-L6-v2") + (
     f" (first {model['layers']} layers)" if model.get("layers") else "")

@@ -24,7 +24,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("config", nargs="?", default="scripts/experiments/demo.toml")
     parser.add_argument("--budget-minutes", type=float, default=15.0)
     args = parser.parse_args(argv)
-    config = load_config(args.config)
+    try:
+        config = load_config(args.config)
+    except (OSError, ValueError) as error:  # a missing or invalid config: usage, file, key, exit 2
+        parser.error(str(error))
     with tempfile.TemporaryDirectory() as scratch:
         start = time.perf_counter()
         manifest = build(config, paths=ExperimentPaths.for_experiment(config.name, Path(scratch)))

@@ -1,25 +1,37 @@
-"""Build an experiment's artifacts: python -m scripts.build CONFIG [--stages …] [--force]."""
+"""Build an experiment's artifacts: python -m scripts.build CONFIG [--stages …] [--force].
+
+Exit codes: 0 built; 1 the build stopped on bad input (the message names the file, and the line or
+the command that rebuilds it); 2 misuse (an unknown stage, a missing or invalid config: usage and
+the file, key and allowed values).
+"""
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 
-from core.build import STAGES, build
+from core.artifacts import STAGES
 from core.config import load_config
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m scripts.build", description=__doc__.split("\n")[0])
     parser.add_argument("config", help="experiment TOML, e.g. scripts/experiments/demo.toml")
     parser.add_argument("--stages", nargs="+", choices=list(STAGES), help="stages to run (default: all, in order)")
     parser.add_argument("--force", action="store_true", help="redo work even when its fingerprint matches")
     args = parser.parse_args(argv)
+    logging.basicConfig(format="%(levelname)s: %(message)s")  # the build's warnings (small splits, …) on stderr
     try:
         config = load_config(args.config)
     except (OSError, ValueError) as error:
+        parser.error(str(error))
+    from core.build import build  # torch loads only once the config is known to be good
+
+    try:
+        manifest = build(config, stages=args.stages, force=args.force)
+    except (OSError, ValueError) as error:  # bad input found while building: no traceback, just what and where
         print(f"error: {error}", file=sys.stderr)
-        return 2
-    manifest = build(config, stages=args.stages, force=args.force)
+        return 1
     for name, record in manifest.data["stages"].items():
         print(f"{name:>8}: {record['seconds']:8.1f} s")
     print(f"artifacts: {manifest.paths.root}")

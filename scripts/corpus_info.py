@@ -6,13 +6,15 @@ and why, the total, and for MSP-IMPROV the counts per recording type (to identif
     python -m scripts.corpus_info --kind table my.csv --columns text=sentence,gender=sex,speaker=spk,valence=v
 
 ``--json`` prints one object ``{"counts": {split: {gender: {class: n}}}, "skipped": {reason: n},
-"total": n}`` (plus ``"recording_types": {letter: n}`` when the table has that column). Malformed
-input or a missing path: message on stderr, exit code 2.
+"total": n}`` (plus ``"recording_types": {letter: n}`` when the table has that column). Misuse (a
+missing path, a flag the kind does not take, a flag it needs left out): usage and exit code 2.
+Malformed input: ``<file>:<line>: <problem>`` on stderr, exit code 2.
 """
 
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import sys
 from pathlib import Path
@@ -22,7 +24,11 @@ import pandas as pd
 from core.corpora import LOADERS, VALENCE_CLASSES, LoadedCorpus, load_corpus
 
 
+FLAGS = {"speaker_genders": "--speaker-genders", "transcripts": "--transcripts", "columns": "--columns"}
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """The flags, checked against what the chosen loader takes; any misuse prints usage and exits 2."""
     parser = argparse.ArgumentParser(prog="python -m scripts.corpus_info", description=__doc__.split("\n")[0])
     parser.add_argument("path", help="corpus root folder (or the file, for --kind table)")
     parser.add_argument("--kind", required=True, choices=list(LOADERS), help="which loader reads PATH")
@@ -31,21 +37,27 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--columns", help="table only: schema=column pairs, e.g. text=sentence,gender=sex")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
     parser.add_argument("--out", help="also write the loaded, normalised table to this CSV")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    parameters = list(inspect.signature(LOADERS[args.kind]).parameters.values())[1:]
+    for p in parameters:
+        given = getattr(args, p.name, None) is not None
+        if p.name in FLAGS and not given and p.default is inspect.Parameter.empty:
+            parser.error(f"--kind {args.kind} needs {FLAGS[p.name]}")
+    for option, flag in FLAGS.items():
+        if getattr(args, option) is not None and option not in {p.name for p in parameters}:
+            parser.error(f"{flag} does not apply to --kind {args.kind}")
+    if args.columns and any("=" not in pair for pair in args.columns.split(",")):
+        parser.error(f"--columns expects comma-separated schema=column pairs, got {args.columns!r}")
+    if not Path(args.path).exists():
+        parser.error(f"{args.path}: no such file or folder")
+    return args
 
 
 def loader_options(args: argparse.Namespace) -> dict:
     """Loader keyword options from the flags that were given."""
-    options: dict = {}
-    if args.speaker_genders:
-        options["speaker_genders"] = args.speaker_genders
-    if args.transcripts:
-        options["transcripts"] = args.transcripts
+    options = {option: getattr(args, option) for option in FLAGS if getattr(args, option) is not None}
     if args.columns:
-        pairs = [pair.split("=", 1) for pair in args.columns.split(",")]
-        if any(len(pair) != 2 for pair in pairs):
-            raise ValueError(f"--columns expects comma-separated schema=column pairs, got {args.columns!r}")
-        options["columns"] = dict(pairs)
+        options["columns"] = dict(pair.split("=", 1) for pair in args.columns.split(","))
     return options
 
 
@@ -77,8 +89,6 @@ def format_report(report: dict) -> str:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
-        if not Path(args.path).exists():
-            raise FileNotFoundError(f"{args.path}: no such file or folder")
         loaded = load_corpus(args.kind, args.path, **loader_options(args))
         if args.out:
             loaded.table.to_csv(args.out, index=False)

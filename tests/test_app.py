@@ -78,7 +78,7 @@ def test_home_lists_models_and_artifact_status(built):
     models = at.table[0].value
     assert models["model"].tolist() == MODELS
     assert "missing" in at.dataframe[0].value["state"].tolist()
-    assert any("missing or stale" in w.value for w in at.warning)
+    assert any("missing, changed or stale" in w.value for w in at.warning)
 
 
 def test_home_without_experiments_says_how_to_build(tmp_path, monkeypatch):

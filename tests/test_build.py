@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 import core.build as build_module
-from core.artifacts import METRICS_TABLES, STAGES, ExperimentPaths, read_json
+from core.artifacts import METRICS_TABLES, STAGES, ExperimentPaths, file_record, read_json, write_json
 from core.build import build
 from core.schema import ROLES
 from core.explain import calibrated_steps, explain, load_explainer
@@ -163,5 +163,8 @@ def test_metrics_survive_a_baseline_that_gets_nothing_right(experiment, tiny_enc
     wrong = {"low": "mid", "mid": "high", "high": "low"}
     utterances.loc[utterances.method == "Gen", "predicted"] = utterances.valence_class.map(wrong)
     utterances.to_parquet(experiment.explained, index=False)
+    manifest = read_json(experiment.manifest)  # the edit stands in for an explain stage whose Gen was all wrong
+    manifest["stages"]["explain"]["outputs"]["explained.parquet"] = file_record(experiment.explained)
+    write_json(experiment.manifest, manifest)
     table = pd.read_csv(build(config, stages=["metrics"], paths=experiment).paths.metrics_table("table1"))
     assert table.psc.isna().all() and table.mad.notna().all()

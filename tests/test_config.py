@@ -1,23 +1,27 @@
-"""load_config: TOML keys map 1:1 onto the config dataclasses; unknown keys and wrong types raise."""
+"""load_config: TOML keys map 1:1 onto the config dataclasses; unknown keys and wrong types raise; every bad
+value is refused when the file is read, naming file, key and what is allowed."""
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
 
-from core.config import ExperimentConfig, load_config, resolve_path
+from core.config import RULES, ConfigError, ExperimentConfig, load_config, resolve_path
+from core.corpora import FORMATS
 
-EXPERIMENTS = Path(__file__).resolve().parent.parent / "scripts" / "experiments"
+EXPERIMENTS = Path(__file__).resolve().parents[1] / "scripts" / "experiments"
+DEMO_DATA = '[data]\ndemo_seed = 0\n'  # the generated demo corpora: no paths needed
 
 
-def write(tmp_path: Path, text: str) -> Path:
-    path = tmp_path / "experiment.toml"
+def write(tmp_path: Path, text: str, name: str = "exp.toml") -> Path:
+    path = tmp_path / name
     path.write_text(text)
     return path
 
 
 def test_values_are_read_and_coerced(tmp_path):
-    config = load_config(write(tmp_path, 'name = "x"\n[train]\nseeds = [0, 1]\nlr = 1\n'
+    (tmp_path / "corpus").mkdir()
+    config = load_config(write(tmp_path, 'name = "x"\n[train]\nseeds = [0, 1]\nlr = 1\n[data]\ndemo_seed = 0\n'
                                          '[data.primary]\nkind = "iemocap"\npath = "corpus"\n'))
     assert config.name == "x" and config.train.seeds == (0, 1)
     assert config.train.lr == 1.0 and isinstance(config.train.lr, float)  # an int where a float goes
@@ -50,6 +54,98 @@ def test_wrong_types_raise_naming_the_key(tmp_path, toml, message):
     assert message in str(error.value)
 
 
-@pytest.mark.parametrize("name", ["demo", "paper", "meld"])
-def test_shipped_experiments_load(name):
-    assert load_config(EXPERIMENTS / f"{name}.toml").name
+def refused(tmp_path: Path, text: str) -> str:
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as error:
+        load_config(path)
+    message = str(error.value)
+    assert message.startswith(f"{path}: ")
+    return message
+
+
+@pytest.mark.parametrize("section, line, expected", [
+    ("train", "epochs = -1", "train.epochs = -1: must be >= 1"),
+    ("train", "batch_size = 0", "train.batch_size = 0: must be >= 1"),
+    ("train", "lr = -1", "train.lr = -1.0: must be > 0"),
+    ("train", "seeds = []", "train.seeds = []: must not be empty"),
+    ("train", "seeds = [0, 0]", "train.seeds = [0, 0]: must not repeat a value"),
+    ("train", 'device = "gpu"', "train.device = \"gpu\": must be 'auto', 'cpu', 'cuda' or 'cuda:<index>'"),
+    ("explain", "top_k = 0", "explain.top_k = 0: must be >= 1"),
+    ("explain", "steps_grid = [16, 0]", "explain.steps_grid = [16, 0]: every item must be >= 1"),
+    ("methods", "names = []", "methods.names = []: must not be empty"),
+    ("methods", 'names = ["Gen", "PrivNope"]', "methods.names = [\"Gen\", \"PrivNope\"]: every item must be one "
+                                              "of ['Gen', 'PrivAdv', 'PrivAug', 'PrivBias', 'GenderExp', 'ArtNoise']"),
+    ("methods", 'names = ["PrivAdv"]', "must include 'Gen'"),
+    ("methods", "noise_rate = 0", "methods.noise_rate = 0.0: must be in (0, 1]"),
+    ("model", 'pooling = "max"', "model.pooling = \"max\": must be one of ['mean', 'cls']"),
+    ("model", "dropout = 1", "model.dropout = 1.0: must be in [0, 1)"),
+    ("metrics", "alpha = 1.5", "metrics.alpha = 1.5: must be in (0, 1)"),
+])
+def test_out_of_range_values_name_file_key_and_allowed_values(tmp_path, section, line, expected):
+    assert expected in refused(tmp_path, f"{DEMO_DATA}[{section}]\n{line}\n")
+
+
+def test_every_problem_is_listed_at_once(tmp_path):
+    message = refused(tmp_path, f"{DEMO_DATA}[train]\nepochs = 0\nlr = 0\n[explain]\ntop_k = 0\n")
+    assert message.splitlines()[0].endswith("3 problems:")
+    assert all(key in message for key in ("train.epochs", "train.lr", "explain.top_k"))
+
+
+def test_toml_syntax_error_names_the_file_and_line(tmp_path):
+    assert "not valid TOML" in (message := refused(tmp_path, "[train\nepochs = 1\n"))
+    assert "line 1" in message
+
+
+def test_corpus_sources_need_a_known_kind_an_existing_path_and_the_loaders_options(tmp_path):
+    (tmp_path / "meld").mkdir()
+    message = refused(tmp_path, "\n".join([
+        "[data.primary]", 'kind = "meld"', 'path = "meld"',
+        "[data.auxiliary]", 'kind = "msp_improv"', 'path = "missing_msp"',
+        'options = { transcripts = "missing.tsv", colour = "red" }',
+        "[data.cross]", 'kind = "csv"', 'path = "meld"', ""]))
+    assert "data.primary.options: meld needs ['speaker_genders']" in message
+    assert f'data.auxiliary.path = "missing_msp": no such file or folder ({tmp_path / "missing_msp"})' in message
+    assert 'data.auxiliary.options.transcripts = "missing.tsv": no such file or folder' in message
+    assert "data.auxiliary.options: msp_improv takes no option(s) ['colour']" in message
+    assert f"data.cross.kind = \"csv\": must be one of {list(FORMATS)}" in message
+
+
+def test_paths_resolve_against_the_config_file(tmp_path, monkeypatch):
+    corpus = tmp_path / "corpora" / "my.csv"
+    corpus.parent.mkdir()
+    corpus.write_text("text,gender,speaker,valence\n")
+    monkeypatch.chdir(Path(__file__).parent)  # not the config's folder
+    config = load_config(write(tmp_path, "\n".join([
+        "[data]", "demo_seed = 0", "[data.cross]", 'kind = "table"', 'path = "corpora/my.csv"',
+        'options = { columns = { text = "text", gender = "gender", speaker = "speaker", valence = "valence" } }',
+        ""])))
+    assert config.data.cross.path == "corpora/my.csv"
+
+
+def test_demo_sources_refuse_another_kind_and_missing_paths_without_demo(tmp_path):
+    assert "data.primary.kind = \"meld\": the demo primary corpus is written in the 'iemocap' layout" in refused(
+        tmp_path, f"{DEMO_DATA}[data.primary]\nkind = \"meld\"\n")
+    assert "data.cross.path is empty" in refused(tmp_path, "[data]\ndemo_seed = -1\n")
+
+
+def test_missing_lexicon_and_encoder_are_named(tmp_path):
+    message = refused(tmp_path, f'{DEMO_DATA}[model]\nencoder = "./no-such-bert"\n'
+                                '[metrics]\nvalence_lexicon = "NRC-VAD.txt"\n')
+    assert 'model.encoder = "./no-such-bert": neither a folder' in message
+    assert 'metrics.valence_lexicon = "NRC-VAD.txt": no such file or folder' in message
+
+
+def test_shipped_configs_are_valid_except_for_the_paths_to_fill(tmp_path):
+    assert load_config(EXPERIMENTS / "demo.toml").name == "demo"
+    for name in ("paper.toml", "meld.toml"):
+        with pytest.raises(ConfigError) as error:
+            load_config(EXPERIMENTS / name)
+        problems = str(error.value).splitlines()[1:]
+        assert problems and all("FILL/" in p for p in problems)
+
+
+def test_every_rule_names_a_config_key():
+    for key in RULES:
+        section, _, name = key.rpartition(".")
+        owner = getattr(ExperimentConfig(), section) if section else ExperimentConfig()
+        assert hasattr(owner, name), f"RULES has {key!r}, which is no config key"

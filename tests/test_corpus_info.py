@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from core.corpora import COLUMNS, GENDERS, VALENCE_CLASSES
 from scripts.corpus_info import main
@@ -73,8 +74,18 @@ def test_errors_exit_2_with_file_and_line_and_no_traceback(tmp_path):
     assert "Traceback" not in result.stderr
 
 
-def test_missing_path_and_wrong_option_exit_2(capsys, tmp_path):
-    assert main(["--kind", "iemocap", str(tmp_path / "nowhere")]) == 2
-    assert "nowhere: no such file or folder" in capsys.readouterr().err
-    assert main(["--kind", "iemocap", str(FIXTURES / "iemocap"), "--transcripts", "x.tsv"]) == 2
-    assert "iemocap takes no option(s) ['transcripts']" in capsys.readouterr().err
+@pytest.mark.parametrize("argv, message", [
+    (["--kind", "iemocap", "nowhere"], "nowhere: no such file or folder"),
+    (["--kind", "iemocap", str(FIXTURES / "iemocap"), "--transcripts", "x.tsv"],
+     "--transcripts does not apply to --kind iemocap"),
+    (["--kind", "meld", str(FIXTURES / "meld")], "--kind meld needs --speaker-genders"),
+    (["--kind", "table", str(FIXTURES / "table/ratings.csv")], "--kind table needs --columns"),
+    (["--kind", "table", str(FIXTURES / "table/ratings.csv"), "--columns", "text"],
+     "--columns expects comma-separated schema=column pairs"),
+    (["--kind", "imdb", "x"], "invalid choice: 'imdb'"),
+])
+def test_misuse_prints_usage_and_exits_2(capsys, argv, message):
+    with pytest.raises(SystemExit) as exit_:
+        main(argv)
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and err.startswith("usage: python -m scripts.corpus_info") and message in err

@@ -10,7 +10,13 @@ Decisions shared by all loaders:
 - ``split=`` picks the split scheme: each loader's own by default (IEMOCAP ``"session"``, MSP-IMPROV
   and MuSE ``"speaker"``, MELD and EmoryNLP ``"files"``), or ``"all"``, which labels every row
   ``'all'`` (a cross corpus evaluated whole).
-- Text files are read as UTF-8 with an optional BOM; CRLF line ends are accepted everywhere.
+- Text files are read as UTF-8 with an optional BOM, decoded line by line so a bad byte is reported on
+  its own line; CRLF line ends are accepted everywhere.
+- CSV/TSV files are read strictly (:func:`read_delimited`): a quoting error, a row whose field count
+  differs from the header's, a field spanning lines (an unbalanced quote) or a repeated column name is
+  an error naming the line the row starts on, never merged or shifted rows. Fields of any length are read.
+- Speaker-gender maps match speakers case-insensitively, so two spellings with different genders are an
+  error naming both lines.
 """
 
 from __future__ import annotations
@@ -26,7 +32,9 @@ import numpy as np
 import pandas as pd
 
 from core.schema import COLUMNS, GENDERS, SPLITS, VALENCE_CLASSES
-from core.textfiles import CorpusFormatError
+from core.textfiles import CorpusFormatError, text_lines
+
+csv.field_size_limit(2**31 - 1)  # corpora hold long fields; the csv module's default stops at 131,072 characters
 
 _GENDER_WORDS = {"f": "F", "female": "F", "m": "M", "male": "M"}
 MISSING = {"", "na", "n/a", "nan", "none", "null"}
@@ -87,6 +95,25 @@ def count_table(table: pd.DataFrame) -> dict[str, dict[str, dict[str, int]]]:
         for split in SPLITS
         if split in present
     }
+
+
+MIN_PER_CLASS = 30  # fewer utterances of a valence class or a gender in a split: its numbers say little
+
+
+def small_splits(table: pd.DataFrame, role: str, splits: Iterable[str] = SPLITS, *,
+                 minimum: int = MIN_PER_CLASS) -> list[str]:
+    """One warning per split of ``table`` (among ``splits``) where a valence class or a gender has
+    under ``minimum`` utterances: a UAR or a probe score from 14 utterances (1.0 for every model) is
+    noise, not a finding."""
+    warnings = []
+    for split in [s for s in splits if s in set(table["split"])]:
+        rows = table[table["split"] == split]
+        counts = {**rows["valence_class"].value_counts().to_dict(), **rows["gender"].value_counts().to_dict()}
+        small = [f"{counts.get(v, 0)} {v}" for v in (*VALENCE_CLASSES, *GENDERS) if counts.get(v, 0) < minimum]
+        if small:
+            warnings.append(f"{role} corpus, {split} split: only {', '.join(small)} utterances (under {minimum} "
+                            "per valence class and gender): numbers measured on it say little")
+    return warnings
 
 
 def assign_speaker_splits(
@@ -192,22 +219,47 @@ def check_split(split: str, allowed: tuple[str, ...]) -> None:
 def read_delimited(
     path: Path, required: Iterable[str], *, delimiter: str = ","
 ) -> Iterator[tuple[int, dict[str, str]]]:
-    """Rows of a CSV/TSV with a header, as (line number, row); checks columns and field counts."""
-    with open(path, encoding="utf-8-sig", newline="") as f:
-        reader = csv.DictReader(f, delimiter=delimiter)
+    """Rows of a CSV/TSV with a header, as (line the row starts on, row).
+
+    Strict, because a lenient reader turns one stray quote into silently merged rows: a repeated
+    column name, a quoting error, a field count other than the header's, and a field running over
+    several lines (no corpus format privlens reads has one, so it is an unbalanced quote swallowing
+    the rows after it) are each a CorpusFormatError naming the line the row starts on. Blank lines are
+    ignored; fields of any length are read.
+    """
+    reader = csv.reader((line for _, line in text_lines(path)), delimiter=delimiter, strict=True)
+    header = _header(reader, path)
+    missing = [c for c in required if c not in header]
+    if missing:
+        raise CorpusFormatError(path, 1, f"missing column(s) {missing}; the header has {header}")
+    while True:
+        start = reader.line_num + 1
         try:
-            header = reader.fieldnames or []
-            missing = [c for c in required if c not in header]
-            if missing:
-                raise CorpusFormatError(path, 1, f"missing column(s) {missing}; the header has {header}")
-            for row in reader:
-                if None in row or None in row.values():
-                    got = sum(v is not None for k, v in row.items() if k is not None) + len(row.get(None, []))
-                    problem = f"expected {len(header)} fields, got {got}"
-                    raise CorpusFormatError(path, reader.line_num, problem)
-                yield reader.line_num, row
-        except UnicodeDecodeError:
-            raise CorpusFormatError(path, reader.line_num + 1, "not UTF-8 text") from None
+            fields = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            raise CorpusFormatError(path, start, f"bad quoting in the row starting here ({error})") from None
+        if reader.line_num > start:
+            raise CorpusFormatError(path, start, f"a quoted field runs from here to line {reader.line_num}: an "
+                                                 "unbalanced quote? (fields may not span lines; use JSONL for "
+                                                 "texts with line breaks)")
+        if not fields or (len(fields) == 1 and not fields[0].strip()):
+            continue
+        if len(fields) != len(header):
+            raise CorpusFormatError(path, start, f"expected {len(header)} fields, got {len(fields)}")
+        yield start, dict(zip(header, fields))
+
+
+def _header(reader: Iterator[list[str]], path: Path) -> list[str]:
+    try:
+        header = next(reader, [])
+    except csv.Error as error:
+        raise CorpusFormatError(path, 1, f"bad quoting in the header ({error})") from None
+    repeated = sorted({c for c in header if header.count(c) > 1})
+    if repeated:
+        raise CorpusFormatError(path, 1, f"column name(s) {repeated} appear more than once in the header")
+    return header
 
 
 def parse_float(value: object, path: Path, line_no: int, what: str) -> float | None:
@@ -226,17 +278,24 @@ def parse_gender(value: object) -> str | None:
 
 
 def read_speaker_genders(csv_path: str | Path) -> dict[str, str]:
-    """Speaker -> 'F'|'M' from a ``speaker,gender`` CSV (gender F, M, female or male, any case)."""
+    """Speaker -> 'F'|'M' from a ``speaker,gender`` CSV (gender F, M, female or male, any case).
+
+    Speakers are matched case-insensitively by the loaders, so ``Chandler,M`` and ``chandler,F`` is a
+    conflict, reported with both lines; a speaker listed twice with the same gender is fine.
+    """
     path = Path(csv_path)
     genders: dict[str, str] = {}
+    first: dict[str, tuple[str, int]] = {}  # casefolded speaker -> (spelling, line) of its first entry
     for line_no, row in read_delimited(path, ("speaker", "gender")):
         gender, speaker = parse_gender(row["gender"]), row["speaker"].strip()
         if gender is None:
             problem = f"gender must be F, M, female or male, got {row['gender']!r}"
             raise CorpusFormatError(path, line_no, problem)
-        if genders.get(speaker, gender) != gender:
-            raise CorpusFormatError(path, line_no, f"speaker {speaker!r} is listed with both genders")
-        genders[speaker] = gender
+        spelling, line = first.setdefault(speaker.casefold(), (speaker, line_no))
+        if genders.setdefault(spelling, gender) != gender:
+            problem = (f"speaker {speaker!r} is {gender} here but {spelling!r} is {genders[spelling]} on line "
+                       f"{line} (speakers match case-insensitively)")
+            raise CorpusFormatError(path, line_no, problem)
     return genders
 
 
@@ -244,11 +303,14 @@ def gender_lookup(speaker_genders: Mapping[str, str] | str | Path) -> dict[str, 
     """Case-insensitive speaker -> gender map from a mapping or a ``speaker,gender`` CSV path."""
     if isinstance(speaker_genders, (str, Path)):
         speaker_genders = read_speaker_genders(speaker_genders)
-    lookup = {}
+    lookup: dict[str, str] = {}
     for speaker, value in speaker_genders.items():
-        if parse_gender(value) is None:
+        gender, key = parse_gender(value), speaker.strip().casefold()
+        if gender is None:
             raise ValueError(f"speaker {speaker!r}: gender must be F or M, got {value!r}")
-        lookup[speaker.strip().casefold()] = parse_gender(value)
+        if lookup.get(key, gender) != gender:
+            raise ValueError(f"speaker {speaker!r} is {gender} but another spelling of it is {lookup[key]}")
+        lookup[key] = gender
     return lookup
 
 

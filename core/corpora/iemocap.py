@@ -36,8 +36,9 @@ def load_iemocap(root: str | Path, *, bins: ValenceBins = FIVE_POINT, split: str
     rows = Rows(bins)
     for number, session_dir in _iemocap_sessions(Path(root)):
         labels: dict[str, tuple[str, float | None]] = {}
+        rated_at: dict[str, str] = {}  # turn -> "<file>:<line>" of its evaluation, to name both of a pair
         for path in sorted((session_dir / "dialog" / "EmoEvaluation").glob("Ses*.txt")):
-            labels.update(_read_emo_evaluation(path))
+            _read_emo_evaluation(path, labels, rated_at)
         used: set[str] = set()
         for path in sorted((session_dir / "dialog" / "transcriptions").glob("Ses*.txt")):
             for line_no, line in numbered_lines(path):
@@ -81,9 +82,9 @@ def _iemocap_sessions(root: Path) -> list[tuple[int, Path]]:
     return sessions
 
 
-def _read_emo_evaluation(path: Path) -> dict[str, tuple[str, float | None]]:
-    """Turn -> (emotion, valence) from the summary lines (those starting with '[') of one file."""
-    labels: dict[str, tuple[str, float | None]] = {}
+def _read_emo_evaluation(path: Path, labels: dict[str, tuple[str, float | None]], rated_at: dict[str, str]) -> None:
+    """Add turn -> (emotion, valence) from the summary lines (those starting with '[') of one file; a
+    turn rated twice, in this file or another of the session, is an error naming both places."""
     for line_no, line in numbered_lines(path):
         if not line.startswith("["):  # header, per-annotator lines
             continue
@@ -98,9 +99,9 @@ def _read_emo_evaluation(path: Path) -> dict[str, tuple[str, float | None]]:
             raise CorpusFormatError(path, line_no, f"expected '[V, A, D]', got {vad!r}")
         valence, _, _ = (parse_float(v, path, line_no, "'[V, A, D]'") for v in match.groups())
         if turn in labels:
-            raise CorpusFormatError(path, line_no, f"duplicate turn {turn}")
+            raise CorpusFormatError(path, line_no, f"turn {turn} is rated twice: here and at {rated_at[turn]}")
         labels[turn] = (emotion.strip(), valence)
-    return labels
+        rated_at[turn] = f"{path}:{line_no}"
 
 
 # --- demo writer -----------------------------------------------------------------------------------

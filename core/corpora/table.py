@@ -31,8 +31,10 @@ def load_table(
     columns.
 
     Required keys: text, gender, speaker, and exactly one of valence (binned with ``bins``) or
-    valence_class (low/mid/high; valence becomes -1/0/1). Optional: utt_id (default
-    ``<file stem>-<line>``) and split (train/val/dev/test/all). ``split=None`` uses the mapped split
+    valence_class (low/mid/high; valence becomes -1/0/1). Optional: utt_id (default, also for an
+    empty one: ``<file stem>-<line>``) and split (train/val/dev/test/all). A JSONL null reads as an
+    empty field (so a null text, gender or valence is a counted skip, as in a CSV); a list, object or
+    boolean is an error. Rows without a speaker are counted as "missing speaker". ``split=None`` uses the mapped split
     column if there is one, else "speaker"; "column", "speaker" or "all" force a scheme. ``corpus``
     defaults to the file stem.
     """
@@ -43,9 +45,13 @@ def load_table(
     rows = Rows(bins)
     for line_no, record in _read_records(path, columns.values()):
         value = {key: record[column] for key, column in columns.items()}
+        speaker = str(value["speaker"]).strip()
+        if not speaker:
+            rows.skip("missing speaker")
+            continue
         rows.add(
-            utt_id=str(value.get("utt_id", f"{path.stem}-{line_no}")),
-            speaker=str(value["speaker"]).strip(),
+            utt_id=str(value.get("utt_id") or f"{path.stem}-{line_no}"),
+            speaker=speaker,
             gender=parse_gender(value["gender"]),
             text=str(value["text"]),
             split=_table_split(value["split"], path, line_no) if mode == "column" else None,
@@ -83,7 +89,18 @@ def _read_records(path: Path, required: Iterable[str]) -> Iterator[tuple[int, di
         missing = [key for key in required if not isinstance(record, dict) or key not in record]
         if missing:
             raise CorpusFormatError(path, line_no, f"expected a JSON object with key(s) {missing}")
-        yield line_no, record
+        yield line_no, {key: _json_scalar(record[key], key, path, line_no) for key in required}
+
+
+def _json_scalar(value: object, key: str, path: Path, line_no: int) -> object:
+    """A string or number as it is; null as "" (what an empty CSV field reads as, so it is skipped for
+    the same reason); a list, object or boolean is an error, never its repr or 1.0."""
+    if value is None:
+        return ""
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        problem = f"{key!r} must be a string or a number, got {json.dumps(value)}"
+        raise CorpusFormatError(path, line_no, problem)
+    return value
 
 
 def _table_split(value: object, path: Path, line_no: int) -> str:
