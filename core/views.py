@@ -132,7 +132,7 @@ def metrics_frame(experiment: Experiment, name: str, columns: Sequence[str] = ()
 
 def predictions(experiment: Experiment) -> pd.DataFrame:
     """Every model × seed's predictions with its three class probabilities."""
-    columns = ("method", "seed", "role", "utt_id", "gender", "valence_class", "predicted", "text",
+    columns = ("method", "seed", "role", "split", "utt_id", "gender", "valence_class", "predicted", "text",
                *(f"p_{c}" for c in VALENCE_CLASSES))
     return pd.concat([read_frame(experiment, experiment.paths.predictions(m_, s), "predict", columns)
                       for m_ in experiment.methods for s in experiment.seeds], ignore_index=True)
@@ -401,8 +401,8 @@ def valence_uar_intervals(preds: pd.DataFrame, *, resamples: int = 1000, seed: i
     """Valence UAR within (primary test) and cross per model and seed, with bootstrap intervals."""
     rows = []
     for (method, s), p in preds.groupby(["method", "seed"], sort=False):
-        for split, part in (("within", p[(p.role == "primary") & (p.split == "test")] if "split" in p else
-                             p[p.role == "primary"]), ("cross", p[p.role == "cross"])):
+        for split, mask in split_rows(p).items():
+            part = p[mask]
             uar, low, high = bootstrap_uar(part.valence_class, part.predicted, resamples=resamples, seed=seed)
             rows.append({"model": method, "seed": s, "split": split, "uar": uar, "low": low, "high": high})
     return pd.DataFrame(rows)
