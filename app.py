@@ -16,4 +16,6 @@ st.navigation([
     st.Page("pages/privacy_metrics.py", title="Privacy metrics", icon=":material/table_chart:"),
     st.Page("pages/lexicon_overlap.py", title="Lexicon overlap", icon=":material/format_list_bulleted:"),
     st.Page("pages/cross_corpus.py", title="Cross-corpus", icon=":material/compare_arrows:"),
+    st.Page("pages/trust_study.py", title="Trust study", icon=":material/how_to_vote:"),
+    st.Page("pages/trust_results.py", title="Trust results", icon=":material/leaderboard:"),
 ]).run()

@@ -14,7 +14,8 @@ Layout of ``artifacts/<experiment>/``::
     explain/                      per-model parts of both, and each model's n_steps calibration
     done/<stage>/<model>.json     fingerprint of finished train/predict/explain work and the size and
                                   SHA-256 of each file it wrote (written last)
-    metrics/                      table1.csv/.md and the other metric tables
+    metrics/                      table1.csv/.md and the other metric tables (table2.* from the trust study)
+    study/                        study.sqlite (the default study database), tasks.csv, responses.csv
 
 A fingerprint is a short SHA-256 of JSON-able inputs. Each stage stores the fingerprint of what it
 consumed; a rerun skips work whose fingerprint matches, and a mismatch means "stale, rebuild".
@@ -231,6 +232,19 @@ class ExperimentPaths:
         }
         return [*(f for method, seed in jobs for f in self.job_outputs(stage, method, seed)), *own.get(stage, [])]
 
+    @property
+    def study_dir(self) -> Path:
+        return self.root / "study"
+
+    @property
+    def study_db(self) -> Path:
+        """The default SQLite study database (WAL: -wal and -shm files appear beside it)."""
+        return self.study_dir / "study.sqlite"
+
+    def study_export(self, name: str) -> Path:
+        """A CSV export of the study (tasks, responses)."""
+        return self.study_dir / f"{name}.csv"
+
 
 def write_json(path: Path, value: Any) -> None:
     """Write JSON atomically (temp file + rename), so a killed build never leaves half a file."""
@@ -343,6 +357,11 @@ def list_experiments(base: Path | None = None) -> list[str]:
     return sorted(p.parent.name for p in root.glob("*/manifest.json"))
 
 
+def _build_part(config: dict) -> dict:
+    """The config without the tables no build stage reads (the trust study's settings)."""
+    return {k: v for k, v in config.items() if k != "study"}
+
+
 def experiment_status(paths: ExperimentPaths, current_config: dict | None = None,
                       config_file: str = "CONFIG") -> list[StageStatus]:
     """Per stage: done; missing (never ran, or an output is gone); changed (an output's size or hash is
@@ -366,7 +385,7 @@ def experiment_status(paths: ExperimentPaths, current_config: dict | None = None
         elif problems:
             names = ", ".join(f"{Path(name).name} {problem}" for name, problem in sorted(problems.items()))
             state, detail = "changed", f"{names} — run: {rebuild} {stage}"
-        elif current_config is not None and record["config"] != current_config:
+        elif current_config is not None and _build_part(record["config"]) != _build_part(current_config):
             state, detail = "stale", f"the config changed since this stage ran — run: {rebuild} {stage}"
         elif makers or rebuilt:
             why = f"files it read are missing or changed ({', '.join(makers)})" if makers else \

@@ -94,6 +94,18 @@ class MetricsConfig:
 
 
 @dataclass(frozen=True)
+class StudyConfig:
+    database: str = ""               # SQLAlchemy URL; "" = SQLite artifacts/<name>/study/study.sqlite; PRIVLENS_STUDY_DB overrides
+    random_per_cell: int = 20        # random utterances per gender × valence cell of the explained primary test split
+    high_mad_per_cell: int = 30      # utterances per cell from the top tercile of the MAD score
+    low_mad_per_cell: int = 30       # utterances per cell from the bottom tercile
+    responses_per_task: int = 3      # valid responses after which a task is retired
+    model_seed: int = 0              # the trained seed whose predictions and highlights annotators see
+    seed: int = 0                    # task sampling, A–F shuffles, serving order and simulated annotators
+    bootstrap_resamples: int = 1000  # task-level bootstrap of the Table 2 intervals
+
+
+@dataclass(frozen=True)
 class ExperimentConfig:
     name: str = "experiment"        # artifacts go to artifacts/<name>/
     data: DataConfig = DataConfig()
@@ -102,6 +114,7 @@ class ExperimentConfig:
     methods: MethodsConfig = MethodsConfig()
     explain: ExplainConfig = ExplainConfig()
     metrics: MetricsConfig = MetricsConfig()
+    study: StudyConfig = StudyConfig()
     source: str = field(default="", compare=False)  # the TOML file it was read from (not a TOML key)
 
 
