@@ -424,6 +424,21 @@ def mean_intervals(frame: pd.DataFrame, value: str, *, by: str = "method", resam
     return pd.DataFrame(rows, columns=["model", "mean", "low", "high", "n"])
 
 
+def psc_correlation(experiment: Experiment) -> dict | None:
+    """The Psc–cross-UAR correlation row, None when missing or undefined (under three models with a Psc)."""
+    path = experiment.paths.metrics_table("psc_correlation")
+    if not path.exists():
+        return None
+    try:
+        frame = pd.read_csv(path)
+    except pd.errors.EmptyDataError:
+        return None
+    except (OSError, ValueError) as error:
+        raise ArtifactError(f"`{path.name}` is unreadable ({type(error).__name__}).",
+                            experiment.command("metrics")) from None
+    return frame.iloc[0].to_dict() if len(frame) and "pearson_r" in frame else None
+
+
 def error_cases(utterances: pd.DataFrame, *, method: str, seed: int, role: str = "cross", valence: str = "any",
                 gender: str = "any") -> pd.DataFrame:
     """A model's explained utterances of one corpus with right = predicted the gold class, filtered."""

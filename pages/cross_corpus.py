@@ -41,15 +41,14 @@ chart(charts.within_cross(uars[uars.seed == seed]), f"{exp.name}_within_cross")
 st.caption("Bars: valence UAR (balanced accuracy over low / mid / high) · whiskers: 95% bootstrap interval over "
            "utterances · ArtNoise's test text carries planted tokens, so its bars are not comparable.")
 chart(charts.psc_vs_cross(data["per_seed"]), f"{exp.name}_psc_vs_cross")
-correlation_path = exp.paths.metrics_table("psc_correlation")
-if correlation_path.exists():
-    with artifacts_or_stop():
-        correlation = views.metrics_frame(exp, "psc_correlation")
-    if not correlation.empty and "pearson_r" in correlation:
-        row = correlation.iloc[0]
-        st.caption(f"Across models and seeds (ArtNoise left out): Pearson r = {row.pearson_r:.2f} "
-                   f"(p = {row.pearson_p:.2f}), Spearman ρ = {row.spearman_rho:.2f} (p = {row.spearman_p:.2f}), "
-                   f"n = {int(row.n)}.")
+with artifacts_or_stop():
+    correlation = views.psc_correlation(exp)
+if correlation:
+    st.caption(f"Across models and seeds (ArtNoise left out): Pearson r = {correlation['pearson_r']:.2f} "
+               f"(p = {correlation['pearson_p']:.2f}), Spearman ρ = {correlation['spearman_rho']:.2f} "
+               f"(p = {correlation['spearman_p']:.2f}), n = {int(correlation['n'])}.")
+else:
+    st.caption("No Psc–accuracy correlation: it needs at least three models with a Psc.")
 
 st.subheader("Error analysis on the cross corpus")
 f = st.columns(3)

@@ -219,6 +219,11 @@ def test_read_frame_names_the_stage_and_the_missing_column(tmp_path):
     paths.predictions("Gen", 0).write_bytes(b"not parquet")
     with pytest.raises(views.ArtifactError, match="unreadable"):
         views.read_frame(exp, paths.predictions("Gen", 0), "predict")
+    assert views.psc_correlation(exp) is None  # not computed yet
+    pd.DataFrame([{}]).to_csv(paths.metrics_table("psc_correlation"), index=False)  # what a build writes when undefined
+    assert views.psc_correlation(exp) is None
+    pd.DataFrame([{"pearson_r": 0.5, "n": 5}]).to_csv(paths.metrics_table("psc_correlation"), index=False)
+    assert views.psc_correlation(exp)["pearson_r"] == 0.5
 
 
 def test_charts_anchor_axes_draw_chance_and_mark_the_attention_check():
