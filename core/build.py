@@ -32,8 +32,8 @@ from core.corpora.common import small_splits
 from core.demo_corpora import generate_demo_corpora
 from core.explain import Explainer, attribution_rows, load_explainer
 from core.faithfulness import faithfulness_columns
-from core.models import (VALENCE_CLASSES, ModelArgs, build_model, default_encoder, infer, load_checkpoint,
-                         load_tokenizer, resolve_device, save_checkpoint)
+from core.models import (VALENCE_CLASSES, ModelArgs, autocast_dtype, batch_size_for, build_model, default_encoder,
+                         infer, load_checkpoint, load_tokenizer, resolve_device, save_checkpoint)
 from core.recipes import Corpora, recipe
 from core.schema import DEMO_LAYOUTS, ROLES, TABLE1_COLUMNS
 from core.trainer import fit, seed_everything
@@ -85,7 +85,8 @@ class BuildContext:
         """What a trained model depends on: its recipe's settings and corpora, model and training knobs,
         and the code training runs (the recipe, the trainer and what they import)."""
         c, r = self.config, recipe(method, self.config.methods)
-        training = {k: v for k, v in to_dict(c.train).items() if k not in ("seeds", "device", "eval_batch_size")}
+        training = {k: v for k, v in to_dict(c.train).items() if k not in ("seeds", "device", "eval_batch_size",
+                                                                                    "cuda_eval_batch_size")}
         return fingerprint(method, seed, to_dict(c.model), self.encoder(), training, r.settings_used(),
                            self.data_fingerprints(*r.corpora), code_fingerprint(recipe, fit, build_model))
 
@@ -237,7 +238,10 @@ def predict_one(ctx: BuildContext, method: str, seed: int, device: str) -> None:
     view = recipe(method, ctx.config.methods).view
     table = pd.concat([view(ctx.corpora.primary).assign(role="primary"),
                        view(ctx.corpora.cross).assign(role="cross")], ignore_index=True)
-    probs, z = infer(model, tokenizer, table["text"].tolist(), batch_size=ctx.config.train.eval_batch_size)
+    t, where = ctx.config.train, resolve_device(device)
+    probs, z = infer(model, tokenizer, table["text"].tolist(),
+                     batch_size=batch_size_for(where, cpu=t.eval_batch_size, cuda=t.cuda_eval_batch_size),
+                     dtype=autocast_dtype(where, t.precision, cpu_auto=False))
     keep = ["role", "corpus", "utt_id", "split", "speaker", "gender", "valence_class", "text"]
     predictions = table[keep].assign(method=method, seed=seed,
                                      predicted=np.array(VALENCE_CLASSES)[probs.argmax(1)],
@@ -293,14 +297,19 @@ def explain_one(ctx: BuildContext, method: str, seed: int, sample: pd.DataFrame,
     seen = recipe(method, ctx.config.methods).view(sample)
     texts = seen["text"].tolist()
     batch = seen.sample(n=min(e.calibration_size, len(seen)), random_state=e.sample_seed)["text"].tolist()
+    how = {"batch_size": batch_size_for(explainer.device, cpu=e.batch_size, cuda=e.cuda_batch_size),
+           "precision": e.precision}
     calibration = explainer.calibrate(batch, grid=(e.n_steps,) if e.n_steps else e.steps_grid,
-                                      tolerance=e.delta_tolerance, batch_size=e.batch_size)
-    attributions = explainer.attribute(texts, n_steps=calibration.n_steps, batch_size=e.batch_size, progress=True)
+                                      tolerance=e.delta_tolerance, **how)
+    attributions = explainer.attribute(texts, n_steps=calibration.n_steps, steps_grid=e.steps_grid,
+                                       delta_tolerance=e.delta_tolerance, progress=True, **how)
     ids = {"method": [method] * len(seen), "seed": [seed] * len(seen), **{c: seen[c].tolist() for c in
            ("role", "corpus", "split", "utt_id", "gender", "valence_class")}}
     words = pd.DataFrame(attribution_rows(attributions, **ids))
-    utterances = pd.DataFrame(ids).assign(text=texts, **faithfulness_columns(explainer, attributions, e.top_k,
-                                                                              ctx.config.train.eval_batch_size))
+    t = ctx.config.train
+    utterances = pd.DataFrame(ids).assign(text=texts, **faithfulness_columns(
+        explainer, attributions, e.top_k, batch_size_for(explainer.device, cpu=t.eval_batch_size,
+                                                         cuda=t.cuda_eval_batch_size)))
     for path, frame in ((ctx.paths.attributions_part(method, seed), words),
                         (ctx.paths.explained_part(method, seed), utterances)):
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -59,7 +59,9 @@ class TrainConfig:
     batch_size: int = 32            # utterances per optimisation step
     lr: float = 2e-5                # RMSprop learning rate
     device: str = "auto"            # "auto" (CUDA when available), "cpu" or "cuda"
-    eval_batch_size: int = 128      # utterances per forward pass when predicting
+    eval_batch_size: int = 128      # utterances per forward pass when predicting on the CPU
+    cuda_eval_batch_size: int = 1024  # the same on CUDA
+    precision: str = "auto"         # training and prediction: "auto" (bf16 on CUDA, fp32 on the CPU), "fp32", "bf16"
 
 
 @dataclass(frozen=True)
@@ -76,11 +78,14 @@ class ExplainConfig:
     n_primary: int = 300            # primary-test utterances explained per model (0 = all)
     n_cross: int = 300              # cross-corpus utterances explained per model (0 = all)
     top_k: int = 5                  # size of an explanation set E(M)
-    n_steps: int = 0                # integration steps; 0 = calibrate per model (a fixed n is still checked and recorded)
-    steps_grid: tuple[int, ...] = (16, 32, 64, 128, 256)  # candidates tried in order when calibrating
-    delta_tolerance: float = 0.05   # calibration target: mean |delta| <= tolerance * mean |F(x) - F(baseline)|
+    n_steps: int = 0                # starting integration steps; 0 = calibrate per model (a fixed n is still checked)
+    steps_grid: tuple[int, ...] = (16, 24, 32, 48, 64, 128, 256)  # calibration candidates; refinement steps (below)
+    delta_tolerance: float = 0.05   # calibration: mean |delta| <= tolerance * mean |F(x) - F(b)|; then each utterance's
+                                    # own |delta| <= tolerance * |F(x) - F(b)|, else it moves up steps_grid (flagged at the top)
     calibration_size: int = 16      # calibration batch: a seeded sample of the explained utterances
-    batch_size: int = 8             # utterances per attribution call (each expands to n_steps rows)
+    batch_size: int = 8             # utterances per attribution call on the CPU (each expands to n_steps rows)
+    cuda_batch_size: int = 64       # the same on CUDA, where wide batches keep the GPU busy
+    precision: str = "auto"         # first pass of the integral: "auto" (bf16 where the hardware has it), "fp32", "bf16"
     sample_seed: int = 0            # which utterances are explained
 
 
@@ -240,6 +245,8 @@ RULES: dict[str, Check] = {
     "train.lr": _above(0),
     "train.device": _matches(r"auto|cpu|cuda(:\d+)?", "'auto', 'cpu', 'cuda' or 'cuda:<index>'"),
     "train.eval_batch_size": _at_least(1),
+    "train.cuda_eval_batch_size": _at_least(1),
+    "train.precision": _one_of("auto", "fp32", "bf16"),
     "methods.names": _methods,
     "methods.adv_lambda_max": _at_least(0),
     "methods.gender_loss_weight": _at_least(0),
@@ -252,6 +259,8 @@ RULES: dict[str, Check] = {
     "explain.delta_tolerance": _above(0),
     "explain.calibration_size": _at_least(1),
     "explain.batch_size": _at_least(1),
+    "explain.cuda_batch_size": _at_least(1),
+    "explain.precision": _one_of("auto", "fp32", "bf16"),
     "metrics.bootstrap_resamples": _at_least(1),
     "metrics.alpha": _between(0, 1, low_open=True, high_open=True),
     "metrics.probe_max_iter": _at_least(1),

@@ -1,12 +1,19 @@
 """Integrated-gradients word attributions (SPEC §5), one code path for the cache and the app.
 
-`Explainer(model, tokenizer).attribute(texts, n_steps=n, target=None)` runs Captum's
+`Explainer(model, tokenizer).attribute(texts, n_steps=16)` computes Captum's
 LayerIntegratedGradients over the word-embedding layer against a ``[CLS] [PAD]… [SEP]`` baseline
 of the same length, explaining the softmax probability of the target class (default: the
-predicted class) with Gauss-Legendre quadrature. WordPiece scores are summed into the words of the
-original text (core.words), and normalised to signed weights with Σ|w| = 1. `Explainer.calibrate`
-picks n_steps; `explain` (the app's path) calibrates when it is not given. Defaults come from
+predicted class) with Captum's Gauss-Legendre quadrature. WordPiece scores are summed into the
+words of the original text (core.words), and normalised to signed weights with Σ|w| = 1.
+`Explainer.calibrate` picks the starting n_steps; `explain` is the app's path. Defaults come from
 core.config.ExplainConfig.
+
+Speed (docs/PERFORMANCE.md): the integral is computed directly (`layer_integrated_gradients`,
+held equal to Captum's by the tests) so the endpoints cost two embedding lookups instead of two
+forward passes; each text is tokenised once and F(x), F(baseline) computed once in fp32; batches
+are length-sorted; the integral runs in bf16 where the hardware computes it natively. An utterance
+whose own convergence delta misses the tolerance is integrated again at the next larger n of
+``steps_grid``, so the cheap n serves most utterances without loosening the δ bound.
 """
 from __future__ import annotations
 
@@ -15,18 +22,21 @@ from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 import torch
-from captum.attr import LayerIntegratedGradients
+from captum.attr._utils.approximation_methods import approximation_parameters
 from tqdm.auto import tqdm
 
 from core.artifacts import ExperimentPaths, read_json
 from core.config import ExplainConfig
-from core.models import VALENCE_CLASSES, ValenceModel, batches, load_checkpoint
+from core.models import (VALENCE_CLASSES, ValenceModel, attention_kernels, autocast_dtype, batch_size_for, batches,
+                          intra_op_threads, load_checkpoint, pad)
 from core.words import Word, split_words
 
 if TYPE_CHECKING:
     from transformers import PreTrainedTokenizerBase
 
-DEFAULTS = ExplainConfig()
+DEFAULTS = ExplainConfig()  # the one home of explanation defaults
+TOKENS_PER_PASS = {"cpu": 16_384, "cuda": 65_536}  # rows × width of one forward/backward pass, by device type
+SMALL_PASS_TOKENS = 1024  # CPU work below this many rows × width (first pass) runs on one thread (`_threads`)
 
 
 @dataclass(frozen=True)
@@ -42,6 +52,7 @@ class WordAttribution:
     delta: float              # convergence delta: Σ attributions − (F(x) − F(baseline))
     gap: float                # F(x) − F(baseline), what the attributions should add up to
     n_steps: int
+    converged: bool = True    # |delta| <= delta_tolerance · |gap| (False: the largest n still missed it)
 
     @property
     def forms(self) -> list[str]:
@@ -55,6 +66,17 @@ class Calibration:
     n_steps: int
     converged: bool
     tried: dict[int, dict] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _Encoded:
+    """Texts tokenised once, with what every integration pass reuses: F(x), F(baseline), target."""
+
+    ids: list[list[int]]
+    offsets: list[list[tuple[int, int]]]
+    probs: np.ndarray         # n × classes, fp32 probabilities of the inputs
+    targets: np.ndarray       # n, explained class
+    gaps: np.ndarray          # n, F(x) − F(baseline) for the target
 
 
 def word_scores(text: str, offsets: Sequence[tuple[int, int]], token_scores: Sequence[float]) -> tuple[
@@ -81,6 +103,18 @@ def normalise(scores: np.ndarray) -> np.ndarray:
     return scores / total if total > 0 else np.zeros_like(scores)
 
 
+def within_tolerance(delta: np.ndarray, gap: np.ndarray, tolerance: float) -> np.ndarray:
+    """Per utterance: |delta| <= tolerance · |F(x) − F(baseline)| (SPEC §5's bound, one utterance at a time)."""
+    return np.abs(delta) <= tolerance * np.abs(gap)
+
+
+def refinement_steps(n_steps: int, steps_grid: Sequence[int]) -> list[int]:
+    """The n tried in order: ``n_steps`` first, then every larger n of ``steps_grid``."""
+    if n_steps < 1:
+        raise ValueError(f"n_steps must be >= 1, got {n_steps}")
+    return [n_steps, *sorted({n for n in steps_grid if n > n_steps})]
+
+
 class Explainer:
     """Integrated gradients for one ValenceModel: the constructor takes what, attribute() takes how."""
 
@@ -88,57 +122,137 @@ class Explainer:
         self.model = model.eval()
         self.tokenizer = tokenizer
         self.device = next(model.parameters()).device
-        self._ig = LayerIntegratedGradients(self._probabilities, model.encoder.get_input_embeddings())
 
-    def _probabilities(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-        return torch.softmax(self.model(input_ids, attention_mask), dim=-1)
+    def _probabilities(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, *,
+                       dtype: torch.dtype | None = None) -> torch.Tensor:
+        with torch.autocast(self.device.type, dtype=dtype or torch.bfloat16, enabled=dtype is not None), \
+                attention_kernels(self.device, dtype):
+            logits = self.model(input_ids, attention_mask)
+        return torch.softmax(logits.float(), dim=-1)
 
     def attribute(self, texts: Sequence[str], *, n_steps: int, target: int | Sequence[int] | None = None,
-                  batch_size: int = DEFAULTS.batch_size, internal_batch_size: int = 256,
+                  steps_grid: Sequence[int] = DEFAULTS.steps_grid,
+                  delta_tolerance: float = DEFAULTS.delta_tolerance, batch_size: int = DEFAULTS.batch_size,
+                  precision: str = DEFAULTS.precision, internal_batch_size: int | None = None,
                   progress: bool = False) -> list[WordAttribution]:
-        """Word attributions for ``texts`` with ``n_steps`` integration steps (`calibrate` picks them).
+        """Word attributions for ``texts``, integrated with ``n_steps`` Gauss-Legendre points.
 
-        ``target`` None explains each text's predicted class.
+        ``target`` None explains each text's predicted class. An utterance whose
+        |delta| > ``delta_tolerance`` · |F(x) − F(baseline)| is integrated again at the next larger
+        n of ``steps_grid`` (``steps_grid=()``: ``n_steps`` only); one that misses at the largest n
+        comes back with ``converged=False``. ``precision`` ("auto", "fp32", "bf16") is the first
+        pass's arithmetic (see core.models.autocast_dtype); refinements, F(x) and F(baseline), hence
+        delta, are always fp32.
+        ``batch_size`` utterances are integrated together, at most ``internal_batch_size`` rows per
+        forward pass (None: as many as `TOKENS_PER_PASS` allows for the batch's width on this device).
         """
         texts = list(texts)
         targets = [target] * len(texts) if isinstance(target, int) or target is None else list(target)
         if len(targets) != len(texts):
             raise ValueError(f"got {len(targets)} targets for {len(texts)} texts")
-        # Batch texts of similar length together: padding costs n_steps forward/backward rows each.
-        order = sorted(range(len(texts)), key=lambda i: len(self.tokenizer.tokenize(texts[i])))
-        out: dict[int, WordAttribution] = {}
-        for s in tqdm(list(batches(len(order), batch_size)), desc="attribute", leave=False, disable=not progress):
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        dtype = autocast_dtype(self.device, precision)
+        enc = self.tokenizer(texts, truncation=True, max_length=self.model.args.max_length,
+                             return_offsets_mapping=True)
+        results: dict[int, WordAttribution] = {}
+        with intra_op_threads(self._threads(n_steps * sum(map(len, enc["input_ids"])))):
+            encoded = self._encode(enc, targets, batch_size)
+            pending = list(range(len(texts)))
+            for n in refinement_steps(n_steps, steps_grid):
+                # Refinements run in fp32: a tiny |F(x) − F(b)| can sit below bf16's rounding noise.
+                results.update(self._integrate(texts, encoded, pending, n, delta_tolerance, batch_size,
+                                               internal_batch_size, dtype if n == n_steps else None, progress))
+                pending = [i for i in pending if not results[i].converged]
+                if not pending:
+                    break
+        return [results[i] for i in range(len(texts))]
+
+    def _encode(self, enc, targets: list[int | None], batch_size: int) -> _Encoded:
+        """F(x) and F(baseline) of the tokenised texts in fp32, both in one forward pass per batch."""
+        ids, probs, base_probs = enc["input_ids"], [], []
+        with torch.inference_mode():
+            for s in batches(len(ids), batch_size * 4):
+                input_ids, mask = pad(ids[s], self.tokenizer.pad_token_id, self.device)
+                p = self._probabilities(torch.cat([input_ids, self.baseline_ids(input_ids)]), torch.cat([mask, mask]))
+                probs.append(p[:len(input_ids)])
+                base_probs.append(p[len(input_ids):])
+        probs_np = torch.cat(probs).cpu().numpy() if ids else np.zeros((0, len(VALENCE_CLASSES)))
+        base_np = torch.cat(base_probs).cpu().numpy() if ids else probs_np
+        chosen = np.array([int(p.argmax()) if t is None else int(t) for p, t in zip(probs_np, targets)], dtype=int)
+        if len(chosen) and (chosen.min() < 0 or chosen.max() >= len(VALENCE_CLASSES)):
+            raise ValueError(f"targets must index {VALENCE_CLASSES}, got {sorted(set(chosen.tolist()))}")
+        rows = np.arange(len(ids))
+        gaps = probs_np[rows, chosen] - base_np[rows, chosen]
+        return _Encoded(ids, [[tuple(o) for o in offs] for offs in enc["offset_mapping"]], probs_np, chosen, gaps)
+
+    def _integrate(self, texts: list[str], encoded: _Encoded, indices: list[int], n_steps: int, tolerance: float,
+                   batch_size: int, internal_batch_size: int | None, dtype: torch.dtype | None,
+                   progress: bool) -> dict[int, WordAttribution]:
+        """One integration pass at ``n_steps`` over ``indices``, in batches of similar length."""
+        order = sorted(indices, key=lambda i: len(encoded.ids[i]))
+        chunks, sums = [], []
+        for s in tqdm(list(batches(len(order), batch_size)), desc=f"attribute n={n_steps}", leave=False,
+                      disable=not progress):
             chunk = order[s]
-            explained = self._attribute_batch([texts[i] for i in chunk], [targets[i] for i in chunk], n_steps,
-                                              internal_batch_size)
-            out.update(zip(chunk, explained))
-        return [out[i] for i in range(len(texts))]
+            input_ids, mask = pad([encoded.ids[i] for i in chunk], self.tokenizer.pad_token_id, self.device)
+            target = torch.as_tensor(encoded.targets[chunk], device=self.device)
+            rows = internal_batch_size or TOKENS_PER_PASS.get(self.device.type, TOKENS_PER_PASS["cpu"]) // \
+                input_ids.shape[1]
+            chunks.append(chunk)
+            sums.append(self.layer_integrated_gradients(input_ids, mask, target, n_steps=n_steps, dtype=dtype,
+                                                        rows=max(rows, len(chunk))).sum(-1))  # stays on the device
+        out = {}
+        for chunk, token_scores in zip(chunks, sums):
+            token_scores = token_scores.cpu().numpy()
+            deltas = token_scores.sum(1) - encoded.gaps[chunk]
+            ok = within_tolerance(deltas, encoded.gaps[chunk], tolerance)
+            for row, i in enumerate(chunk):
+                words, scores = word_scores(texts[i], encoded.offsets[i], token_scores[row, :len(encoded.ids[i])])
+                out[i] = WordAttribution(texts[i], words, scores, normalise(scores), int(encoded.targets[i]),
+                                         encoded.probs[i], float(deltas[row]), float(encoded.gaps[i]), n_steps,
+                                         bool(ok[row]))
+        return out
 
-    def _attribute_batch(self, texts: list[str], targets: list[int | None], n_steps: int,
-                         internal_batch_size: int) -> list[WordAttribution]:
-        enc = self.tokenizer(texts, truncation=True, max_length=self.model.args.max_length, padding=True,
-                             return_offsets_mapping=True, return_tensors="pt")
-        input_ids, mask = enc["input_ids"].to(self.device), enc["attention_mask"].to(self.device)
-        baseline = self._baseline(input_ids)
+    def layer_integrated_gradients(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, target: torch.Tensor,
+                                   *, n_steps: int, dtype: torch.dtype | None = None,
+                                   rows: int | None = None) -> torch.Tensor:
+        """Captum's LayerIntegratedGradients over the word embeddings, computed directly (batch × width × hidden).
+
+        The same quantity as ``LayerIntegratedGradients(F, word_embeddings).attribute(input_ids,
+        baselines, target, n_steps, method="gausslegendre")`` with Captum's own quadrature nodes and
+        weights — (e(x) − e(b)) ⊙ Σ_k w_k ∇F(e(b) + α_k (e(x) − e(b))) — without Captum's two extra
+        forward passes for the layer's endpoints: those are embedding lookups. ``rows`` caps the rows
+        of one forward pass (whole steps of the batch at a time); tests hold it equal to Captum's.
+        """
+        embeddings = self.model.encoder.get_input_embeddings()
         with torch.no_grad():
-            probs = self._probabilities(input_ids, mask)
-            base_probs = self._probabilities(baseline, mask)
-        target = torch.tensor([int(probs[i].argmax()) if t is None else t for i, t in enumerate(targets)],
-                              device=self.device)
-        attributions, delta = self._ig.attribute(
-            input_ids, baselines=baseline, target=target, additional_forward_args=(mask,), n_steps=n_steps,
-            method="gausslegendre", internal_batch_size=internal_batch_size, return_convergence_delta=True)
-        token_scores = attributions.sum(-1).detach().cpu().numpy()
-        rows = torch.arange(len(texts), device=self.device)
-        gaps = (probs[rows, target] - base_probs[rows, target]).cpu().numpy()
-        results = []
-        for i, text in enumerate(texts):
-            words, scores = word_scores(text, enc["offset_mapping"][i].tolist(), token_scores[i])
-            results.append(WordAttribution(text, words, scores, normalise(scores), int(target[i]),
-                                           probs[i].cpu().numpy(), float(delta[i]), float(gaps[i]), n_steps))
-        return results
+            start, end = embeddings(self.baseline_ids(input_ids)), embeddings(input_ids)
+        path = end - start
+        step_sizes, alphas = approximation_parameters("gausslegendre")
+        weights = torch.tensor(step_sizes(n_steps), dtype=path.dtype, device=path.device)
+        points = torch.tensor(alphas(n_steps), dtype=path.dtype, device=path.device)
+        per_pass = max(1, (rows or len(input_ids) * n_steps) // len(input_ids))
+        total = torch.zeros_like(path)
+        for s in batches(n_steps, per_pass):
+            k = len(points[s])
+            scaled = (start + points[s].view(-1, 1, 1, 1) * path).flatten(0, 1).requires_grad_()
+            hook = embeddings.register_forward_hook(lambda module, inputs, output: scaled)
+            try:
+                probs = self._probabilities(input_ids.repeat(k, 1), attention_mask.repeat(k, 1), dtype=dtype)
+                (grads,) = torch.autograd.grad(probs.gather(1, target.repeat(k)[:, None]).sum(), scaled)
+            finally:
+                hook.remove()
+            total += (grads.view(k, *path.shape) * weights[s].view(-1, 1, 1, 1)).sum(0)
+        return total * path
 
-    def _baseline(self, input_ids: torch.Tensor) -> torch.Tensor:
+    def _threads(self, tokens: int) -> int | None:
+        """One CPU thread for small work (a typed sentence: ``tokens`` = rows × width of its first pass):
+        its matrices are too small for a second thread to pay for the synchronisation, which on a busy
+        machine costs far more than it saves (docs/PERFORMANCE.md)."""
+        return 1 if self.device.type == "cpu" and tokens < SMALL_PASS_TOKENS else None
+
+    def baseline_ids(self, input_ids: torch.Tensor) -> torch.Tensor:
         """[CLS] [PAD]… [SEP] of the same length: every other token ([UNK] included) becomes [PAD]."""
         t = self.tokenizer
         special = torch.tensor([t.cls_token_id, t.sep_token_id, t.pad_token_id], device=input_ids.device)
@@ -146,14 +260,17 @@ class Explainer:
                            torch.full_like(input_ids, self.tokenizer.pad_token_id))
 
     def calibrate(self, texts: Sequence[str], *, grid: Sequence[int] = DEFAULTS.steps_grid,
-                  tolerance: float = DEFAULTS.delta_tolerance, batch_size: int = DEFAULTS.batch_size) -> Calibration:
+                  tolerance: float = DEFAULTS.delta_tolerance, batch_size: int = DEFAULTS.batch_size,
+                  precision: str = DEFAULTS.precision) -> Calibration:
         """The smallest n_steps in ``grid`` with mean |delta| ≤ tolerance · mean |F(x) − F(baseline)|.
 
-        When no n in the grid converges, the largest is used and ``converged`` is False.
+        When no n in the grid converges, the largest is used and ``converged`` is False. Only
+        calibrates: `attribute` starts from the returned n and refines per utterance.
         """
         tried = {}
         for n in sorted(grid):
-            explained = self.attribute(texts, n_steps=n, batch_size=batch_size)
+            explained = self.attribute(texts, n_steps=n, steps_grid=(), delta_tolerance=tolerance,
+                                       batch_size=batch_size, precision=precision)
             deltas = [abs(e.delta) for e in explained]
             ratio = float(np.mean(deltas) / max(np.mean([abs(e.gap) for e in explained]), 1e-12))
             tried[n] = {"ratio": ratio, "deltas": [e.delta for e in explained]}
@@ -200,14 +317,17 @@ def explain(texts: Sequence[str], explainers: dict[str, Explainer], *, n_steps: 
             **options) -> dict[str, list[WordAttribution]]:
     """Explain ``texts`` with several models through `Explainer.attribute`: the app's live path.
 
-    ``n_steps[method]`` is typically `calibrated_steps` of the build; None (or missing) calibrates on
-    ``texts`` themselves over ``settings.steps_grid`` to ``settings.delta_tolerance``. ``options``
-    go to `Explainer.attribute` (internal_batch_size, progress).
+    ``n_steps[method]`` is typically `calibrated_steps` of the build; None (or missing) starts from
+    the smallest n of ``settings.steps_grid``. Either way each utterance is refined up that grid until
+    its own delta is within ``settings.delta_tolerance``. ``options`` go to `Explainer.attribute`
+    (internal_batch_size, progress).
     """
     out = {}
     for method, explainer in explainers.items():
-        steps = (n_steps or {}).get(method) or explainer.calibrate(
-            texts, grid=settings.steps_grid, tolerance=settings.delta_tolerance, batch_size=settings.batch_size).n_steps
-        out[method] = explainer.attribute(texts, n_steps=steps, target=target, batch_size=settings.batch_size,
-                                          **options)
+        start = (n_steps or {}).get(method) or min(settings.steps_grid)
+        out[method] = explainer.attribute(
+            texts, n_steps=start, target=target, steps_grid=settings.steps_grid,
+            delta_tolerance=settings.delta_tolerance, precision=settings.precision,
+            batch_size=batch_size_for(explainer.device, cpu=settings.batch_size, cuda=settings.cuda_batch_size),
+            **options)
     return out

@@ -27,4 +27,4 @@ def faithfulness_columns(explainer: Explainer, attributions: list[WordAttributio
             "p_target": [float(a.probs[a.target]) for a in attributions],
             "p_without_topk": p_without[rows, targets].tolist(), "p_only_topk": p_only[rows, targets].tolist(),
             "delta": [a.delta for a in attributions], "gap": [a.gap for a in attributions],
-            "n_steps": [a.n_steps for a in attributions]}
+            "n_steps": [a.n_steps for a in attributions], "converged": [a.converged for a in attributions]}

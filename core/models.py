@@ -6,6 +6,7 @@ runs offline: the default encoder is the all-MiniLM-L6-v2 folder inside `gt-all-
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from torch import nn
+from torch.nn.attention import SDPBackend, sdpa_kernel
 
 from transformers import AutoConfig, AutoModel, AutoTokenizer, PreTrainedTokenizerBase
 from transformers.utils import logging as hf_logging
@@ -38,6 +40,59 @@ def resolve_device(name: str) -> torch.device:
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     return torch.device(name)
+
+
+PRECISIONS = ("auto", "fp32", "bf16")
+
+
+def autocast_dtype(device: torch.device, precision: str, *, cpu_auto: bool = True) -> torch.dtype | None:
+    """The autocast dtype for ``precision`` on ``device``: torch.bfloat16, or None for plain fp32.
+
+    "auto" means bf16 where the hardware computes it natively: a CUDA GPU with bf16, or (when
+    ``cpu_auto``) a CPU with AVX512-BF16 or AMX. Elsewhere bf16 is emulated and slower than fp32.
+    """
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
+    if precision == "fp32":
+        return None
+    if precision == "bf16":
+        return torch.bfloat16
+    if device.type == "cuda":
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else None
+    return torch.bfloat16 if device.type == "cpu" and cpu_auto and native_cpu_bf16() else None
+
+
+def native_cpu_bf16() -> bool:
+    """Whether this CPU multiplies bf16 matrices in hardware (AVX512-BF16 or AMX)."""
+    probes = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
+    return any(getattr(torch.cpu, name, lambda: False)() for name in probes)
+
+
+def attention_kernels(device: torch.device, dtype: torch.dtype | None) -> contextlib.AbstractContextManager:
+    """Attention as plain matmuls (SDPA's math backend) for bf16 on the CPU, where the fused kernel's
+    backward is over half of an integrated-gradients pass (docs/PERFORMANCE.md); default kernels elsewhere."""
+    if device.type == "cpu" and dtype == torch.bfloat16:
+        return sdpa_kernel(SDPBackend.MATH)
+    return contextlib.nullcontext()
+
+
+@contextlib.contextmanager
+def intra_op_threads(n: int | None) -> Iterator[None]:
+    """Run the block with ``n`` intra-op CPU threads (None: unchanged), then restore the previous count."""
+    if n is None:
+        yield
+        return
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def batch_size_for(device: torch.device, *, cpu: int, cuda: int) -> int:
+    """Utterances per batch on ``device``: GPUs need wide batches to be busy, CPUs do not gain from them."""
+    return cuda if device.type == "cuda" else cpu
 
 
 class GradientReversal(nn.Module):
@@ -194,17 +249,22 @@ def batches(n: int, size: int) -> Iterator[slice]:
         yield slice(start, min(start + size, n))
 
 
-@torch.no_grad()
+@torch.inference_mode()
 def infer(model: ValenceModel, tokenizer: PreTrainedTokenizerBase, texts: Sequence[str], *,
-          batch_size: int = 128) -> tuple[np.ndarray, np.ndarray]:
-    """Valence probabilities (n × 3) and representations z (n × hidden) for ``texts``."""
+          batch_size: int = 128, dtype: torch.dtype | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Valence probabilities (n × 3) and representations z (n × hidden) for ``texts``.
+
+    ``dtype`` (e.g. torch.bfloat16) runs the encoder under autocast; outputs are fp32 either way.
+    Results stay on the device until every batch is queued: no host sync inside the loop.
+    """
     model.eval()
     device = next(model.parameters()).device
     ids = encode(tokenizer, texts, model.args.max_length)
     probs, reps = [], []
     for s in batches(len(ids), batch_size):
         input_ids, mask = pad(ids[s], tokenizer.pad_token_id, device)
-        z = model.represent(input_ids, mask)
-        probs.append(torch.softmax(model.valence_head(z), dim=-1).cpu())
-        reps.append(z.cpu())
-    return torch.cat(probs).numpy(), torch.cat(reps).numpy()
+        with torch.autocast(device.type, dtype=dtype or torch.bfloat16, enabled=dtype is not None):
+            z = model.represent(input_ids, mask).float()
+        probs.append(torch.softmax(model.valence_head(z), dim=-1))
+        reps.append(z)
+    return torch.cat(probs).cpu().numpy(), torch.cat(reps).cpu().numpy()

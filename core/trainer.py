@@ -21,7 +21,7 @@ from tqdm.auto import tqdm
 
 from core.config import TrainConfig
 from core.metrics import uar
-from core.models import GENDERS, VALENCE_CLASSES, ValenceModel, batches, encode, infer, pad
+from core.models import GENDERS, VALENCE_CLASSES, ValenceModel, autocast_dtype, batches, encode, infer, pad
 
 if TYPE_CHECKING:
     from transformers import PreTrainedTokenizerBase
@@ -89,6 +89,7 @@ def fit(model: ValenceModel, tokenizer: PreTrainedTokenizerBase, stage: Stage, c
     steps_per_epoch = -(-len(ids) // config.batch_size)
     total_steps, step = config.epochs * steps_per_epoch, 0
     record, best_state, start = FitRecord(stage.name), None, time.perf_counter()
+    dtype = autocast_dtype(device, config.precision, cpu_auto=False)  # bf16 on CUDA by default
 
     for epoch in range(config.epochs):
         model.train()
@@ -99,11 +100,12 @@ def fit(model: ValenceModel, tokenizer: PreTrainedTokenizerBase, stage: Stage, c
             on_step(model, step / total_steps)
             rows = order[s]
             input_ids, mask = pad([ids[i] for i in rows], tokenizer.pad_token_id, device)
-            z = model.represent(input_ids, mask)
-            loss = F.cross_entropy(model.valence_head(z), valence[rows].to(device), weight=valence_w)
-            if model.gender_head is not None:
-                gender_loss = F.cross_entropy(model.gender_head(z), gender[rows].to(device), weight=gender_w)
-                loss = loss + gender_loss_weight * gender_loss
+            with torch.autocast(device.type, dtype=dtype or torch.bfloat16, enabled=dtype is not None):
+                z = model.represent(input_ids, mask)
+                loss = F.cross_entropy(model.valence_head(z), valence[rows].to(device), weight=valence_w)
+                if model.gender_head is not None:
+                    gender_loss = F.cross_entropy(model.gender_head(z), gender[rows].to(device), weight=gender_w)
+                    loss = loss + gender_loss_weight * gender_loss
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()

@@ -1,13 +1,18 @@
-"""Time the whole build of an experiment from scratch and print stage times and peak memory.
+"""The one benchmark harness: build time against a budget, and explanation speed.
 
-python -m scripts.benchmark [CONFIG] [--budget-minutes 15]   (default CONFIG: the demo)
-
-Builds into a temporary artifacts folder so an existing build is neither reused nor touched, and
-exits non-zero when the total exceeds the budget.
+python -m scripts.benchmark [build] [CONFIG] [--budget-minutes 15]
+    Builds CONFIG (default: the demo) from scratch in a temporary folder, so an existing build is
+    neither reused nor touched; prints stage times and peak memory; exits non-zero over budget.
+python -m scripts.benchmark ig [--quick] [--config CONFIG] [--device cpu] [--threads N]
+    On the finished build of CONFIG, prints one JSON object: plain Captum against the project's
+    explain path (same model, same texts, same run), typed-sentence latency over all models, the
+    encoder depth and the build's stage times. Without --quick it also measures the encoder at full
+    depth on conversational-length text, under "full_encoder". Method: docs/PERFORMANCE.md.
 """
 from __future__ import annotations
 
 import argparse
+import json
 import resource
 import sys
 import tempfile
@@ -15,13 +20,16 @@ import time
 from pathlib import Path
 
 from core.artifacts import ExperimentPaths
-from core.build import build
 from core.config import load_config
 
+DEMO = "scripts/experiments/demo.toml"
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("config", nargs="?", default="scripts/experiments/demo.toml")
+
+def build_budget(argv: list[str]) -> int:
+    from core.build import build
+
+    parser = argparse.ArgumentParser(prog="python -m scripts.benchmark build")
+    parser.add_argument("config", nargs="?", default=DEMO)
     parser.add_argument("--budget-minutes", type=float, default=15.0)
     args = parser.parse_args(argv)
     try:
@@ -37,6 +45,36 @@ def main(argv: list[str] | None = None) -> int:
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"   total: {total:8.1f} s (budget {args.budget_minutes * 60:.0f} s) · peak RSS {peak_mib:.0f} MiB")
     return 0 if total <= args.budget_minutes * 60 else 1
+
+
+def ig(argv: list[str]) -> int:
+    from core.benchmark import QUICK, Plan, full_encoder_benchmark, ig_benchmark
+
+    parser = argparse.ArgumentParser(prog="python -m scripts.benchmark ig")
+    parser.add_argument("--quick", action="store_true", help="fewer texts and repeats, demo encoder only (< 1 min)")
+    parser.add_argument("--config", default=DEMO)
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--threads", type=int, default=0, help="intra-op CPU threads, both paths (0: torch's default)")
+    args = parser.parse_args(argv)
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    config = load_config(args.config)
+    paths = ExperimentPaths.for_experiment(config.name)
+    plan = QUICK if args.quick else Plan()
+    figures = ig_benchmark(paths, config, plan=plan, device=args.device)
+    if not args.quick:
+        figures["full_encoder"] = full_encoder_benchmark(paths, config, device=args.device)
+    print(json.dumps(figures, indent=2))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["ig"]:
+        return ig(argv[1:])
+    return build_budget(argv[1:] if argv[:1] == ["build"] else argv)
 
 
 if __name__ == "__main__":

@@ -7,9 +7,11 @@ import numpy as np
 import pytest
 import torch
 
+from captum.attr import LayerIntegratedGradients
+
 from core.config import ExplainConfig
-from core.explain import Explainer, erase_words, explain, normalise, word_scores
-from core.models import ModelArgs, build_model, load_tokenizer
+from core.explain import Explainer, erase_words, explain, normalise, refinement_steps, within_tolerance, word_scores
+from core.models import ModelArgs, autocast_dtype, batch_size_for, build_model, intra_op_threads, load_tokenizer
 from core.words import split_words
 
 
@@ -51,7 +53,7 @@ def test_normalise_is_signed_with_unit_l1():
 
 def test_attributions_align_with_words_and_converge(explainer):
     texts = ["Well, I think it was wonderful!", "that exam was terrible 😀", "fine"]
-    for a in explainer.attribute(texts, n_steps=64):
+    for a in explainer.attribute(texts, n_steps=64, precision="fp32"):
         assert [w.text for w in a.words] == [w.text for w in split_words(a.text)]
         assert len(a.scores) == len(a.weights) == len(a.words)
         assert np.abs(a.weights).sum() == pytest.approx(1.0)
@@ -73,12 +75,12 @@ def test_explicit_target_is_explained(explainer):
 
 def test_calibration_raises_n_steps_until_delta_is_small(explainer):
     texts = ["Well, I think it was wonderful!", "that exam was terrible"]
-    loose = explainer.calibrate(texts, grid=(1, 256), tolerance=0.5)
-    strict = explainer.calibrate(texts, grid=(1, 2, 256), tolerance=1e-4)
+    loose = explainer.calibrate(texts, grid=(1, 256), tolerance=0.5, precision="fp32")
+    strict = explainer.calibrate(texts, grid=(1, 2, 256), tolerance=1e-4, precision="fp32")
     assert strict.tried[1]["ratio"] > 1e-4  # one step is too coarse ...
     assert strict.n_steps > 2 and strict.converged  # ... so calibration moved on
     assert loose.n_steps <= strict.n_steps
-    impossible = explainer.calibrate(texts, grid=(1, 2), tolerance=0.0)
+    impossible = explainer.calibrate(texts, grid=(1, 2), tolerance=0.0, precision="fp32")
     assert impossible.n_steps == 2 and not impossible.converged
     assert set(impossible.tried) == {1, 2} and len(impossible.tried[2]["deltas"]) == 2
 
@@ -90,11 +92,133 @@ def test_erase_words_removes_or_keeps_positions():
     assert erase_words(text, words, [2, 3], keep=True) == "love this"
 
 
-def test_explain_without_n_steps_calibrates(explainer):
-    texts = ["Well, I think it was wonderful!", "that exam was terrible"]
-    expected = explainer.calibrate(texts, grid=(1, 256), tolerance=1e-4).n_steps
-    settings = ExplainConfig(steps_grid=(1, 256), delta_tolerance=1e-4)
-    (a, _) = explain(texts, {"Gen": explainer}, settings=settings)["Gen"]
-    assert a.n_steps == expected == 256  # one step is too coarse for a 1e-4 tolerance
-    (b, _) = explain(texts, {"Gen": explainer}, n_steps={"Gen": 1}, settings=settings)["Gen"]
-    assert b.n_steps == 1  # a given n_steps is used as it is
+TEXTS = ["Well, I think it was wonderful!", "that exam was terrible 😀", "fine", "I do not know, maybe it was okay",
+         "honestly the worst day of my whole life so far"]
+
+
+def plain_captum(explainer, text: str, n_steps: int) -> tuple[np.ndarray, float]:
+    """The reference: Captum's LayerIntegratedGradients on one utterance, as its tutorial would call it."""
+    model, tokenizer = explainer.model, explainer.tokenizer
+    enc = tokenizer([text], return_tensors="pt", return_offsets_mapping=True)
+    ids, mask = enc["input_ids"], enc["attention_mask"]
+    baseline = torch.where(torch.isin(ids, torch.tensor([tokenizer.cls_token_id, tokenizer.sep_token_id])), ids,
+                           tokenizer.pad_token_id)
+    forward = lambda i, m: torch.softmax(model(i, m), dim=-1)  # noqa: E731
+    target = int(forward(ids, mask).argmax())
+    lig = LayerIntegratedGradients(forward, model.encoder.get_input_embeddings())
+    attributions, delta = lig.attribute(ids, baselines=baseline, target=target, additional_forward_args=(mask,),
+                                        n_steps=n_steps, method="gausslegendre", return_convergence_delta=True)
+    _, scores = word_scores(text, enc["offset_mapping"][0].tolist(), attributions.sum(-1)[0].detach().numpy())
+    return scores, float(delta)
+
+
+def test_fast_path_equals_plain_captum(explainer):
+    """Tokenising once, reusing F(x) and F(baseline), length-sorted batches: the same numbers as Captum."""
+    fast = explainer.attribute(TEXTS, n_steps=24, steps_grid=(), precision="fp32", batch_size=3)
+    for a in fast:
+        scores, delta = plain_captum(explainer, a.text, 24)
+        np.testing.assert_allclose(a.scores, scores, rtol=1e-4, atol=1e-6)
+        assert a.delta == pytest.approx(delta, abs=1e-5)
+
+
+def test_direct_integral_is_captums_layer_integrated_gradients(explainer):
+    """Token-level equality with Captum, also when the steps are split over several forward passes."""
+    enc = explainer.tokenizer(TEXTS[:3], padding=True, return_tensors="pt")
+    ids, mask = enc["input_ids"], enc["attention_mask"]
+    target = torch.tensor([0, 2, 1])
+    forward = lambda i, m: torch.softmax(explainer.model(i, m), dim=-1)  # noqa: E731
+    lig = LayerIntegratedGradients(forward, explainer.model.encoder.get_input_embeddings())
+    expected = lig.attribute(ids, baselines=explainer.baseline_ids(ids), target=target, additional_forward_args=(mask,),
+                             n_steps=20, method="gausslegendre")
+    for rows in (None, 3 * 7):  # one pass; passes of 7 steps (the last one shorter)
+        direct = explainer.layer_integrated_gradients(ids, mask, target, n_steps=20, rows=rows)
+        torch.testing.assert_close(direct, expected, rtol=1e-4, atol=1e-7)
+
+
+def test_bf16_integral_stays_close_and_refinement_keeps_the_bound(explainer):
+    exact = explainer.attribute(TEXTS, n_steps=64, steps_grid=(), precision="fp32")
+    fast = explainer.attribute(TEXTS, n_steps=64, steps_grid=(), precision="bf16")
+    for a, b in zip(exact, fast):
+        assert b.gap == a.gap and b.target == a.target  # F(x), F(baseline) stay fp32
+        np.testing.assert_allclose(b.scores, a.scores, atol=0.03 * np.abs(a.scores).max())
+    # A tiny |F(x) − F(b)| can sit below bf16's noise; the refinement (fp32) still meets the bound.
+    refined = explainer.attribute(TEXTS, n_steps=64, steps_grid=(128,), precision="bf16")
+    assert all(a.converged and abs(a.delta) <= 0.05 * abs(a.gap) for a in refined)
+    assert all(r.delta == b.delta for r, b in zip(refined, fast) if r.n_steps == 64)
+
+
+def test_refinement_never_returns_an_unflagged_miss(explainer):
+    coarse = explainer.attribute(TEXTS, n_steps=1, steps_grid=(), precision="fp32")
+    tolerance = float(np.median([abs(a.delta) / abs(a.gap) for a in coarse]))  # about half miss at one step
+    explained = explainer.attribute(TEXTS, n_steps=1, steps_grid=(2, 4, 64), delta_tolerance=tolerance,
+                                    precision="fp32")
+    assert {a.n_steps for a in explained} - {1, 2, 4, 64} == set()
+    assert max(a.n_steps for a in explained) > 1  # one step is too coarse for some: they were refined
+    for a in explained:
+        within = abs(a.delta) <= tolerance * abs(a.gap)
+        assert a.converged == within
+        assert within or a.n_steps == 64  # a miss only at the largest n, and then flagged
+    refined = [a for a in explained if a.n_steps > 1]
+    again = explainer.attribute([a.text for a in refined], n_steps=refined[0].n_steps, steps_grid=(),
+                                precision="fp32")
+    assert again[0].delta == pytest.approx(refined[0].delta, abs=1e-6)  # a refined utterance is a plain run at its n
+
+
+def test_impossible_tolerance_flags_everything_at_the_largest_n(explainer):
+    explained = explainer.attribute(TEXTS[:2], n_steps=2, steps_grid=(1, 4), delta_tolerance=0.0, precision="fp32")
+    assert [(a.n_steps, a.converged) for a in explained] == [(4, False), (4, False)]
+
+
+def test_refinement_steps_and_tolerance():
+    assert refinement_steps(16, (8, 16, 24, 64, 24)) == [16, 24, 64]
+    assert refinement_steps(16, ()) == [16]
+    with pytest.raises(ValueError, match="n_steps"):
+        refinement_steps(0, (8,))
+    np.testing.assert_array_equal(within_tolerance(np.array([0.01, -0.2, 0.0]), np.array([0.5, -1.0, 0.0]), 0.05),
+                                  [True, False, True])
+
+
+def test_precision_and_batch_size_follow_the_device(monkeypatch):
+    cpu, cuda = torch.device("cpu"), torch.device("cuda")
+    monkeypatch.setattr("core.models.native_cpu_bf16", lambda: True)
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: True)
+    assert autocast_dtype(cpu, "auto") is torch.bfloat16
+    assert autocast_dtype(cpu, "auto", cpu_auto=False) is None  # training and prediction stay fp32 on the CPU
+    assert autocast_dtype(cuda, "auto", cpu_auto=False) is torch.bfloat16
+    assert autocast_dtype(cuda, "fp32") is None and autocast_dtype(cpu, "bf16") is torch.bfloat16
+    monkeypatch.setattr("core.models.native_cpu_bf16", lambda: False)
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: False)
+    assert autocast_dtype(cpu, "auto") is None and autocast_dtype(cuda, "auto") is None
+    with pytest.raises(ValueError, match="precision"):
+        autocast_dtype(cpu, "fp16")
+    assert batch_size_for(cuda, cpu=8, cuda=64) == 64 and batch_size_for(cpu, cpu=8, cuda=64) == 8
+
+
+def test_small_work_runs_on_one_thread_and_restores_the_count(explainer, monkeypatch):
+    before = torch.get_num_threads()
+    with intra_op_threads(1):
+        assert torch.get_num_threads() == 1
+    with intra_op_threads(None):
+        assert torch.get_num_threads() == before
+    assert torch.get_num_threads() == before
+    assert explainer._threads(16 * 12) == 1 and explainer._threads(8 * 16 * 20) is None  # typed sentence vs batch
+    seen = []
+    monkeypatch.setattr(explainer, "_probabilities",
+                        lambda *a, _real=explainer._probabilities, **k: seen.append(torch.get_num_threads())
+                        or _real(*a, **k))
+    explainer.attribute(["fine"], n_steps=4, steps_grid=())
+    assert set(seen) == {1} and torch.get_num_threads() == before
+
+
+def test_explain_starts_at_the_given_or_the_smallest_n_steps(explainer):
+    settings = ExplainConfig(steps_grid=(64, 2), delta_tolerance=0.05, precision="fp32")
+    live = explain(TEXTS[:2], {"m": explainer}, settings=settings)
+    expected = explainer.attribute(TEXTS[:2], n_steps=2, steps_grid=(64,), delta_tolerance=0.05, precision="fp32")
+    assert [a.n_steps for a in live["m"]] == [a.n_steps for a in expected]
+    np.testing.assert_allclose(live["m"][0].scores, expected[0].scores, atol=1e-6)
+    impossible = ExplainConfig(steps_grid=(1, 256), delta_tolerance=0.0, precision="fp32")
+    (a, _) = explain(TEXTS[:2], {"m": explainer}, settings=impossible)["m"]
+    assert (a.n_steps, a.converged) == (256, False)  # started at 1, refined to the top, flagged
+    loose = ExplainConfig(steps_grid=(1, 256), delta_tolerance=10.0, precision="fp32")
+    (b, _) = explain(TEXTS[:2], {"m": explainer}, n_steps={"m": 1}, settings=loose)["m"]
+    assert b.n_steps == 1  # a given n_steps is where integration starts

@@ -1,0 +1,65 @@
+"""The benchmark harness: `ig --quick` prints one JSON object with exactly the documented figures."""
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from core.artifacts import ExperimentPaths
+from core.benchmark import passages, relative_deltas
+from core.build import ROLES, build
+from core.config import load_config
+from core.models import load_tokenizer
+from scripts import benchmark
+
+FIELDS = {"ig_naive_utts_per_s", "ig_fast_utts_per_s", "ig_speedup", "mean_rel_delta_naive", "mean_rel_delta_fast",
+          "typed_six_models_p50_s", "typed_six_models_p95_s", "encoder_layers", "build_stage_seconds"}
+
+
+@pytest.fixture
+def tiny_build(tmp_path, tiny_encoder, tiny_corpora, monkeypatch):
+    """A built two-model experiment under a private artifacts folder, and its TOML file (its corpus
+    tables are written directly; demo_seed only lets the config validate without corpus paths)."""
+    monkeypatch.setenv("PRIVLENS_ARTIFACTS", str(tmp_path / "artifacts"))
+    toml = tmp_path / "tiny.toml"
+    toml.write_text(f'name = "tiny"\n[data]\ndemo_seed = 0\n[model]\nencoder = "{tiny_encoder}"\nmax_length = 16\ngender_hidden = 8\n'
+                    '[train]\nepochs = 1\nbatch_size = 36\nlr = 1e-3\n[methods]\nnames = ["Gen", "GenderExp"]\n'
+                    '[explain]\nn_primary = 6\nn_cross = 4\nn_steps = 8\nbatch_size = 4\n')
+    config = load_config(toml)
+    paths = ExperimentPaths.for_experiment(config.name)
+    for role in ROLES:
+        paths.corpus_table(role).parent.mkdir(parents=True, exist_ok=True)
+        getattr(tiny_corpora, role).to_parquet(paths.corpus_table(role), index=False)
+    build(config, stages=["train", "predict", "explain"], paths=paths)
+    return toml
+
+
+def test_ig_quick_prints_exactly_the_named_figures(tiny_build, capsys):
+    assert benchmark.main(["ig", "--quick", "--config", str(tiny_build)]) == 0
+    figures = json.loads(capsys.readouterr().out)
+    assert set(figures) == FIELDS
+    for name in FIELDS - {"build_stage_seconds", "encoder_layers"}:
+        assert math.isfinite(figures[name]) and figures[name] >= 0, name
+    assert figures["ig_naive_utts_per_s"] > 0 and figures["ig_fast_utts_per_s"] > 0
+    assert figures["mean_rel_delta_fast"] <= 0.05  # every utterance refined to the 5 % bound (or flagged)
+    assert figures["typed_six_models_p50_s"] <= figures["typed_six_models_p95_s"]
+    assert figures["encoder_layers"] == 2
+    assert set(figures["build_stage_seconds"]) == {"train", "predict", "explain"}
+
+
+def test_ig_refuses_an_unbuilt_experiment(tmp_path, monkeypatch):
+    monkeypatch.setenv("PRIVLENS_ARTIFACTS", str(tmp_path))
+    with pytest.raises(FileNotFoundError, match="build it first"):
+        benchmark.main(["ig", "--quick"])
+
+
+def test_relative_deltas_and_passages(tiny_encoder):
+    np.testing.assert_allclose(relative_deltas([0.01, -0.02, 0.0], [0.5, -0.1, 0.0]), [0.02, 0.2, np.inf])
+    tokenizer = load_tokenizer(tiny_encoder)
+    turns = [f"this is turn number {i} of a long talk" for i in range(60)]
+    joined = passages(turns, tokenizer, 5, shortest=20, longest=40)
+    assert len(joined) == 5
+    assert all(20 <= len(tokenizer.tokenize(p)) <= 40 + 12 for p in joined)  # one turn can overshoot the goal
+    assert " ".join(joined) == " ".join(turns[:sum(p.count("turn") for p in joined)])  # consecutive, in order
