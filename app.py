@@ -1,10 +1,21 @@
 """privlens dashboard: the frame that registers the pages (run: streamlit run app.py)."""
 import streamlit as st
 
+from core.artifacts import list_experiments
+
 st.set_page_config(page_title="privlens", layout="wide")
+experiments = list_experiments()
+if experiments:  # the picker every page reads (st.session_state["experiment"])
+    if st.session_state.get("experiment") not in experiments:
+        st.session_state["experiment"] = experiments[0]
+    st.sidebar.selectbox("Experiment", experiments, key="experiment")
+st.sidebar.radio("Save charts as", ["png", "svg"], key="chart_format", horizontal=True)
 st.navigation([
     st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
+    st.Page("pages/explore.py", title="Explore", icon=":material/search:"),
     st.Page("pages/privacy_metrics.py", title="Privacy metrics", icon=":material/table_chart:"),
+    st.Page("pages/lexicon_overlap.py", title="Lexicon overlap", icon=":material/format_list_bulleted:"),
+    st.Page("pages/cross_corpus.py", title="Cross-corpus", icon=":material/compare_arrows:"),
     st.Page("pages/trust_study.py", title="Trust study", icon=":material/how_to_vote:"),
     st.Page("pages/trust_results.py", title="Trust results", icon=":material/leaderboard:"),
     st.Page("pages/models.py", title="Models", icon=":material/monitoring:"),

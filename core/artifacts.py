@@ -9,6 +9,7 @@ Layout of ``artifacts/<experiment>/``::
                                   the weights' size and SHA-256, checked on every load)
     predictions/<method>_seed<k>.parquet
     representations/<method>_seed<k>.npz
+    probes/<method>_seed<k>.joblib  the metrics stage's fitted gender probes and which one is the headline
     attributions.parquet          word attributions (explain stage); explained.parquet: per utterance
     explain/                      per-model parts of both, and each model's n_steps calibration
     done/<stage>/<model>.json     fingerprint of finished train/predict/explain work and the size and
@@ -175,6 +176,10 @@ class ExperimentPaths:
 
     def representations(self, method: str, seed: int) -> Path:
         return self.root / "representations" / f"{method}_seed{seed}.npz"
+
+    def probes(self, method: str, seed: int) -> Path:
+        """A model's fitted gender probes (joblib): the attacker the Explore page runs on z."""
+        return self.root / "probes" / f"{method}_seed{seed}.joblib"
 
     @property
     def attributions(self) -> Path:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+import joblib
 import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
@@ -324,7 +325,11 @@ def stage_metrics(ctx: BuildContext) -> dict:
         predictions=pd.concat([pd.read_parquet(paths.predictions(m, s)) for m, s in jobs], ignore_index=True),
         representations={(m, s): np.load(paths.representations(m, s))["z"] for m, s in jobs},
         utterances=pd.read_parquet(paths.explained), attributions=pd.read_parquet(paths.attributions))
-    tables = ev.metrics_tables(inputs, ctx.config)
+    fitted_probes: dict = {}
+    tables = ev.metrics_tables(inputs, ctx.config, fitted_probes=fitted_probes)
+    for (method, seed), probes in fitted_probes.items():  # the Explore page's attacker
+        paths.probes(method, seed).parent.mkdir(parents=True, exist_ok=True)
+        joblib.dump(probes, paths.probes(method, seed))
     paths.metrics_dir.mkdir(parents=True, exist_ok=True)
     for name, frame in tables.items():  # the names of core.artifacts.METRICS_TABLES (a test checks)
         frame.to_csv(paths.metrics_table(name), index=False)

@@ -47,11 +47,15 @@ class PairedComparison:
     kind: str            # "uar": UAR of predicted labels against gold; "mean": mean of per-utterance values
 
 
-def metrics_tables(inputs: MetricsInputs, config: ExperimentConfig) -> dict[str, pd.DataFrame]:
-    """Every metrics table of an experiment, by name (core.artifacts.METRICS_TABLES, table1 first)."""
+def metrics_tables(inputs: MetricsInputs, config: ExperimentConfig, *,
+                   fitted_probes: dict | None = None) -> dict[str, pd.DataFrame]:
+    """Every metrics table of an experiment, by name (core.artifacts.METRICS_TABLES, table1 first).
+
+    ``fitted_probes``: see `leakage`.
+    """
     predictions, utterances = inputs.predictions, inputs.utterances
     explained = explanations(inputs.attributions)
-    probes, probe_guesses = leakage(predictions, inputs.representations, config.metrics)
+    probes, probe_guesses = leakage(predictions, inputs.representations, config.metrics, fitted_probes=fitted_probes)
     mad = mad_items(explained, utterances, GenderLexicon.load(), config.explain.top_k)
     psc = psc_items(explained, utterances, valence_lexicon(config))
     per_seed = per_seed_table(valence_uars(predictions), probes, mad, psc)
@@ -97,26 +101,30 @@ def probe_models(seed: int, max_iter: int) -> dict:
 
 
 def leakage(predictions: pd.DataFrame, representations: Mapping[tuple[str, int], np.ndarray],
-            settings: MetricsConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
+            settings: MetricsConfig, *, fitted_probes: dict | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Gender UAR of probes trained on primary train+val z, scored on primary test and the cross corpus.
 
     ``representations[(method, seed)]`` holds z row-aligned with that model's rows of ``predictions``.
     Returns (scores: method, seed, probe, split, gender_uar; the stronger probe's guess per utterance
-    and split, the headline).
+    and split, the headline). ``fitted_probes``, when given, receives (method, seed) -> {"probes": both
+    fitted probes, "headline": the stronger on the primary test}: the build stores them as the app's attacker.
     """
     scores, headline = [], []
     for (method, seed), z in tqdm(representations.items(), desc="gender probes", unit="model"):
         p = predictions[(predictions.method == method) & (predictions.seed == seed)].reset_index(drop=True)
         fit_rows = (p.role == "primary") & p.split.isin(["train", "val"])
         targets = {"within": (p.role == "primary") & (p.split == "test"), "cross": p.role == "cross"}
-        probed = {}
-        for name, probe in probe_models(settings.seed, settings.probe_max_iter).items():
+        probed, fitted = {}, probe_models(settings.seed, settings.probe_max_iter)
+        for name, probe in fitted.items():
             probe.fit(z[fit_rows], p.gender[fit_rows])
             for split, rows in targets.items():
                 guess = probe.predict(z[rows])
                 probed[(name, split)] = guess
                 scores.append({"method": method, "seed": seed, "probe": name, "split": split,
                                "gender_uar": m.uar(p.gender[rows], guess)})
+        if fitted_probes is not None:
+            fitted_probes[(method, seed)] = {"probes": fitted, "headline": max(
+                fitted, key=lambda n: m.uar(p.gender[targets["within"]], probed[(n, "within")]))}
         for split, rows in targets.items():
             best = max(("logreg", "mlp"), key=lambda n: m.uar(p.gender[rows], probed[(n, split)]))
             headline.append(p.loc[rows, ["method", "seed", "utt_id", "gender"]].assign(

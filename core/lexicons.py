@@ -68,8 +68,10 @@ class GenderLexicon:
 
     def match(self, forms: Sequence[str]) -> list[LexiconHit]:
         """Every occurrence of every entry in the lower-cased word forms ``forms``."""
-        hits = []
+        hits, present = [], set(forms)
         for entry in self.entries:
+            if entry.forms[0] not in present:  # most entries: nothing to scan
+                continue
             n = len(entry.forms)
             for i in range(len(forms) - n + 1):
                 if tuple(forms[i:i + n]) == entry.forms:

@@ -1,28 +1,20 @@
-"""Home: pick an experiment, read what each model is, see whether its artifacts are built."""
+"""Home: the experiment picked in the sidebar, what each model is, whether its artifacts are built."""
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
-from core.artifacts import ExperimentPaths, build_warnings, experiment_status, list_experiments, read_json
+from core.artifacts import build_warnings, experiment_status
 from core.config import load_config, to_dict
 from core.schema import METHODS
+from pages.common import experiment
 
 st.title("privlens")
 st.markdown("Do *privacy-preserving* emotion models stop relying on gender cues? privlens compares six "
             "valence classifiers by what they leak and by the words they rely on (integrated gradients).")
 
-experiments = list_experiments()
-if not experiments:
-    st.warning("No experiment has been built yet. Run `make build` (the demo) or "
-               "`python -m scripts.build scripts/experiments/<name>.toml`.")
-    st.stop()
-default = experiments.index(st.session_state.get("experiment", experiments[0])) \
-    if st.session_state.get("experiment") in experiments else 0
-name = st.selectbox("Experiment", experiments, index=default)
-st.session_state["experiment"] = name
-paths = ExperimentPaths.for_experiment(name)
-manifest = read_json(paths.manifest)
+exp = experiment()
+paths, manifest = exp.paths, exp.manifest
 
 st.subheader("The six models")
 models = manifest.get("config", {}).get("methods", {}).get("names", list(METHODS))

@@ -1,38 +1,90 @@
-"""Privacy metrics: Table 1 (UARs, leakage, MAD, Psc, significance) and the privacy–utility scatter."""
+"""Privacy metrics for a stakeholder: the summary in words, Table 1, MAD and Psc with intervals, the trade-off."""
 import pandas as pd
-import plotly.express as px
 import streamlit as st
 
-from core.artifacts import ExperimentPaths, list_experiments
-from core.schema import TABLE1_COLUMNS
+from core import charts, views
+from pages.common import artifacts_or_stop, chart, experiment, show_error
 
 st.title("Privacy metrics")
-experiments = list_experiments()
-name = st.session_state.get("experiment") or (experiments[0] if experiments else None)
-table_path = ExperimentPaths.for_experiment(name).metrics_table("table1") if name else None
-if table_path is None or not table_path.exists():
-    st.warning("No Table 1 yet: run `python -m scripts.build scripts/experiments/<name>.toml --stages metrics`.")
-    st.stop()
+exp = experiment()
 
 
 @st.cache_data
-def load_table(path: str, mtime: float) -> pd.DataFrame:
-    return pd.read_csv(path)
+def load_table(name: str, stamp: float) -> pd.DataFrame:
+    return views.metrics_frame(views.open_experiment(name), "table1", views.TABLE1_REQUIRED)
 
 
-table = load_table(str(table_path), table_path.stat().st_mtime)
-st.caption(f"Experiment **{name}** · means over seeds · p-values vs Gen, Holm-adjusted")
-main = ["model", *TABLE1_COLUMNS]
-st.dataframe(table[main].style.format(precision=4), hide_index=True, width="stretch")
-with st.expander("std, p-values and significance"):
+@st.cache_data
+def load_intervals(name: str, stamp: float) -> dict[str, pd.DataFrame]:
+    """Mean MAD_i and P_i per model with bootstrap intervals (re-read when the metrics stage reruns)."""
+    e = views.open_experiment(name)
+    return {"mad": views.mean_intervals(views.metrics_frame(e, "mad_utterances", ("method", "mad_i")), "mad_i"),
+            "psc": views.mean_intervals(views.metrics_frame(e, "psc_utterances", ("method", "p_i")), "p_i")}
+
+
+@st.cache_data(show_spinner="Bootstrapping the trade-off intervals…")
+def load_trade_off(name: str, stamp: float, seed: int) -> pd.DataFrame:
+    e = views.open_experiment(name)
+    return views.trade_off_intervals(e, views.predictions(e), seed=seed)
+
+
+table_path = exp.paths.metrics_table("table1")
+stamp = table_path.stat().st_mtime if table_path.exists() else 0.0
+with artifacts_or_stop():
+    table = load_table(exp.name, stamp)
+
+st.subheader("In plain words")
+for sentence in views.plain_summary(table):
+    st.markdown(f"- {sentence}")
+
+st.subheader("Table 1")
+st.caption("Means over seeds (± standard deviation when there are several) · * = significantly different from Gen "
+           "(Holm-adjusted p < 0.05; p-values below) · ↑ higher is better, ↓ lower is better · valence and "
+           "gender leak are UARs (balanced accuracy; chance is 0.33 for valence, 0.5 for gender) on the primary "
+           "corpus's test split and on the cross corpus")
+st.dataframe(views.format_table1(table), hide_index=True, width="stretch")
+if "psc_words" not in table.columns:
+    st.caption(f"No `psc_words` column: this Table 1 predates it. Rebuild with `{exp.command('metrics')}`.")
+st.download_button("Download Table 1 (CSV, every column)", table.to_csv(index=False),
+                   file_name=f"{exp.name}_table1.csv", mime="text/csv")
+with st.expander("Every column: std, p-values (bootstrap and t-test), significance"):
     st.dataframe(table, hide_index=True, width="stretch")
-st.download_button("Download Table 1 (CSV)", table.to_csv(index=False), file_name=f"{name}_table1.csv",
-                   mime="text/csv")
+with st.expander("What the columns mean"):
+    st.markdown(
+        "- **valence UAR** – how well the model recognises low / mid / high valence, on the test split of the "
+        "corpus it was trained on (*within*) and on another corpus (*cross*).\n"
+        "- **gender UAR** – how well an attacker's probe recovers the speaker's gender from the model's internal "
+        "representation. Closer to 0.5 = leaks less.\n"
+        "- **MAD** – how much the model stopped relying on words people read as gender cues, compared with "
+        "Gen (higher = closer to what people perceive as private).\n"
+        "- **Psc** – how much weight the model puts on words whose sentiment contradicts the true answer "
+        "(lower = fewer spurious cues).")
+
+try:
+    intervals = load_intervals(exp.name, stamp)
+except views.ArtifactError as error:
+    show_error(error)
+else:
+    left, right = st.columns(2)
+    with left:
+        chart(charts.interval_bars(intervals["mad"], title="MAD vs Gen (95% bootstrap interval)", axis="MAD ↑",
+                                   reference_label="no change from Gen"), f"{exp.name}_mad")
+    with right:
+        chart(charts.interval_bars(intervals["psc"], title="Psc (95% bootstrap interval)", axis="Psc ↓",
+                                   reference=None), f"{exp.name}_psc")
 
 st.subheader("Privacy–utility trade-off")
-st.markdown("Lower gender UAR (x) = less leakage; higher valence UAR (y) = more useful. Chance is 0.5 and 0.33.")
-figure = px.scatter(table, x="gender_uar_within", y="valence_uar_within", text="model",
-                    labels={"gender_uar_within": "gender UAR of the probe (primary test)",
-                            "valence_uar_within": "valence UAR (primary test)"})
-figure.update_traces(textposition="top center", marker_size=12)
-st.plotly_chart(figure, config={"toImageButtonOptions": {"format": "png", "filename": f"{name}_privacy_utility"}})
+st.markdown("Each point is a model. **Left** = an attacker learns less about the speaker's gender; **up** = "
+            "valence is recognised better. ArtNoise (✕) is the attention check: its test sentences contain planted "
+            "tokens that give the answer away, so it only *looks* like the best model.")
+try:
+    points = views.scatter_points(table, load_trade_off(exp.name, stamp, exp.seeds[0]))
+    st.caption(f"Whiskers: 95% bootstrap intervals over utterances (seed {exp.seeds[0]}).")
+except views.ArtifactError as error:
+    show_error(error)
+    points = views.scatter_points(table)
+left, right = st.columns(2)
+with left:
+    chart(charts.privacy_utility(points, "within"), f"{exp.name}_privacy_utility_within")
+with right:
+    chart(charts.privacy_utility(points, "cross"), f"{exp.name}_privacy_utility_cross")

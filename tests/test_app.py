@@ -75,7 +75,7 @@ def test_status_reports_missing_stages_with_the_rebuild_command(built):
 def test_home_lists_models_and_artifact_status(built):
     at = AppTest.from_file(str(ROOT / "pages" / "home.py"), default_timeout=60).run()
     assert not at.exception
-    assert at.selectbox[0].value == "demo"
+    assert at.caption[-1].value.endswith("demo`")  # the experiment picked in the sidebar (the only one)
     models = at.table[0].value
     assert models["model"].tolist() == MODELS
     assert "missing" in at.dataframe[0].value["state"].tolist()
@@ -94,7 +94,8 @@ def test_privacy_metrics_page_shows_table1(built):
     at.run()
     assert not at.exception
     shown = at.dataframe[0].value
-    assert shown["model"].tolist() == MODELS and "psc" in shown.columns
+    assert shown["model"].tolist() == [*MODELS[:-1], "ArtNoise (attention check)"] and "Psc ↓" in shown.columns
+    assert "mad_utterances.csv" in at.error[0].value and at.code[0].value.endswith("--stages metrics")
 
 
 def test_app_frame_runs(built):

@@ -1,0 +1,54 @@
+"""What every page shares: the chosen experiment (picked in the app's sidebar), artifact errors shown
+with their rebuild command, the synthetic-data notice, and downloadable charts."""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Iterator
+
+import plotly.graph_objects as go
+import streamlit as st
+
+from core.artifacts import list_experiments
+from core.charts import download_config
+from core.views import ArtifactError, Experiment, open_experiment
+
+SYNTHETIC = ("**Synthetic demo data.** These models were trained on generated stand-ins for IEMOCAP, MSP-IMPROV "
+             "and MuSE with planted gender and valence cues, not on real speech transcripts: the numbers show how "
+             "privlens works, not how real models behave.")
+
+
+def show_error(error: ArtifactError) -> None:
+    st.error(f"{error} Rebuild it with:")
+    st.code(error.command, language="bash")
+    st.caption("For the demo experiment, `make build` does the same.")
+
+
+@contextmanager
+def artifacts_or_stop() -> Iterator[None]:
+    """Run the block; a missing, corrupt or older artifact ends the page with its rebuild command."""
+    try:
+        yield
+    except ArtifactError as error:
+        show_error(error)
+        st.stop()
+
+
+def experiment() -> Experiment:
+    """The experiment picked in the sidebar (the first one when a page runs on its own)."""
+    names = list_experiments()
+    if not names:
+        st.warning("No experiment has been built yet. Run `make build` (the demo) or "
+                   "`.venv/bin/python -m scripts.build scripts/experiments/<name>.toml`.")
+        st.stop()
+    name = st.session_state.get("experiment")
+    with artifacts_or_stop():
+        chosen = open_experiment(name if name in names else names[0])
+    if chosen.synthetic:
+        st.info(SYNTHETIC, icon=":material/science:")
+    return chosen
+
+
+def chart(figure: go.Figure, filename: str) -> None:
+    """A plotly chart whose toolbar camera saves it as PNG or SVG (the sidebar's choice)."""
+    st.plotly_chart(figure, config=download_config(filename, st.session_state.get("chart_format", "png")),
+                    width="stretch")

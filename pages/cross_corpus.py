@@ -1,0 +1,97 @@
+"""Cross-corpus: within vs cross accuracy, Psc against cross accuracy, and which words the right and wrong rest on."""
+import pandas as pd
+import streamlit as st
+
+from core import charts, views
+from core.highlight import highlight_html, legend_html, shared_scale
+from core.lexicons import GenderLexicon, ValenceLexicon
+from core.schema import GENDERS, VALENCE_CLASSES
+from pages.common import artifacts_or_stop, chart, experiment
+
+st.title("Cross-corpus")
+st.markdown("A model that learned real emotion words should keep working on a corpus it never saw; one that "
+            "leaned on quirks of its training corpus will not. Here: how much each model loses on the other "
+            "corpus, whether leaning on contradicting words goes with losing more, and which words the right "
+            "and the wrong predictions rest on.")
+exp = experiment()
+
+
+@st.cache_data(show_spinner="Computing bootstrap intervals…")
+def load(name: str, stamp: float) -> dict[str, pd.DataFrame]:
+    e = views.open_experiment(name)
+    preds = views.predictions(e)
+    return {"uars": views.valence_uar_intervals(preds), "utterances": views.explained(e),
+            "words": views.attributions(e),
+            "per_seed": views.metrics_frame(e, "per_seed", ("method", "seed", "psc", "valence_uar_cross"))}
+
+
+@st.cache_resource
+def lexicons(source: str) -> tuple[ValenceLexicon, GenderLexicon]:
+    valence = ValenceLexicon.nrc_vad(source) if source else ValenceLexicon.vader()
+    return valence, GenderLexicon.load()
+
+
+with artifacts_or_stop():
+    data = load(exp.name, exp.paths.explained.stat().st_mtime if exp.paths.explained.exists() else 0.0)
+valence_lexicon, gender_lexicon = lexicons(exp.config.get("metrics", {}).get("valence_lexicon", ""))
+seed = st.sidebar.selectbox("Seed", exp.seeds) if len(exp.seeds) > 1 else exp.seeds[0]
+
+uars = data["uars"]
+chart(charts.within_cross(uars[uars.seed == seed]), f"{exp.name}_within_cross")
+st.caption("Bars: valence UAR (balanced accuracy over low / mid / high) · whiskers: 95% bootstrap interval over "
+           "utterances · ArtNoise's test text carries planted tokens, so its bars are not comparable.")
+chart(charts.psc_vs_cross(data["per_seed"]), f"{exp.name}_psc_vs_cross")
+with artifacts_or_stop():
+    correlation = views.psc_correlation(exp)
+if correlation:
+    st.caption(f"Across models and seeds (ArtNoise left out): Pearson r = {correlation['pearson_r']:.2f} "
+               f"(p = {correlation['pearson_p']:.2f}), Spearman ρ = {correlation['spearman_rho']:.2f} "
+               f"(p = {correlation['spearman_p']:.2f}), n = {int(correlation['n'])}.")
+else:
+    st.caption("No Psc–accuracy correlation: it needs at least three models with a Psc.")
+
+st.subheader("Error analysis on the cross corpus")
+f = st.columns(3)
+model = f[0].selectbox("Model", exp.methods, format_func=charts.label)
+valence = f[1].selectbox("Gold valence", ["any", *VALENCE_CLASSES])
+gender = f[2].selectbox("Speaker gender", ["any", *GENDERS])
+cases = views.error_cases(data["utterances"], method=model, seed=seed, valence=valence, gender=gender)
+if cases.empty:
+    st.info("No explained cross-corpus utterance matches these filters.")
+    st.stop()
+st.markdown(f"**{int(cases.right.sum())} right, {int((~cases.right).sum())} wrong** of {len(cases)} explained "
+            "cross-corpus utterances.")
+
+contrast = views.weight_contrast(cases, data["words"], valence_lexicon, gender_lexicon, method=model, seed=seed)
+left, right = st.columns(2)
+with left:
+    chart(charts.contrast_bars(contrast["valence"], title="Where the weight goes: word sentiment",
+                               axis="share of positive weight"), f"{exp.name}_{model}_valence_bins")
+with right:
+    gender_part = contrast["gender"][contrast["gender"].key != "none"]
+    chart(charts.contrast_bars(gender_part, title="Weight on gender-perception words",
+                               axis="share of positive weight"), f"{exp.name}_{model}_gender_categories")
+st.caption("Sentiment of a word from the valence lexicon (low / mid / high; *none* = not in the lexicon). Shares "
+           "are of all the weight pushing toward the model's answer, within the right or the wrong group.")
+top = contrast["words"].assign(share=lambda t: t.share.map("{:.1%}".format))
+cols = st.columns(2)
+for col, group in zip(cols, ("right", "wrong")):
+    col.markdown(f"**Words carrying the weight in the {group} predictions**")
+    col.dataframe(top[top.group == group][["key", "share"]].rename(columns={"key": "word"}), hide_index=True,
+                  width="stretch")
+
+group = st.radio("Show", ["wrong", "right"], horizontal=True, format_func=lambda g: f"{g} predictions")
+shown = cases[cases.right == (group == "right")].head(20)
+words = data["words"]
+mine = words[(words.method == model) & (words.seed == seed) & (words.role == "cross")]
+explained = {u: w.sort_values("word_index") for u, w in mine[mine.utt_id.isin(shown.utt_id)].groupby("utt_id")}
+scale = shared_scale(*(w.weight for w in explained.values()))
+st.html(legend_html(scale, target_label=f"{model}'s prediction"))
+for _, case in shown.iterrows():
+    w = explained.get(case.utt_id)
+    if w is None:
+        continue
+    st.html(views.case_html(case, views.spans(w), w.weight.to_numpy(), scale=scale, valence=valence_lexicon,
+                            gender=gender_lexicon))
+if len(cases[cases.right == (group == "right")]) > len(shown):
+    st.caption(f"Showing the first {len(shown)}; narrow the filters to see others.")

@@ -1,0 +1,139 @@
+"""Explore: one utterance through the six models, side by side, with what an attacker infers and a gender swap."""
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from core import views
+from core.artifacts import ExperimentPaths
+from core.highlight import legend_html, shared_scale
+from core.lexicons import GenderLexicon, GenderSwapper
+from core.schema import GENDERS, VALENCE_CLASSES
+from pages.common import artifacts_or_stop, experiment
+
+st.title("Explore one utterance")
+st.markdown("Each card is one model reading the same sentence. **Orange** words pushed the model toward its "
+            "answer, **blue** words pushed against it; **boxed** words are ones people read as hints of the "
+            "speaker's gender. The *attacker* line says what a gender classifier trained on the model's internal "
+            "representation guesses about the speaker: the privacy models try to make that a coin flip.")
+exp = experiment()
+
+
+@st.cache_data
+def load(name: str, stamp: float) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    e = views.open_experiment(name)
+    utterances, words = views.explained(e), views.attributions(e)
+    preds = views.predictions(e)
+    return utterances, words, preds.merge(utterances[["method", "seed", "role", "utt_id"]])
+
+
+@st.cache_resource
+def resources() -> tuple[GenderLexicon, GenderSwapper]:
+    return GenderLexicon.load(), GenderSwapper.load()
+
+
+@st.cache_resource
+def probe(root: str, method: str, seed: int, stamp: float):
+    return views.load_probe(ExperimentPaths(Path(root)), method, seed)
+
+
+@st.cache_resource
+def representations(root: str, method: str, seed: int, stamp: float):
+    return views.representation_index(ExperimentPaths(Path(root)), method, seed)
+
+
+@st.cache_resource(show_spinner="Loading the models (once)…")
+def live_model(root: str, method: str, seed: int, fingerprint: str):
+    from core import live  # torch: only when a typed or swapped sentence needs a model
+
+    return live.load(ExperimentPaths(Path(root)), method, seed)
+
+
+@st.cache_data(show_spinner=False, max_entries=512)
+def live_reading(root: str, method: str, seed: int, fingerprint: str, text: str):
+    from core import live
+
+    return live.run(*live_model(root, method, seed, fingerprint), text)
+
+
+def attacker(method: str, z) -> float | None:
+    path = exp.paths.probes(method, seed)
+    fitted = probe(str(exp.paths.root), method, seed, path.stat().st_mtime if path.exists() else 0.0)
+    return None if fitted is None else views.p_female(fitted, z)
+
+
+def live_readings(texts: dict[str, str]) -> tuple[dict[str, views.Reading], tuple[int, int]]:
+    """Each model explains its text live; returns the readings and (most words dropped, at how many pieces)."""
+    out, dropped = {}, (0, 0)
+    with st.spinner("Explaining with all six models…"):
+        for method, text in texts.items():
+            fp = views.model_fingerprint(exp.paths, method, seed)
+            r = live_reading(str(exp.paths.root), method, seed, fp, text)
+            out[method] = views.Reading(views.card(method, r.text_shown, r.words, r.weights, r.probs, lexicon,
+                                                   k=exp.top_k), attacker(method, r.z))
+            dropped = max(dropped, (r.dropped_words, r.max_length))
+    return out, dropped
+
+
+with artifacts_or_stop():
+    utterances, words, preds = load(exp.name, exp.paths.explained.stat().st_mtime if exp.paths.explained.exists()
+                                    else 0.0)
+lexicon, swapper = resources()
+seed = st.sidebar.selectbox("Seed", exp.seeds) if len(exp.seeds) > 1 else exp.seeds[0]
+if picked := st.session_state.pop("explore_pick", None):  # arriving from another page with an utterance
+    st.session_state.update(explore_mode="Pick an utterance", explore_role=picked["role"], explore_gender="any",
+                            explore_valence="any", explore_agreement="any", explore_utt=picked["utt_id"])
+
+mode = st.radio("Utterance", ["Pick an utterance", "Type a sentence"], horizontal=True, key="explore_mode")
+readings: dict[str, views.Reading] = {}
+if mode == "Pick an utterance":
+    f = st.columns(4)
+    role = f[0].selectbox("Corpus", list(views.ROLE_LABELS), format_func=views.ROLE_LABELS.get, key="explore_role")
+    gender = f[1].selectbox("Speaker gender", ["any", *GENDERS], key="explore_gender")
+    valence = f[2].selectbox("Gold valence", ["any", *VALENCE_CLASSES], key="explore_valence")
+    agreement = f[3].selectbox("Models", views.AGREEMENT, key="explore_agreement")
+    choices = views.utterance_choices(utterances, seed=seed, role=role, gender=gender, valence=valence,
+                                      agreement=agreement)
+    if choices.empty:
+        st.info("No explained utterance matches these filters: widen one of them.")
+        st.stop()
+    labels = dict(zip(choices.utt_id, choices.text + "  ·  gold " + choices.valence_class + ", speaker "
+                      + choices.gender))
+    if st.session_state.get("explore_utt") not in labels:
+        st.session_state["explore_utt"] = choices.utt_id.iloc[0]
+    utt_id = st.selectbox(f"Utterance ({len(choices)} match)", list(labels), format_func=labels.get,
+                          key="explore_utt")
+    for c in views.cached_cards(words, preds, seed=seed, role=role, utt_id=utt_id, methods=exp.methods,
+                                lexicon=lexicon, k=exp.top_k):
+        z, rows = representations(str(exp.paths.root), c.method, seed, exp.paths.representations(
+            c.method, seed).stat().st_mtime)
+        readings[c.method] = views.Reading(c, attacker(c.method, z[rows[(role, utt_id)]]))
+else:
+    with st.form("typed"):
+        typed = st.text_area("Type a sentence", max_chars=20_000, placeholder="I think the weekend was lovely.")
+        st.form_submit_button("Explain with all six models")
+    if hint := views.typed_text_problem(typed):
+        st.info(hint)
+        st.stop()
+    readings, (dropped, pieces) = live_readings({m: typed for m in exp.methods})
+    if dropped:
+        st.warning(f"The models read at most {pieces} word pieces: explained up to the cut, {dropped} word(s) "
+                   "after it were dropped.")
+
+swap = st.toggle("Show the gender-swapped version (he ↔ she, husband ↔ wife, …) next to the original")
+swapped: dict[str, views.Reading] = {}
+if swap:
+    texts = {m: swapper.swap(r.card.text) for m, r in readings.items()}
+    if all(t == readings[m].card.text for m, t in texts.items()):
+        st.info("This sentence has no gendered word to swap.")
+    else:
+        swapped, _ = live_readings(texts)
+
+if any(r.p_female is None for r in readings.values()):
+    st.caption(f"No stored gender probes for some models: rebuild them with `{exp.command('metrics')}`.")
+scale = shared_scale(*(r.card.weights for r in [*readings.values(), *swapped.values()]))
+st.html(legend_html(scale, target_label="that model's prediction"))
+cells = [col for _ in range(2) for col in st.columns(3)]
+for cell, (method, reading) in zip(cells, readings.items()):
+    with cell:
+        st.html(views.card_html(reading, scale=scale, swapped=swapped.get(method)))

@@ -1,0 +1,152 @@
+"""Screenshot every dashboard page into docs/img/: python -m scripts.screenshots [--port 8601] [--out docs/img].
+
+Starts the app (streamlit run app.py) on the built artifacts, opens each page in headless Chromium
+through the DevTools protocol, waits until the page has finished rendering (no script running,
+no spinner, the text and charts stable for two polls in a row), and saves a full-height PNG.
+Chromium comes from Debian's packages: ``sudo apt-get install chromium``.
+"""
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from websockets.sync.client import ClientConnection, connect
+
+from core.artifacts import PROJECT_ROOT
+
+PAGES = {"home": "", "explore": "explore", "privacy_metrics": "privacy_metrics",
+         "lexicon_overlap": "lexicon_overlap", "cross_corpus": "cross_corpus", "trust_study": "trust_study",
+         "trust_results": "trust_results"}
+WIDTH = 1400
+READY = """(() => {
+  const busy = document.querySelector('[data-testid="stStatusWidget"]')?.innerText.includes('Running')
+      || document.querySelector('[data-testid="stSpinner"], [data-testid="stSkeleton"]') !== null;
+  const main = document.querySelector('[data-testid="stMain"]');
+  if (!main || busy) return null;
+  const charts = main.querySelectorAll('.js-plotly-plot .main-svg').length;
+  return JSON.stringify([main.innerText.length, charts, main.scrollHeight]);
+})()"""
+HEIGHT = """(() => { const m = document.querySelector('[data-testid="stMain"]');
+  return Math.max(m ? m.scrollHeight : 0, document.body.scrollHeight); })()"""
+
+
+def chromium() -> str:
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        if path := shutil.which(name):
+            return path
+    sys.exit("Chromium not found. Install it from Debian's packages: sudo apt-get install chromium")
+
+
+def wait_for(url: str, timeout: float) -> str:
+    """Poll ``url`` until it answers; returns its body."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                return response.read().decode()
+        except OSError:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{url} did not answer within {timeout:.0f} s") from None
+            time.sleep(0.5)
+
+
+@contextmanager
+def running(command: list[str], **kwargs) -> Iterator[subprocess.Popen]:
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **kwargs)
+    try:
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+class Browser:
+    """A minimal Chrome DevTools Protocol client over one page's websocket."""
+
+    def __init__(self, socket: ClientConnection):
+        self.socket = socket
+        self.next_id = 0
+
+    def call(self, method: str, **params) -> dict:
+        self.next_id += 1
+        self.socket.send(json.dumps({"id": self.next_id, "method": method, "params": params}))
+        while True:
+            message = json.loads(self.socket.recv())
+            if message.get("id") == self.next_id:
+                if "error" in message:
+                    raise RuntimeError(f"{method}: {message['error']}")
+                return message.get("result", {})
+
+    def evaluate(self, expression: str):
+        return self.call("Runtime.evaluate", expression=expression, returnByValue=True)["result"].get("value")
+
+    def screenshot(self, url: str, path: Path, *, timeout: float, settle: float = 1.0) -> None:
+        """Open ``url``, wait until it has rendered, and save a full-height PNG."""
+        self.call("Emulation.setDeviceMetricsOverride", width=WIDTH, height=900, deviceScaleFactor=1, mobile=False)
+        self.call("Page.navigate", url=url)
+        time.sleep(settle)
+        deadline, previous, stable = time.monotonic() + timeout, None, 0
+        while stable < 2:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{url} was still rendering after {timeout:.0f} s")
+            time.sleep(settle)
+            state = self.evaluate(READY)
+            stable = stable + 1 if state is not None and state == previous else 0
+            previous = state
+        height = int(self.evaluate(HEIGHT) or 900)
+        self.call("Emulation.setDeviceMetricsOverride", width=WIDTH, height=min(height + 40, 12_000),
+                  deviceScaleFactor=1, mobile=False)
+        time.sleep(settle)  # charts re-lay out at the new height
+        data = self.call("Page.captureScreenshot", format="png")["data"]
+        path.write_bytes(base64.b64decode(data))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=8601, help="port for the app (default 8601)")
+    parser.add_argument("--debug-port", type=int, default=9233, help="Chromium's DevTools port")
+    parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "docs" / "img")
+    parser.add_argument("--timeout", type=float, default=180, help="seconds to wait for each page")
+    args = parser.parse_args(argv)
+    browser_binary = chromium()
+    args.out.mkdir(parents=True, exist_ok=True)
+    app = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(args.port),
+           "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+    profile = tempfile.mkdtemp(prefix="privlens-chromium-")
+    browser = [browser_binary, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+               "--disable-background-networking", "--disable-component-update", "--disable-sync",
+               "--hide-scrollbars", f"--user-data-dir={profile}", f"--remote-debugging-port={args.debug_port}",
+               "about:blank"]
+    try:
+        with running(app, cwd=PROJECT_ROOT, env=os.environ.copy()), running(browser):
+            wait_for(f"http://localhost:{args.port}/_stcore/health", 120)
+            targets = json.loads(wait_for(f"http://localhost:{args.debug_port}/json", 60))
+            page = next(t for t in targets if t.get("type") == "page")
+            with connect(page["webSocketDebuggerUrl"], max_size=None) as socket:
+                client = Browser(socket)
+                for name, path in PAGES.items():
+                    started = time.monotonic()
+                    target = args.out / f"{name}.png"
+                    client.screenshot(f"http://localhost:{args.port}/{path}", target, timeout=args.timeout)
+                    print(f"{target} ({time.monotonic() - started:.1f} s)")
+    finally:
+        shutil.rmtree(profile, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,215 @@
+"""Every dashboard page (AppTest) on a tiny experiment built once: content, bad input, errors, no torch."""
+from __future__ import annotations
+
+import html
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from core.artifacts import ExperimentPaths
+from core.build import build
+from core.config import ExperimentConfig, ExplainConfig, MethodsConfig, MetricsConfig, ModelConfig, TrainConfig
+from core.schema import METHODS, ROLES
+from tests.conftest import make_table
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGES = ("home", "explore", "privacy_metrics", "lexicon_overlap", "cross_corpus")
+
+
+@pytest.fixture(scope="session")
+def artifacts(tmp_path_factory, tiny_encoder) -> Path:
+    """An artifacts folder holding experiment "tiny": all six models through every stage on a tiny BERT."""
+    base = tmp_path_factory.mktemp("dashboard")
+    paths = ExperimentPaths(base / "tiny")
+    tables = {"primary": make_table("primary", 2), "auxiliary": make_table("auxiliary", 1),
+              "cross": make_table("cross", 2, splits=("all",))}
+    for role in ROLES:
+        paths.corpus_table(role).parent.mkdir(parents=True, exist_ok=True)
+        tables[role].to_parquet(paths.corpus_table(role), index=False)
+    config = ExperimentConfig(
+        name="tiny", model=ModelConfig(encoder=tiny_encoder, max_length=16, gender_hidden=8),
+        train=TrainConfig(seeds=(0,), epochs=1, patience=1, batch_size=36, lr=1e-3),
+        methods=MethodsConfig(names=tuple(METHODS)),
+        explain=ExplainConfig(n_primary=4, n_cross=4, n_steps=8, batch_size=8),
+        metrics=MetricsConfig(bootstrap_resamples=50, probe_max_iter=50))
+    build(config, stages=["train", "predict", "explain", "metrics"], paths=paths)
+    return base
+
+
+@pytest.fixture
+def tiny(artifacts, monkeypatch) -> ExperimentPaths:
+    monkeypatch.setenv("PRIVLENS_ARTIFACTS", str(artifacts))
+    return ExperimentPaths(artifacts / "tiny")
+
+
+def page(name: str, experiment: str = "tiny") -> AppTest:
+    at = AppTest.from_file(str(ROOT / "pages" / f"{name}.py"), default_timeout=120)
+    at.session_state["experiment"] = experiment
+    return at.run()
+
+
+def html_of(at: AppTest) -> str:
+    return "\n".join(element.proto.body for element in at.get("html"))
+
+
+def visible(markup: str) -> str:
+    return html.unescape(re.sub(r"<[^>]+>", "", markup))
+
+
+def cards(at: AppTest) -> list[str]:
+    """The visible text of each model card on the Explore page."""
+    return [visible(e.proto.body) for e in at.get("html") if "Attacker" in e.proto.body]
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_every_page_renders_the_tiny_build(tiny, name):
+    at = page(name)
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert any("Synthetic demo data" in i.value for i in at.info)  # built on generated corpora, labelled so
+    if name == "explore":
+        cards = visible(html_of(at))
+        assert all(method in cards for method in METHODS) and cards.count("Attacker (gender probe") == 6
+        assert "attention check" in cards and "pushes toward that model's prediction" in cards
+    elif name == "privacy_metrics":
+        assert "leaks least" in " ".join(m.value for m in at.markdown)
+        assert at.dataframe[0].value.model.tolist()[-1] == "ArtNoise (attention check)"
+        assert len(at.get("plotly_chart")) == 4  # MAD, Psc, and the trade-off within and cross
+        assert any("Whiskers: 95% bootstrap intervals" in c.value for c in at.caption)
+    elif name == "lexicon_overlap":
+        assert len(at.get("plotly_chart")) == 2 and set(at.dataframe[0].value.index) == set(METHODS)
+    elif name == "cross_corpus":
+        assert any(re.match(r"\*\*\d+ right, \d+ wrong\*\*", m.value) for m in at.markdown)
+        assert "valence-lexicon words" in visible(html_of(at))
+
+
+def test_explore_filters_pick_utterances(tiny):
+    at = page("explore")
+    at.selectbox(key="explore_role").set_value("cross").run()
+    at.selectbox(key="explore_gender").set_value("M").run()
+    options = at.selectbox(key="explore_utt").options
+    assert options and all("speaker M" in o for o in options)
+    at.selectbox(key="explore_valence").set_value("low")
+    at.selectbox(key="explore_agreement").set_value("all six right").run()
+    assert not at.exception
+
+
+def test_arriving_from_lexicon_overlap_opens_the_chosen_utterance(tiny):
+    utt = pd.read_parquet(tiny.explained).query("role == 'cross'").utt_id.iloc[-1]
+    at = AppTest.from_file(str(ROOT / "pages" / "explore.py"), default_timeout=120)
+    at.session_state["experiment"] = "tiny"
+    at.session_state["explore_pick"] = {"role": "cross", "utt_id": utt}
+    at.run()
+    assert at.selectbox(key="explore_utt").value == utt and at.selectbox(key="explore_role").value == "cross"
+
+
+def type_text(at: AppTest, text: str) -> AppTest:
+    at.text_area[0].input(text)
+    at.button[0].click()
+    return at.run()
+
+
+def test_typed_text_is_explained_escaped_and_bad_input_answered(tiny):
+    at = page("explore")
+    at.radio(key="explore_mode").set_value("Type a sentence").run()
+    for typed in ("<script>alert(1)</script>", "<b>x</b> & y"):  # within the tiny model's 16 word pieces
+        type_text(at, typed)
+        markup = html_of(at)
+        assert not at.exception and not at.warning
+        assert typed not in markup and "<script" not in markup
+        assert len(cards(at)) == 6 and all(typed in card for card in cards(at))
+
+    type_text(at, "   \n ")
+    assert any("Type a sentence first" in i.value for i in at.info) and not at.get("html")
+    for text in ("😀 🎉 great", "مرحبا بالعالم الجميل", "ж"):  # emoji, right-to-left, one character
+        type_text(at, text)
+        assert not at.exception and len(cards(at)) == 6 and all(text in card for card in cards(at)), text
+    type_text(at, "word " * 2000)  # 10,000 characters
+    assert not at.exception
+    notice = " ".join(w.value for w in at.warning)
+    assert "at most 16 word pieces" in notice and re.search(r"\b19[89]\d word\(s\) after it were dropped", notice)
+
+
+def test_gender_swap_explains_the_counterfactual_beside_the_original(tiny):
+    at = page("explore")
+    at.toggle[0].set_value(True).run()  # the tiny corpora all end "… for her"
+    assert not at.exception
+    cards = visible(html_of(at))
+    assert cards.count("Gender-swapped") == 6 and "for him" in cards and "P(female)" in cards
+    assert re.search(r"prediction \w+ → \w+ \((same|changed)\) · P\(female\) [\d.]+ → [\d.]+", cards)
+
+
+def test_read_only_pages_never_import_torch(artifacts):
+    """A fresh interpreter runs every page on cached artifacts; Explore picks a cached utterance."""
+    script = (
+        "import json, sys\nfrom streamlit.testing.v1 import AppTest\n"
+        f"for name in {list(PAGES)!r}:\n"
+        f"    at = AppTest.from_file({str(ROOT / 'pages')!r} + f'/{{name}}.py', default_timeout=120)\n"
+        "    at.session_state['experiment'] = 'tiny'\n    at.run()\n"
+        "    assert not at.exception, (name, at.exception)\n"
+        "print(json.dumps(sorted(m for m in ('torch', 'transformers', 'captum') if m in sys.modules)))\n")
+    env = {"PRIVLENS_ARTIFACTS": str(artifacts), "PATH": "", "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT)}
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == []
+
+
+def copy_experiment(artifacts: Path, name: str) -> ExperimentPaths:
+    target = ExperimentPaths(artifacts / name)
+    shutil.copytree(artifacts / "tiny", target.root, ignore=shutil.ignore_patterns("models"))
+    return target
+
+
+def test_corrupt_and_older_artifacts_show_the_rebuild_command(artifacts, monkeypatch):
+    monkeypatch.setenv("PRIVLENS_ARTIFACTS", str(artifacts))
+    old = copy_experiment(artifacts, "older")
+    table = pd.read_csv(old.metrics_table("table1"))
+    table.drop(columns=["psc"]).to_csv(old.metrics_table("table1"), index=False)
+    at = page("privacy_metrics", "older")
+    assert not at.exception and "no column psc" in at.error[0].value
+    assert at.code[0].value.endswith("--stages metrics")
+
+    old.explained.unlink()
+    for name in ("explore", "cross_corpus"):
+        at = page(name, "older")
+        assert not at.exception and "`explained.parquet` is missing" in at.error[0].value
+        assert at.code[0].value.endswith("--stages explain")
+
+    broken = copy_experiment(artifacts, "broken")
+    broken.manifest.write_text('{"version": 2, "stag')
+    for name in PAGES:
+        at = page(name, "broken")
+        assert not at.exception and "unreadable" in at.error[0].value, name
+        assert at.code[0].value.startswith(".venv/bin/python -m scripts.build"), name
+
+
+def test_trade_off_intervals_bracket_table1(tiny):
+    from core import views
+
+    exp = views.open_experiment("tiny")
+    intervals = views.trade_off_intervals(exp, views.predictions(exp), seed=0, resamples=200)
+    table = pd.read_csv(tiny.metrics_table("table1")).set_index("model")
+    for _, row in intervals.iterrows():
+        for axis in ("gender", "valence"):
+            value = table.loc[row.model, f"{axis}_uar_{row.split}"]  # one seed: Table 1 is that seed's UAR
+            assert row[f"{axis}_low"] <= value + 1e-9 and value <= row[f"{axis}_high"] + 1e-9, (row.model, axis)
+
+
+def test_live_reading_cuts_at_max_length(tiny):
+    from core import live
+
+    explainer, n_steps = live.load(tiny, "Gen", 0)
+    assert n_steps == 8
+    short = live.run(explainer, n_steps, "the day was lovely")
+    assert short.dropped_words == 0 and [w.text for w in short.words] == ["the", "day", "was", "lovely"]
+    long = live.run(explainer, n_steps, " ".join(["lovely"] * 40))
+    assert long.dropped_words == 40 - len(long.words) and 0 < len(long.words) <= 14  # 16 pieces − [CLS], [SEP]
+    assert long.text_shown == " ".join(["lovely"] * len(long.words))
+    assert sum(long.probs.values()) == pytest.approx(1.0, abs=1e-5) and long.z.ndim == 1
