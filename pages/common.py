@@ -10,6 +10,7 @@ import streamlit as st
 
 from core.artifacts import list_experiments
 from core.charts import download_config
+from core.study.store import StudyStore, open_store
 from core.views import ArtifactError, Experiment, open_experiment
 
 SYNTHETIC = ("**Synthetic demo data.** These models were trained on generated stand-ins for IEMOCAP, MSP-IMPROV "
@@ -31,6 +32,22 @@ def artifacts_or_stop() -> Iterator[None]:
     except ArtifactError as error:
         show_error(error)
         st.stop()
+
+
+def study_name() -> str:
+    """The experiment picked in the sidebar, for the study pages (which need no metric tables)."""
+    names = list_experiments()
+    if not names:
+        st.warning("No experiment has been built yet: run `make build` first.")
+        st.stop()
+    name = st.session_state.get("experiment")
+    return name if name in names else names[0]
+
+
+@st.cache_resource
+def study_store(url: str, cap: int, seed: int) -> StudyStore:
+    """One store (connection pool) per study database, shared by the study pages."""
+    return open_store(url, responses_per_task=cap, seed=seed)
 
 
 def experiment() -> Experiment:

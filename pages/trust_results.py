@@ -3,23 +3,13 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-from core.artifacts import list_experiments
 from core.study import analysis
 from core.study.setup import for_experiment
-from core.study.store import StudyStore, open_store
+from pages.common import study_name, study_store
 
 st.title("Trust results")
-experiments = list_experiments()
-name = st.session_state.get("experiment") or (experiments[0] if experiments else None)
-if name is None:
-    st.warning("No experiment has been built yet: run `make build` first.")
-    st.stop()
+name = study_name()
 setup = for_experiment(name)
-
-
-@st.cache_resource
-def study_store(url: str, cap: int, seed: int) -> StudyStore:
-    return open_store(url, responses_per_task=cap, seed=seed)
 
 
 @st.cache_data

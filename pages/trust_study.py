@@ -4,27 +4,17 @@ import html
 import pandas as pd
 import streamlit as st
 
-from core.artifacts import list_experiments
 from core.highlight import highlight_html, shared_scale
 from core.study.setup import for_experiment
-from core.study.store import StudyStore, open_store
+from pages.common import study_name, study_store
 from core.study.tasks import ATTENTION_CHECK, LETTERS, QUESTION_TEXT, QUESTIONS, model_order, task_views
 
 st.title("Trust study")
-experiments = list_experiments()
-name = st.session_state.get("experiment") or (experiments[0] if experiments else None)
-if name is None:
-    st.warning("No experiment has been built yet: run `make build` first.")
-    st.stop()
+name = study_name()
 setup = for_experiment(name)
 if not (setup.paths.attributions.exists() and setup.paths.explained.exists()):
     st.warning(f"**{name}** has no explanations yet: run `python -m scripts.build <toml> --stages explain`.")
     st.stop()
-
-
-@st.cache_resource
-def study_store(url: str, cap: int, seed: int) -> StudyStore:
-    return open_store(url, responses_per_task=cap, seed=seed)
 
 
 @st.cache_data
