@@ -71,8 +71,7 @@ class BuildContext:
         return self._corpora
 
     def encoder(self) -> str:
-        return str(resolve_path(self.config, self.config.model.encoder)) if self.config.model.encoder \
-            else default_encoder()
+        return resolve_encoder(self.config)
 
     def jobs(self) -> list[tuple[str, int]]:
         return [(m, s) for m in self.config.methods.names for s in self.config.train.seeds]
@@ -141,6 +140,11 @@ class BuildContext:
             raise ArtifactError(f"the {stage} stage cannot start: {len(problems)} of its input files are missing or "
                                 "changed since they were written:\n" + "\n".join(problems) + f"\nrebuild: {command}")
         return consumed
+
+
+def resolve_encoder(config: ExperimentConfig) -> str:
+    """The encoder an experiment fine-tunes: ``model.encoder`` resolved against the TOML, else the packaged one."""
+    return str(resolve_path(config, config.model.encoder)) if config.model.encoder else default_encoder()
 
 
 def stage_corpora(ctx: BuildContext) -> dict:

@@ -30,6 +30,9 @@ import io
 import shutil
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
+
 from core.corpora import FORMATS
 from core.demo_effects import (AMBIGUOUS_RATE, CLAUSE_FORMS, FILLER_RATE, IMPLICIT_RATE, MARKER_RATES, MARKERS,
                                MID_FORMS, NEGATION_RATE, RATINGS, RECORDING_TYPES, SIZES, VALENCE_MIX,
@@ -174,3 +177,15 @@ def planted_effects_markdown() -> str:
     parts += ["### Marker realisations and the VADER words they bring", _table(
         ["marker", "realisations", "non-mid VADER words"], rows)]
     return "\n\n".join(parts) + "\n"
+
+
+def planted_markers(ground_truth: pd.DataFrame, table: pd.DataFrame) -> np.ndarray:
+    """0/1 indicators of the planted markers (:data:`MARKERS` order), row-aligned with ``table``.
+
+    ``ground_truth`` is a demo_ground_truth.csv. Probed like a representation, these give the most
+    gender any model could read from the demo's style cues (a model may add the valence-gender link).
+    """
+    markers = ground_truth.set_index("utt_id")["markers"].fillna("").reindex(table["utt_id"])
+    if markers.isna().any():
+        raise ValueError(f"{markers.isna().sum()} utterances are not in the ground truth: not generated with it")
+    return np.array([[marker in cell.split(";") for marker in MARKERS] for cell in markers], dtype=np.float32)

@@ -132,6 +132,20 @@ def leakage(predictions: pd.DataFrame, representations: Mapping[tuple[str, int],
     return pd.DataFrame(scores), pd.concat(headline, ignore_index=True)
 
 
+def reference_leakage(tables: Mapping[str, pd.DataFrame], z: Mapping[str, np.ndarray], name: str,
+                      settings: MetricsConfig) -> pd.DataFrame:
+    """The Table 1 probes run on a representation no model was trained into: what leakage is there before
+    any method acts (the untrained encoder) or at most (the planted cues themselves, on the demo).
+
+    ``tables`` and ``z`` are keyed by corpus role ("primary", "cross"), row-aligned. Returns the scores
+    of :func:`leakage` (method = ``name``, seed 0), so the numbers compare directly with Table 1.
+    """
+    predictions = pd.concat([tables[role].assign(role=role) for role in ("primary", "cross")], ignore_index=True)
+    representation = np.concatenate([z["primary"], z["cross"]])
+    scores, _ = leakage(predictions.assign(method=name, seed=0), {(name, 0): representation}, settings)
+    return scores
+
+
 def explanations(attributions: pd.DataFrame) -> dict[tuple, Explanation]:
     """(method, seed, role, utt_id) → Explanation, from the word-level attribution table."""
     out = {}

@@ -56,3 +56,25 @@ def training_history(paths: ExperimentPaths, jobs: Sequence[tuple[str, int]]) ->
         except (FileNotFoundError, KeyError, ValueError):
             missing.append(f"{model}/seed{seed}")
     return pd.DataFrame(rows, columns=HISTORY_COLUMNS), missing
+
+
+def probe_leakage(probes: pd.DataFrame) -> pd.DataFrame:
+    """Per model × seed, the gender UAR a fresh probe reads from z on the primary test split.
+
+    The headline of Table 1 (the stronger of the two probes). Beside a gender head's own validation
+    UAR it separates an adversary that *fooled its head* (head near 0.5, probe high) from one that
+    removed gender from z (both low). ``probes`` is metrics/probes.csv (method, seed, probe, split,
+    gender_uar).
+    """
+    within = probes[probes["split"] == "within"]
+    best = within.groupby(["method", "seed"], as_index=False, sort=False)["gender_uar"].max()
+    return best.rename(columns={"method": "model"})
+
+
+def head_versus_probe(history: pd.DataFrame, leakage: pd.DataFrame) -> pd.DataFrame:
+    """For every model × seed with a gender head: its head's validation gender UAR at the last epoch
+    and the fresh probe's gender UAR (columns model, seed, head, probe)."""
+    heads = history[history["metric"] == "val_gender_uar"].sort_values("step")
+    last = heads.groupby(["model", "seed"], as_index=False, sort=False)["value"].last()
+    return last.rename(columns={"value": "head"}).merge(
+        leakage.rename(columns={"gender_uar": "probe"}), on=["model", "seed"])

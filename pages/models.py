@@ -4,8 +4,11 @@ from pathlib import Path
 import plotly.express as px
 import streamlit as st
 
+import pandas as pd
+
 from core.artifacts import ExperimentPaths, list_experiments, read_json
-from core.history import HISTORY_METRICS, training_history
+from core.charts import PALETTE
+from core.history import HISTORY_METRICS, head_versus_probe, probe_leakage, training_history
 
 st.title("Models")
 experiments = list_experiments()
@@ -36,9 +39,19 @@ if history.empty:
 
 st.caption(f"Experiment **{name}** · one point per epoch; PrivBias's auxiliary-corpus epochs come before its "
            "primary ones · early stopping keeps each stage's best validation valence UAR")
-st.markdown("An adversary that *removed* gender drives its head's validation gender UAR towards 0.5 as λ "
-            "rises; one whose gender UAR stays high while λ rises was overpowered. GenderExp's head "
-            "should climb.")
+probes_file = paths.metrics_table("probes")
+leakage = probe_leakage(pd.read_csv(probes_file)) if probes_file.exists() else None
+st.markdown("A gender head's own validation UAR says what *that head* can read. PrivAdv's falling to 0.5 as λ "
+            "rises means the encoder fooled its adversary — not yet that gender left z. Whether it did "
+            "shows in a fresh probe trained afterwards (dotted lines: Table 1's gender UAR within, primary "
+            "test): an adversary that removed gender brings both down; one that was only fooled leaves the "
+            "probe high. GenderExp's head should climb.")
+if leakage is not None:
+    for row in head_versus_probe(history, leakage).itertuples():
+        st.markdown(f"- **{row.model}** seed {row.seed}: own head {row.head:.3f} at its last epoch, "
+                    f"fresh probe {row.probe:.3f}")
+else:
+    st.info("No probe results yet: run the metrics stage to compare the heads with a fresh probe.")
 models = st.multiselect("Models", list(dict.fromkeys(history.model)), default=list(dict.fromkeys(history.model)))
 shown = history[history.model.isin(models)].assign(seed=lambda f: f.seed.astype(str))
 for metric, title in HISTORY_METRICS.items():
@@ -46,8 +59,12 @@ for metric, title in HISTORY_METRICS.items():
     if data.empty:
         continue
     figure = px.line(data, x="step", y="value", color="model", line_dash="seed", symbol="stage", markers=True,
-                     hover_data=["stage", "epoch"], title=title,
+                     hover_data=["stage", "epoch"], title=title, color_discrete_map=PALETTE,
                      labels={"step": "epoch (counted across stages)", "value": title})
+    if metric == "val_gender_uar" and leakage is not None:
+        for row in leakage[leakage.model.isin({*data.model, "Gen"} & set(models))].itertuples():
+            figure.add_hline(y=row.gender_uar, line_dash="dot", line_color=PALETTE.get(row.model, "#444"),
+                             annotation_text=f"{row.model} fresh probe (seed {row.seed})")
     st.plotly_chart(figure, config={"toImageButtonOptions": {"format": "png", "filename": f"{name}_{metric}"}})
 st.download_button("Download the training history (CSV)", history.to_csv(index=False),
                    file_name=f"{name}_training_history.csv", mime="text/csv")

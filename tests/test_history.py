@@ -8,7 +8,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.artifacts import MANIFEST_VERSION, ExperimentPaths
-from core.history import history_rows, training_history
+import pandas as pd
+
+from core.history import head_versus_probe, history_rows, probe_leakage, training_history
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -48,6 +50,23 @@ def built(tmp_path, monkeypatch) -> ExperimentPaths:
     return paths
 
 
+def probes_table(rows: list[tuple[str, str, str, float]]) -> pd.DataFrame:
+    return pd.DataFrame([{"method": m, "seed": 0, "probe": p, "split": s, "gender_uar": u} for m, p, s, u in rows],
+                        columns=["method", "seed", "probe", "split", "gender_uar"])
+
+
+PROBES = [("Gen", "logreg", "within", 0.80), ("Gen", "mlp", "within", 0.78), ("Gen", "mlp", "cross", 0.91),
+          ("PrivAdv", "logreg", "within", 0.74), ("PrivAdv", "mlp", "within", 0.77)]
+
+
+def test_probe_leakage_is_the_stronger_probe_within_and_pairs_with_the_last_head_epoch(built):
+    leakage = probe_leakage(probes_table(PROBES))
+    assert leakage.set_index("model").gender_uar.to_dict() == {"Gen": 0.80, "PrivAdv": 0.77}  # cross 0.91 ignored
+    history, _ = training_history(built, [("Gen", 0), ("PrivAdv", 0)])
+    paired = head_versus_probe(history, leakage)
+    assert paired.to_dict("records") == [{"model": "PrivAdv", "seed": 0, "head": 0.52, "probe": 0.77}]
+
+
 def test_training_history_lists_models_without_one(built):
     history, missing = training_history(built, [("Gen", 0), ("PrivAdv", 0), ("GenderExp", 0)])
     assert missing == ["GenderExp/seed0"]
@@ -65,3 +84,18 @@ def test_models_page_plots_the_curves_and_says_how_to_rebuild(built):
     charts = at.get("plotly_chart")
     assert len(charts) == 4  # loss, valence UAR, gender UAR (PrivAdv's head), λ
     assert at.get("download_button")
+    assert any("metrics stage" in info.value for info in at.info)  # no probes.csv yet
+
+
+def test_models_page_sets_each_head_beside_a_fresh_probe(built):
+    built.metrics_dir.mkdir(parents=True, exist_ok=True)
+    probes_table(PROBES).to_csv(built.metrics_table("probes"), index=False)
+    at = AppTest.from_file(str(ROOT / "pages" / "models.py"), default_timeout=60)
+    at.session_state["experiment"] = "demo"
+    at.run()
+    assert not at.exception
+    assert any("**PrivAdv** seed 0: own head 0.520 at its last epoch, fresh probe 0.770" in md.value
+               for md in at.markdown)
+    gender_chart = json.loads(at.get("plotly_chart")[2].proto.spec)
+    lines = {shape["y0"] for shape in gender_chart["layout"]["shapes"]}
+    assert lines == {0.80, 0.77}  # Gen's and PrivAdv's probes beside PrivAdv's head
