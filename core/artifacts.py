@@ -351,6 +351,14 @@ def build_warnings(paths: ExperimentPaths) -> list[str]:
     return [warning for record in stages.values() for warning in record.get("warnings", [])]
 
 
+def display_path(path: Path, base: Path | None = None) -> str:
+    """``path`` relative to ``base`` (the working directory) when it lies inside it, else absolute:
+    what a user can paste into a shell started where the app runs, without this machine's layout."""
+    base = (base or Path.cwd()).resolve()
+    resolved = Path(path).resolve()
+    return str(resolved.relative_to(base)) if resolved.is_relative_to(base) else str(resolved)
+
+
 def list_experiments(base: Path | None = None) -> list[str]:
     """Experiments with a manifest under the artifacts folder, sorted by name."""
     root = Path(base or os.environ.get("PRIVLENS_ARTIFACTS", ARTIFACTS_ROOT))

@@ -4,7 +4,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from core.artifacts import build_warnings, experiment_status
+from core.artifacts import build_warnings, display_path, experiment_status
 from core.config import load_config, to_dict
 from core.schema import METHODS
 from pages.common import experiment
@@ -37,4 +37,4 @@ model = manifest.get("config", {}).get("model", {})
 encoder = (model.get("encoder") or "packaged all-MiniLM-L6-v2") + (
     f" (first {model['layers']} layers)" if model.get("layers") else "")
 st.caption(f"Encoder: {encoder} · git commit {manifest.get('git_commit', 'unknown')[:10]} · "
-           f"artifacts in `{paths.root}`")
+           f"artifacts in `{display_path(paths.root)}`")

@@ -1,14 +1,14 @@
 """Models: per-epoch training curves of every model and stage (loss, validation UARs, PrivAdv's λ)."""
 from pathlib import Path
 
+import pandas as pd
 import plotly.express as px
 import streamlit as st
-
-import pandas as pd
 
 from core.artifacts import ExperimentPaths, list_experiments, read_json
 from core.charts import PALETTE
 from core.history import HISTORY_METRICS, head_versus_probe, probe_leakage, training_history
+from core.views import GENDER_CHANCE
 
 st.title("Models")
 experiments = list_experiments()
@@ -62,9 +62,12 @@ for metric, title in HISTORY_METRICS.items():
                      hover_data=["stage", "epoch"], title=title, color_discrete_map=PALETTE,
                      labels={"step": "epoch (counted across stages)", "value": title})
     if metric == "val_gender_uar" and leakage is not None:
-        for row in leakage[leakage.model.isin({*data.model, "Gen"} & set(models))].itertuples():
+        probed = leakage[leakage.model.isin({*data.model, "Gen"} & set(models))].sort_values("gender_uar")
+        for i, row in enumerate(probed.itertuples()):  # alternate label sides: close lines stay legible
             figure.add_hline(y=row.gender_uar, line_dash="dot", line_color=PALETTE.get(row.model, "#444"),
-                             annotation_text=f"{row.model} fresh probe (seed {row.seed})")
+                             annotation_text=f"{row.model} fresh probe (seed {row.seed})",
+                             annotation_position="bottom right" if i % 2 == 0 else "top left")
+        figure.add_hline(y=GENDER_CHANCE, line_dash="dot", line_color="#999", annotation_text="chance")
     st.plotly_chart(figure, config={"toImageButtonOptions": {"format": "png", "filename": f"{name}_{metric}"}})
 st.download_button("Download the training history (CSV)", history.to_csv(index=False),
                    file_name=f"{name}_training_history.csv", mime="text/csv")

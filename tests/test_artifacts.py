@@ -1,7 +1,8 @@
 """core.artifacts: code fingerprints follow imports; each stage's files are declared once."""
 from __future__ import annotations
 
-from core.artifacts import PROJECT_ROOT, ExperimentPaths, code_fingerprint, core_imports, imported_modules
+from core.artifacts import (PROJECT_ROOT, ExperimentPaths, code_fingerprint, core_imports, display_path,
+                            imported_modules)
 from core.demo_corpora import generate_demo_corpora
 from core.recipes import recipe
 
@@ -47,3 +48,8 @@ def test_stage_outputs_are_the_jobs_files_and_the_stages_own(tmp_path):
     explain = paths.stage_outputs("explain", jobs)
     assert paths.calibration("ArtNoise", 1) in explain and explain[-2:] == [paths.attributions, paths.explained]
     assert paths.job_outputs("metrics", "Gen", 0) == []
+
+
+def test_display_path_is_relative_inside_the_working_directory(tmp_path):
+    assert display_path(tmp_path / "artifacts" / "demo", base=tmp_path) == "artifacts/demo"
+    assert display_path(tmp_path / "elsewhere", base=tmp_path / "app") == str((tmp_path / "elsewhere").resolve())
