@@ -16,23 +16,25 @@ import argparse
 import os
 import sys
 
+import numpy as np
 import pandas as pd
 
 from core.artifacts import ExperimentPaths
 from core.build import resolve_encoder
-from core.config import load_config
+from core.config import ExperimentConfig, load_config
 from core.demo_corpora import GROUND_TRUTH_FILE, planted_markers
 from core.evaluate import reference_leakage
 from core.models import ModelArgs, build_model, infer, load_tokenizer
 
-ROLES = ("primary", "cross")
+PROBED = ("primary", "cross")  # the corpus roles Table 1 scores probes on
 
 
-def untrained_z(config, tables: dict[str, pd.DataFrame]) -> dict:
+def untrained_z(config: ExperimentConfig, tables: dict[str, pd.DataFrame]) -> dict[str, np.ndarray]:
+    """z of the experiment's encoder as loaded, before any fine-tuning (the heads are never used)."""
     args = ModelArgs.from_config(config.model, encoder=resolve_encoder(config), gender_head="none")
     model, tokenizer = build_model(args), load_tokenizer(args.encoder)
     return {role: infer(model, tokenizer, tables[role]["text"].tolist(), batch_size=config.train.eval_batch_size)[1]
-            for role in ROLES}
+            for role in PROBED}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -43,17 +45,17 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     config = load_config(args.config)
     paths = ExperimentPaths.for_experiment(config.name)
-    missing = [r for r in ROLES if not paths.corpus_table(r).exists()]
+    missing = [r for r in PROBED if not paths.corpus_table(r).exists()]
     if missing:
         print(f"corpus tables {missing} are missing: run python -m scripts.build {args.config} --stages corpora",
               file=sys.stderr)
         return 2
-    tables = {role: pd.read_parquet(paths.corpus_table(role)) for role in ROLES}
+    tables = {role: pd.read_parquet(paths.corpus_table(role)) for role in PROBED}
     scores = [reference_leakage(tables, untrained_z(config, tables), "untrained encoder", config.metrics)]
     truth = paths.demo_corpora / GROUND_TRUTH_FILE
     if config.data.demo_seed >= 0 and truth.exists():
         ground_truth = pd.read_csv(truth)
-        markers = {role: planted_markers(ground_truth, tables[role]) for role in ROLES}
+        markers = {role: planted_markers(ground_truth, tables[role]) for role in PROBED}
         scores.append(reference_leakage(tables, markers, "planted markers", config.metrics))
     table = pd.concat(scores, ignore_index=True).pivot_table(
         index=["method", "probe"], columns="split", values="gender_uar", sort=False)[["within", "cross"]]
