@@ -90,6 +90,12 @@ class Experiment:
         data = self.config.get("data", {})
         return all(not (data.get(role) or {}).get("path") for role in ("primary", "auxiliary", "cross"))
 
+    @property
+    def stamp(self) -> float:
+        """When the build last finished a stage (each one rewrites the manifest): the pages' cache key, so
+        a rebuilt stage is shown without restarting the app."""
+        return self.paths.manifest.stat().st_mtime
+
     def command(self, stage: str | None = None) -> str:
         return rebuild_command(self.source, stage)
 

@@ -84,7 +84,7 @@ def test_models_page_plots_the_curves_and_says_how_to_rebuild(built):
     charts = at.get("plotly_chart")
     assert len(charts) == 4  # loss, valence UAR, gender UAR (PrivAdv's head), λ
     assert at.get("download_button")
-    assert any("metrics stage" in info.value for info in at.info)  # no probes.csv yet
+    assert any("--stages metrics" in info.value for info in at.info)  # no probes.csv yet
 
 
 def test_models_page_sets_each_head_beside_a_fresh_probe(built):

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from core.artifacts import MANIFEST_VERSION, ExperimentPaths, experiment_status
 from core.study import analysis
@@ -149,6 +149,8 @@ def test_schema_is_versioned(tmp_path):
         conn.execute(update(schema).values(version=SCHEMA_VERSION + 1))
     with pytest.raises(RuntimeError, match="schema version"):
         StudyStore(make_engine(f"sqlite:///{tmp_path / 'study.sqlite'}")).create_schema()
+    with store.engine.connect() as conn:  # the refusal left the database as it found it
+        assert conn.execute(select(schema.c.version)).scalars().all() == [SCHEMA_VERSION + 1]
     with pytest.raises(ValueError, match="supported backends"):
         make_engine("mysql://u@h/db")
 

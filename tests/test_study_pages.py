@@ -80,3 +80,15 @@ def test_results_page_shows_table2(study):
     table = at.dataframe[0].value
     assert table.model.tolist() == MODELS and "T(Priv) random" in table.columns
     assert at.dataframe[1].value.question.tolist() == ["T(V)", "T(Priv)", "Use"]
+
+
+def test_a_study_whose_toml_is_gone_keeps_the_recorded_settings(tmp_path, monkeypatch):
+    monkeypatch.setenv("PRIVLENS_ARTIFACTS", str(tmp_path))
+    paths = ExperimentPaths(tmp_path / "moved")
+    paths.root.mkdir()
+    config = {"source": str(tmp_path / "gone.toml"), "methods": {"names": MODELS},
+              "study": {"responses_per_task": 5, "model_seed": 2, "database": "sqlite:///elsewhere.sqlite"}}
+    paths.manifest.write_text(json.dumps({"version": MANIFEST_VERSION, "stages": {}, "config": config}))
+    setup = for_experiment("moved")
+    assert (setup.settings.responses_per_task, setup.settings.model_seed) == (5, 2)
+    assert setup.settings.database == "sqlite:///elsewhere.sqlite" and setup.models == MODELS

@@ -1,7 +1,7 @@
 """One experiment's study: its settings, models, database URL and artifact paths, from a config or a build."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 from core.artifacts import ExperimentPaths, read_json
@@ -29,10 +29,13 @@ def from_config(config: ExperimentConfig, paths: ExperimentPaths | None = None) 
 
 
 def for_experiment(name: str) -> StudySetup:
-    """The study of a built experiment: settings from its TOML when that file is still there, else defaults."""
+    """The study of a built experiment: settings from its TOML when that file is still there, else the ones
+    its manifest recorded (database, cap, model seed), so a moved TOML never opens a different study."""
     paths = ExperimentPaths.for_experiment(name)
     recorded = read_json(paths.manifest).get("config", {}) if paths.manifest.exists() else {}
     source = recorded.get("source", "")
     if source and Path(source).is_file():
         return from_config(load_config(source), paths)
-    return StudySetup(paths, StudyConfig(), list(recorded.get("methods", {}).get("names", [])))
+    known = {f.name for f in fields(StudyConfig)}
+    settings = StudyConfig(**{k: v for k, v in recorded.get("study", {}).items() if k in known})
+    return StudySetup(paths, settings, list(recorded.get("methods", {}).get("names", [])))

@@ -134,9 +134,10 @@ class StudyStore:
             metadata.create_all(conn)
             conn.execute(self._insert(schema).values(version=SCHEMA_VERSION).on_conflict_do_nothing())
             versions = conn.execute(select(schema.c.version)).scalars().all()
-        if versions != [SCHEMA_VERSION]:
-            raise RuntimeError(f"study database has schema version(s) {versions}, this privlens writes "
-                               f"{SCHEMA_VERSION}: export it with an older privlens or use a new database")
+            if versions != [SCHEMA_VERSION]:  # raised inside the transaction: this version's row is rolled back
+                raise RuntimeError(f"study database has schema version(s) {versions}, this privlens writes "
+                                   f"{SCHEMA_VERSION}: export it with the privlens that wrote it or use a new "
+                                   "database")
 
     def add_tasks(self, tasks: pd.DataFrame) -> int:
         """Store the task set; refuse to change a study that already has tasks. Returns the number added."""
