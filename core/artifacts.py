@@ -259,8 +259,15 @@ def read_json(path: Path) -> Any:
 
 
 class ArtifactError(ValueError):
-    """An artifact that is missing or not the file its stage wrote; the message names the file and,
-    where known, the command that rebuilds it."""
+    """An artifact that is missing, unreadable, from an older privlens or not the file its stage wrote.
+
+    The message names the file; ``command``, where known, is the shell command that rebuilds it (the
+    dashboard shows it under the message).
+    """
+
+    def __init__(self, message: str, command: str | None = None):
+        super().__init__(message)
+        self.command = command
 
 
 def sha256_file(path: Path) -> str:

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from core import metrics as m
-from core.artifacts import MANIFEST_VERSION, PROJECT_ROOT, ExperimentPaths, fingerprint, read_json
+from core.artifacts import MANIFEST_VERSION, PROJECT_ROOT, ArtifactError, ExperimentPaths, fingerprint, read_json
 from core.highlight import highlight_html
 from core.lexicons import GenderLexicon, ValenceLexicon
 from core.schema import BASELINE, METHODS, TABLE1_COLUMNS, VALENCE_CLASSES
@@ -33,14 +33,6 @@ TABLE1_REQUIRED = ("model", *(c for c in TABLE1_COLUMNS if c not in TABLE1_OPTIO
 TABLE1_LABELS = {"valence_uar_within": "valence, primary ↑", "valence_uar_cross": "valence, cross ↑",
                  "gender_uar_within": "gender leak, primary ↓", "gender_uar_cross": "gender leak, cross ↓",
                  "mad": "MAD ↑", "psc": "Psc ↓", "psc_words": "Psc words ↓"}
-
-
-class ArtifactError(Exception):
-    """An artifact a page needs is missing, unreadable or from an older privlens; ``command`` rebuilds it."""
-
-    def __init__(self, message: str, command: str):
-        super().__init__(message)
-        self.command = command
 
 
 def rebuild_command(config_source: str | None, stage: str | None = None) -> str:
@@ -92,9 +84,12 @@ class Experiment:
 
     @property
     def stamp(self) -> float:
-        """When the build last finished a stage (each one rewrites the manifest): the pages' cache key, so
-        a rebuilt stage is shown without restarting the app."""
-        return self.paths.manifest.stat().st_mtime
+        """The pages' cache key: it moves when a stage finishes (each rewrites the manifest) and when a file is
+        added or removed in the experiment's folder or its stage folders (their mtimes move), so a rebuilt or
+        damaged artifact is shown without restarting the app."""
+        root = self.paths.root
+        folders = [root, *(p for p in root.iterdir() if p.is_dir())]
+        return max(p.stat().st_mtime for p in [self.paths.manifest, *folders])
 
     def command(self, stage: str | None = None) -> str:
         return rebuild_command(self.source, stage)
@@ -235,9 +230,12 @@ def typed_text_problem(text: str | None) -> str | None:
     return None
 
 
-def model_fingerprint(paths: ExperimentPaths, method: str, seed: int) -> str:
+def model_fingerprint(experiment: Experiment, method: str, seed: int) -> str:
     """Identifies a checkpoint's weights on disk: the key live explanations are cached under."""
-    weights = paths.model_dir(method, seed) / "model.safetensors"
+    weights = experiment.paths.model_dir(method, seed) / "model.safetensors"
+    if not weights.is_file():
+        raise ArtifactError(f"The {method} checkpoint (seed {seed}) is missing: the **train** stage has not run.",
+                            experiment.command("train"))
     stat = weights.stat()
     return fingerprint(str(weights), stat.st_size, stat.st_mtime_ns)
 
@@ -304,9 +302,14 @@ def spans(words: pd.DataFrame) -> list[Word]:
     return [Word(w, int(a), int(b)) for w, a, b in zip(words.word, words.start, words.end)]
 
 
-def representation_index(paths: ExperimentPaths, method: str, seed: int) -> tuple[np.ndarray, dict[tuple, int]]:
+def representation_index(experiment: Experiment, method: str, seed: int) -> tuple[np.ndarray, dict[tuple, int]]:
     """The z the predict stage stored for a model, and (role, utt_id) → its row."""
-    stored = np.load(paths.representations(method, seed))
+    path = experiment.paths.representations(method, seed)
+    try:
+        stored = np.load(path)
+    except (OSError, ValueError) as error:
+        raise ArtifactError(f"`{path.name}` is missing or unreadable ({type(error).__name__}).",
+                            experiment.command("predict")) from None
     return stored["z"], {key: i for i, key in enumerate(zip(stored["role"].tolist(), stored["utt_id"].tolist()))}
 
 

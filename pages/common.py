@@ -8,10 +8,10 @@ from typing import Iterator
 import plotly.graph_objects as go
 import streamlit as st
 
-from core.artifacts import list_experiments
+from core.artifacts import ArtifactError, list_experiments
 from core.charts import download_config
 from core.study.store import StudyStore, open_store
-from core.views import ArtifactError, Experiment, open_experiment
+from core.views import Experiment, open_experiment
 
 SYNTHETIC = ("**Synthetic demo data.** These models were trained on generated stand-ins for IEMOCAP, MSP-IMPROV "
              "and MuSE with planted gender and valence cues, not on real speech transcripts: the numbers show how "
@@ -19,6 +19,9 @@ SYNTHETIC = ("**Synthetic demo data.** These models were trained on generated st
 
 
 def show_error(error: ArtifactError) -> None:
+    if error.command is None:
+        st.error(str(error))
+        return
     st.error(f"{error} Rebuild it with:")
     st.code(error.command, language="bash")
     st.caption("For the demo experiment, `make build` does the same.")

@@ -32,7 +32,7 @@ def lexicons(source: str) -> tuple[ValenceLexicon, GenderLexicon]:
 
 
 with artifacts_or_stop():
-    data = load(exp.name, exp.paths.explained.stat().st_mtime if exp.paths.explained.exists() else 0.0)
+    data = load(exp.name, exp.stamp)
 valence_lexicon, gender_lexicon = lexicons(exp.config.get("metrics", {}).get("valence_lexicon", ""))
 seed = st.sidebar.selectbox("Seed", exp.seeds) if len(exp.seeds) > 1 else exp.seeds[0]
 

@@ -38,8 +38,8 @@ def probe(root: str, method: str, seed: int, stamp: float):
 
 
 @st.cache_resource
-def representations(root: str, method: str, seed: int, stamp: float):
-    return views.representation_index(ExperimentPaths(Path(root)), method, seed)
+def representations(name: str, method: str, seed: int, stamp: float):
+    return views.representation_index(views.open_experiment(name), method, seed)
 
 
 @st.cache_resource(show_spinner="Loading the models (once)…")
@@ -57,17 +57,16 @@ def live_reading(root: str, method: str, seed: int, fingerprint: str, text: str)
 
 
 def attacker(method: str, z) -> float | None:
-    path = exp.paths.probes(method, seed)
-    fitted = probe(str(exp.paths.root), method, seed, path.stat().st_mtime if path.exists() else 0.0)
+    fitted = probe(str(exp.paths.root), method, seed, exp.stamp)
     return None if fitted is None else views.p_female(fitted, z)
 
 
 def live_readings(texts: dict[str, str]) -> tuple[dict[str, views.Reading], tuple[int, int]]:
     """Each model explains its text live; returns the readings and (most words dropped, at how many pieces)."""
     out, dropped = {}, (0, 0)
-    with st.spinner("Explaining with all six models…"):
+    with artifacts_or_stop(), st.spinner("Explaining with all six models…"):
         for method, text in texts.items():
-            fp = views.model_fingerprint(exp.paths, method, seed)
+            fp = views.model_fingerprint(exp, method, seed)
             r = live_reading(str(exp.paths.root), method, seed, fp, text)
             out[method] = views.Reading(views.card(method, r.text_shown, r.words, r.weights, r.probs, lexicon,
                                                    k=exp.top_k), attacker(method, r.z))
@@ -76,8 +75,7 @@ def live_readings(texts: dict[str, str]) -> tuple[dict[str, views.Reading], tupl
 
 
 with artifacts_or_stop():
-    utterances, words, preds = load(exp.name, exp.paths.explained.stat().st_mtime if exp.paths.explained.exists()
-                                    else 0.0)
+    utterances, words, preds = load(exp.name, exp.stamp)
 lexicon, swapper = resources()
 seed = st.sidebar.selectbox("Seed", exp.seeds) if len(exp.seeds) > 1 else exp.seeds[0]
 if picked := st.session_state.pop("explore_pick", None):  # arriving from another page with an utterance
@@ -105,8 +103,8 @@ if mode == "Pick an utterance":
                           key="explore_utt")
     for c in views.cached_cards(words, preds, seed=seed, role=role, utt_id=utt_id, methods=exp.methods,
                                 lexicon=lexicon, k=exp.top_k):
-        z, rows = representations(str(exp.paths.root), c.method, seed, exp.paths.representations(
-            c.method, seed).stat().st_mtime)
+        with artifacts_or_stop():
+            z, rows = representations(exp.name, c.method, seed, exp.stamp)
         readings[c.method] = views.Reading(c, attacker(c.method, z[rows[(role, utt_id)]]))
 else:
     with st.form("typed"):

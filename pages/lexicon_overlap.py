@@ -27,7 +27,7 @@ def load(name: str, stamp: float) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFr
 
 with artifacts_or_stop():
     utterances, sets, overlap, mad_shares = load(
-        exp.name, exp.paths.attributions.stat().st_mtime if exp.paths.attributions.exists() else 0.0)
+        exp.name, exp.stamp)
 
 roles = st.radio("Utterances", ["both corpora", *views.ROLE_LABELS], horizontal=True,
                  format_func=lambda r: views.ROLE_LABELS.get(r, r))

@@ -28,8 +28,7 @@ def load_trade_off(name: str, stamp: float, seed: int) -> pd.DataFrame:
     return views.trade_off_intervals(e, views.predictions(e), seed=seed)
 
 
-table_path = exp.paths.metrics_table("table1")
-stamp = table_path.stat().st_mtime if table_path.exists() else 0.0
+stamp = exp.stamp
 with artifacts_or_stop():
     table = load_table(exp.name, stamp)
 

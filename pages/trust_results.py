@@ -5,7 +5,7 @@ import streamlit as st
 
 from core.study import analysis
 from core.study.setup import for_experiment
-from pages.common import study_name, study_store
+from pages.common import chart, study_name, study_store
 
 st.title("Trust results")
 name = study_name()
@@ -52,7 +52,7 @@ chosen = shares[shares.question == question].assign(above=lambda f: f.ci_high - 
                                                      below=lambda f: f.share - f.ci_low)
 figure = px.bar(chosen, x="model", y="share", color="stratum", barmode="group", error_y="above",
                 error_y_minus="below", labels={"share": f"share choosing the model ({question})"})
-st.plotly_chart(figure, config={"toImageButtonOptions": {"format": "png", "filename": f"{name}_trust_{question}"}})
+chart(figure, f"{name}_trust_{question}")
 
 st.subheader("MAD and being chosen")
 st.caption("Point-biserial r between a model's MAD_i on the utterance and being chosen, over valid responses × "

@@ -20,7 +20,7 @@ from core.schema import METHODS, ROLES
 from tests.conftest import make_table
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGES = ("home", "explore", "privacy_metrics", "lexicon_overlap", "cross_corpus")
+PAGES = ("home", "explore", "privacy_metrics", "lexicon_overlap", "cross_corpus", "models")
 
 
 @pytest.fixture(scope="session")
@@ -175,6 +175,12 @@ def test_corrupt_and_older_artifacts_show_the_rebuild_command(artifacts, monkeyp
     at = page("privacy_metrics", "older")
     assert not at.exception and "no column psc" in at.error[0].value
     assert at.code[0].value.endswith("--stages metrics")
+
+    at = page("explore", "older")  # the copy has no checkpoints: typing a sentence needs them
+    at.radio(key="explore_mode").set_value("Type a sentence").run()
+    type_text(at, "the day was lovely")
+    assert not at.exception and "checkpoint (seed 0) is missing" in at.error[0].value
+    assert at.code[0].value.endswith("--stages train")
 
     old.explained.unlink()
     for name in ("explore", "cross_corpus"):
