@@ -39,7 +39,7 @@ from typing import Any, Sequence
 
 import pandas as pd
 
-from core.schema import ROLES
+from core.schema import GROUND_TRUTH_FILE, ROLES
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS_ROOT = PROJECT_ROOT / "artifacts"
@@ -159,6 +159,11 @@ class ExperimentPaths:
     def demo_corpus(self, kind: str) -> Path:
         """One generated demo corpus (iemocap, msp_improv, muse) in its real on-disk layout."""
         return self.demo_corpora / kind
+
+    @property
+    def demo_ground_truth(self) -> Path:
+        """Per generated utterance its latent class and planted markers (core.demo_corpora writes it)."""
+        return self.demo_corpora / GROUND_TRUTH_FILE
 
     @property
     def demo_stamp(self) -> Path:

@@ -39,12 +39,11 @@ from core.demo_effects import (AMBIGUOUS_RATE, CLAUSE_FORMS, FILLER_RATE, IMPLIC
                                expected_agreement, recording_type_counts)
 from core.demo_grammar import AMBIGUOUS_WORDS, DOMAIN_RATE, MARKER_PIECES, check_grammar, valence_lists
 from core.lexicons import ValenceLexicon
-from core.schema import DEMO_LAYOUTS, GENDERS, ROLES, VALENCE_CLASSES as CLASSES
+from core.schema import DEMO_LAYOUTS, GENDERS, GROUND_TRUTH_FILE, ROLES, VALENCE_CLASSES as CLASSES
 from core.textfiles import write_text
 from core.words import word_forms
 
 MARKER_FILE = ".privlens_demo"  # written into each generated folder; regeneration only replaces such folders
-GROUND_TRUTH_FILE = "demo_ground_truth.csv"  # under out, beside the corpus folders (loaders never see it)
 GROUND_TRUTH_COLUMNS = ("corpus", "utt_id", "speaker", "gender", "latent_class", "markers")
 
 

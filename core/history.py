@@ -58,17 +58,15 @@ def training_history(paths: ExperimentPaths, jobs: Sequence[tuple[str, int]]) ->
     return pd.DataFrame(rows, columns=HISTORY_COLUMNS), missing
 
 
-def probe_leakage(probes: pd.DataFrame) -> pd.DataFrame:
-    """Per model × seed, the gender UAR a fresh probe reads from z on the primary test split.
+def probe_leakage(per_seed: pd.DataFrame) -> pd.DataFrame:
+    """Per model × seed, the gender UAR a fresh probe reads from z on the primary test split (columns
+    model, seed, gender_uar), from metrics/per_seed.csv: Table 1's headline before averaging over seeds.
 
-    The headline of Table 1 (the stronger of the two probes). Beside a gender head's own validation
-    UAR it separates an adversary that *fooled its head* (head near 0.5, probe high) from one that
-    removed gender from z (both low). ``probes`` is metrics/probes.csv (method, seed, probe, split,
-    gender_uar).
+    Beside a gender head's own validation UAR it separates an adversary that *fooled its head* (head
+    near 0.5, probe high) from one that removed gender from z (both low).
     """
-    within = probes[probes["split"] == "within"]
-    best = within.groupby(["method", "seed"], as_index=False, sort=False)["gender_uar"].max()
-    return best.rename(columns={"method": "model"})
+    return per_seed[["method", "seed", "gender_uar_within"]].rename(
+        columns={"method": "model", "gender_uar_within": "gender_uar"})
 
 
 def head_versus_probe(history: pd.DataFrame, leakage: pd.DataFrame) -> pd.DataFrame:

@@ -16,6 +16,7 @@ COLUMNS = ("corpus", "utt_id", "speaker", "gender", "text", "valence", "valence_
 ROLES = ("primary", "auxiliary", "cross")  # what an experiment uses each corpus for (SPEC §2.2)
 # The corpus format each role's demo corpus is written in; also its folder name under the demo folder.
 DEMO_LAYOUTS = {"primary": "iemocap", "auxiliary": "msp_improv", "cross": "muse"}
+GROUND_TRUTH_FILE = "demo_ground_truth.csv"  # in the demo folder, beside the corpus folders (loaders never see it)
 
 
 @dataclass(frozen=True)

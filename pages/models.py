@@ -15,10 +15,9 @@ exp = experiment()
 def load(name: str, stamp: float):
     e = views.open_experiment(name)
     history, missing = training_history(e.paths, [(m, s) for m in e.methods for s in e.seeds])
-    probes_file = e.paths.metrics_table("probes")
-    probes = views.metrics_frame(e, "probes", ("method", "seed", "split", "gender_uar")) \
-        if probes_file.exists() else None
-    return history, missing, None if probes is None else probe_leakage(probes)
+    if not e.paths.metrics_table("per_seed").exists():
+        return history, missing, None
+    return history, missing, probe_leakage(views.metrics_frame(e, "per_seed", ("method", "seed", "gender_uar_within")))
 
 
 with artifacts_or_stop():

@@ -13,7 +13,6 @@ Needs the experiment's corpora stage (``python -m scripts.build CONFIG --stages 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
 import numpy as np
@@ -22,7 +21,7 @@ import pandas as pd
 from core.artifacts import ExperimentPaths
 from core.build import resolve_encoder
 from core.config import ExperimentConfig, load_config
-from core.demo_corpora import GROUND_TRUTH_FILE, planted_markers
+from core.demo_corpora import planted_markers
 from core.evaluate import reference_leakage
 from core.models import ModelArgs, build_model, infer, load_tokenizer
 
@@ -42,7 +41,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("config", help="experiment TOML")
     parser.add_argument("--csv", help="also write the scores to this CSV file")
     args = parser.parse_args(argv)
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
     config = load_config(args.config)
     paths = ExperimentPaths.for_experiment(config.name)
     missing = [r for r in PROBED if not paths.corpus_table(r).exists()]
@@ -52,9 +50,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     tables = {role: pd.read_parquet(paths.corpus_table(role)) for role in PROBED}
     scores = [reference_leakage(tables, untrained_z(config, tables), "untrained encoder", config.metrics)]
-    truth = paths.demo_corpora / GROUND_TRUTH_FILE
-    if config.data.demo_seed >= 0 and truth.exists():
-        ground_truth = pd.read_csv(truth)
+    if config.data.demo_seed >= 0 and paths.demo_ground_truth.exists():
+        ground_truth = pd.read_csv(paths.demo_ground_truth)
         markers = {role: planted_markers(ground_truth, tables[role]) for role in PROBED}
         scores.append(reference_leakage(tables, markers, "planted markers", config.metrics))
     table = pd.concat(scores, ignore_index=True).pivot_table(

@@ -50,18 +50,13 @@ def built(tmp_path, monkeypatch) -> ExperimentPaths:
     return paths
 
 
-def probes_table(rows: list[tuple[str, str, str, float]]) -> pd.DataFrame:
-    return pd.DataFrame([{"method": m, "seed": 0, "probe": p, "split": s, "gender_uar": u} for m, p, s, u in rows],
-                        columns=["method", "seed", "probe", "split", "gender_uar"])
+PER_SEED = pd.DataFrame({"method": ["Gen", "PrivAdv"], "seed": [0, 0], "gender_uar_within": [0.80, 0.77],
+                         "gender_uar_cross": [0.91, 0.60]})
 
 
-PROBES = [("Gen", "logreg", "within", 0.80), ("Gen", "mlp", "within", 0.78), ("Gen", "mlp", "cross", 0.91),
-          ("PrivAdv", "logreg", "within", 0.74), ("PrivAdv", "mlp", "within", 0.77)]
-
-
-def test_probe_leakage_is_the_stronger_probe_within_and_pairs_with_the_last_head_epoch(built):
-    leakage = probe_leakage(probes_table(PROBES))
-    assert leakage.set_index("model").gender_uar.to_dict() == {"Gen": 0.80, "PrivAdv": 0.77}  # cross 0.91 ignored
+def test_probe_leakage_is_table1s_within_column_and_pairs_with_the_last_head_epoch(built):
+    leakage = probe_leakage(PER_SEED)
+    assert leakage.set_index("model").gender_uar.to_dict() == {"Gen": 0.80, "PrivAdv": 0.77}  # not cross
     history, _ = training_history(built, [("Gen", 0), ("PrivAdv", 0)])
     paired = head_versus_probe(history, leakage)
     assert paired.to_dict("records") == [{"model": "PrivAdv", "seed": 0, "head": 0.52, "probe": 0.77}]
@@ -89,7 +84,7 @@ def test_models_page_plots_the_curves_and_says_how_to_rebuild(built):
 
 def test_models_page_sets_each_head_beside_a_fresh_probe(built):
     built.metrics_dir.mkdir(parents=True, exist_ok=True)
-    probes_table(PROBES).to_csv(built.metrics_table("probes"), index=False)
+    PER_SEED.to_csv(built.metrics_table("per_seed"), index=False)
     at = AppTest.from_file(str(ROOT / "pages" / "models.py"), default_timeout=60)
     at.session_state["experiment"] = "demo"
     at.run()

@@ -7,7 +7,7 @@ import pytest
 
 from core.artifacts import ExperimentPaths
 from core.config import MetricsConfig
-from core.demo_corpora import GROUND_TRUTH_FILE, planted_markers
+from core.demo_corpora import planted_markers
 from core.demo_effects import MARKERS
 from core.evaluate import reference_leakage
 from scripts import leakage_reference
@@ -63,8 +63,7 @@ def test_script_prints_and_writes_both_references(experiment, tmp_path, capsys):
         table.to_parquet(paths.corpus_table(role), index=False)
     paths.demo_corpora.mkdir(parents=True)
     truth = pd.concat(tables.values())[["utt_id", "gender"]]
-    truth.assign(markers=np.where(truth.gender == "F", "hedge", "")).to_csv(paths.demo_corpora / GROUND_TRUTH_FILE,
-                                                                             index=False)
+    truth.assign(markers=np.where(truth.gender == "F", "hedge", "")).to_csv(paths.demo_ground_truth, index=False)
     out = tmp_path / "reference.csv"
     assert leakage_reference.main([str(toml), "--csv", str(out)]) == 0
     assert "untrained encoder" in capsys.readouterr().out
