@@ -56,14 +56,14 @@ class GenderLexicon:
     @classmethod
     def load(cls, path: Path | str = GENDER_LEXICON_CSV) -> "GenderLexicon":
         """Read a CSV with columns ``entry, category, gender``."""
-        with open(path, encoding="utf-8-sig", newline="") as f:
-            rows = list(csv.DictReader(f))
         entries = []
-        for line, row in enumerate(rows, start=2):
-            forms = tuple(w.text.lower() for w in split_words(row["entry"]))
-            if not forms or row["category"] not in CATEGORIES or row["gender"] not in ("F", "M"):
-                raise ValueError(f"{path}:{line}: bad lexicon row {row!r}")
-            entries.append(LexiconEntry(forms, row["category"], row["gender"]))
+        with open(path, encoding="utf-8-sig", newline="") as f:
+            reader = csv.DictReader(f)
+            for row in reader:  # reader.line_num: the physical line, blank lines counted
+                forms = tuple(w.text.lower() for w in split_words(row["entry"] or ""))
+                if not forms or row["category"] not in CATEGORIES or row["gender"] not in ("F", "M"):
+                    raise ValueError(f"{path}:{reader.line_num}: bad lexicon row {row!r}")
+                entries.append(LexiconEntry(forms, row["category"], row["gender"]))
         return cls(tuple(entries))
 
     def match(self, forms: Sequence[str]) -> list[LexiconHit]:

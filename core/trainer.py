@@ -21,7 +21,8 @@ from tqdm.auto import tqdm
 
 from core.config import TrainConfig
 from core.metrics import uar
-from core.models import GENDERS, VALENCE_CLASSES, ValenceModel, autocast_dtype, batches, encode, infer, pad
+from core.models import (GENDERS, VALENCE_CLASSES, ValenceModel, autocast_dtype, batch_size_for, batches, encode,
+                         infer, pad)
 
 if TYPE_CHECKING:
     from transformers import PreTrainedTokenizerBase
@@ -136,7 +137,8 @@ def fit(model: ValenceModel, tokenizer: PreTrainedTokenizerBase, stage: Stage, c
             losses.append(loss.item())
             bar.set_postfix(loss=f"{losses[-1]:.3f}")
 
-        val_uar, val_gender_uar = validation_uars(model, tokenizer, stage.val, config.eval_batch_size)
+        val_uar, val_gender_uar = validation_uars(model, tokenizer, stage.val, batch_size_for(
+            device, cpu=config.eval_batch_size, cuda=config.cuda_eval_batch_size))
         record.history.append({"epoch": epoch + 1, "train_loss": float(np.mean(losses)), "val_valence_uar": val_uar,
                                "val_gender_uar": val_gender_uar, "adv_lambda": model.reversal_lambda})
         record.epochs_run = epoch + 1

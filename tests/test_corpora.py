@@ -222,6 +222,8 @@ def test_msp_transcripts_path_option_and_missing_file(tmp_path):
     with pytest.raises(FileNotFoundError, match="transcripts.tsv: transcripts file not found"):
         load_msp_improv(tmp_path)
     assert len(load_msp_improv(tmp_path, transcripts=MSP / "transcripts.tsv").table) == 9
+    with pytest.raises(FileNotFoundError, match="no Evaluation.txt; give the MSP-IMPROV folder"):
+        load_msp_improv(FIXTURES)  # a wrong root is named as such, not as missing transcripts
 
 
 def test_msp_speaker_split_is_deterministic_disjoint_and_gender_stratified():
@@ -423,6 +425,13 @@ def test_table_tsv_and_options_are_validated(tmp_path):
         load_table(tmp_path / "t.xlsx", columns={"speaker": "s", "gender": "g", "text": "x", "valence": "v"})
     with pytest.raises(CorpusFormatError, match=r"t\.tsv:1: missing column\(s\) \['rating'\]"):
         load_table(tmp_path / "t.tsv", columns={"speaker": "s", "gender": "g", "text": "x", "valence": "rating"})
+
+
+def test_table_keeps_an_id_of_zero_and_numbers_rows_without_one(tmp_path):
+    (tmp_path / "ids.jsonl").write_text('{"id": 0, "who": "a", "sex": "F", "sentence": "hi", "class": "low"}\n'
+                                        '{"id": "", "who": "a", "sex": "F", "sentence": "yo", "class": "high"}\n')
+    loaded = load_table(tmp_path / "ids.jsonl", columns={**LABEL_COLUMNS, "utt_id": "id"}, split="all")
+    assert loaded.table["utt_id"].tolist() == ["0", "ids-2"]
 
 
 def test_table_jsonl_errors_name_file_and_line(tmp_path):

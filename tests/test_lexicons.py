@@ -40,6 +40,12 @@ def test_bad_lexicon_row_names_file_and_line(tmp_path):
     path.write_text("entry,category,gender\nmaybe,hedge,F\nwhatever,nonsense,F\n")
     with pytest.raises(ValueError, match=r"lex.csv:3"):
         GenderLexicon.load(path)
+    path.write_text("entry,category,gender\nmaybe,hedge,F\n\nwhatever,nonsense,F\n")  # a blank line 3
+    with pytest.raises(ValueError, match=r"lex.csv:4"):
+        GenderLexicon.load(path)
+    path.write_text("entry,category,gender\nmaybe\n")  # a short row: no category, no gender
+    with pytest.raises(ValueError, match=r"lex.csv:2: bad lexicon row"):
+        GenderLexicon.load(path)
 
 
 def test_vader_maps_to_unit_interval_and_bins():

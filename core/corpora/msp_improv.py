@@ -42,6 +42,9 @@ def load_msp_improv(
     """
     check_split(split, ("speaker", "all"))
     root = Path(root)
+    if not (root / "Evaluation.txt").is_file():
+        raise FileNotFoundError(f"{root}: no Evaluation.txt; give the MSP-IMPROV folder that holds it (and "
+                                "the transcripts file, see docs/DATA.md)")
     texts = _read_transcripts(Path(transcripts) if transcripts else root / "transcripts.tsv")
     keep = None if recording_types is None else set(recording_types)
     rows = Rows(bins)

@@ -50,7 +50,7 @@ def load_table(
             rows.skip("missing speaker")
             continue
         rows.add(
-            utt_id=str(value.get("utt_id") or f"{path.stem}-{line_no}"),
+            utt_id=_utt_id(value.get("utt_id"), path, line_no),
             speaker=speaker,
             gender=parse_gender(value["gender"]),
             text=str(value["text"]),
@@ -101,6 +101,12 @@ def _json_scalar(value: object, key: str, path: Path, line_no: int) -> object:
         problem = f"{key!r} must be a string or a number, got {json.dumps(value)}"
         raise CorpusFormatError(path, line_no, problem)
     return value
+
+
+def _utt_id(value: object, path: Path, line_no: int) -> str:
+    """The row's id as given (0 included); ``<file stem>-<line>`` where the column is absent or empty."""
+    given = "" if value is None else str(value).strip()
+    return given or f"{path.stem}-{line_no}"
 
 
 def _table_split(value: object, path: Path, line_no: int) -> str:
