@@ -144,8 +144,13 @@ def load_config(path: Path | str) -> ExperimentConfig:
 
 def resolve_path(config: ExperimentConfig, value: str) -> Path:
     """A path from the config, relative to the config file's folder when not absolute."""
+    return resolve_against(config.source, value)
+
+
+def resolve_against(source: str | None, value: str) -> Path:
+    """``value`` relative to the folder of the config file ``source`` when not absolute (or no source)."""
     p = Path(value).expanduser()
-    return p if p.is_absolute() or not config.source else Path(config.source).parent / p
+    return p if p.is_absolute() or not source else Path(source).parent / p
 
 
 def to_dict(config: Any) -> dict:
@@ -240,7 +245,7 @@ RULES: dict[str, Check] = {
     "model.dropout": _between(0, 1, high_open=True),
     "model.gender_hidden": _at_least(1),
     "model.layers": _at_least(0),
-    "train.seeds": _list_of(),
+    "train.seeds": _list_of(_at_least(0)),  # numpy and torch take seeds in [0, 2**32)
     "train.epochs": _at_least(1),
     "train.patience": _at_least(1),
     "train.batch_size": _at_least(1),
@@ -272,6 +277,8 @@ RULES: dict[str, Check] = {
     "study.high_mad_per_cell": _at_least(0),
     "study.low_mad_per_cell": _at_least(0),
     "study.responses_per_task": _at_least(1),
+    **{key: _at_least(0) for key in ("methods.noise_seed", "explain.sample_seed", "metrics.seed", "study.seed",
+                                     "study.model_seed")},
     "study.bootstrap_resamples": _at_least(1),
 }
 
@@ -285,6 +292,9 @@ def validate(config: ExperimentConfig) -> None:
         problems += _source_problems(config, role)
     problems += _path_problems(config, "metrics.valence_lexicon", config.metrics.valence_lexicon)
     problems += _encoder_problems(config)
+    if config.study.model_seed not in config.train.seeds:
+        problems.append(f"study.model_seed = {config.study.model_seed}: must be one of train.seeds "
+                        f"{list(config.train.seeds)} (annotators see that seed's highlights)")
     if problems:
         where = config.source or "config"
         raise ConfigError(f"{where}: {problems[0]}" if len(problems) == 1 else

@@ -17,7 +17,7 @@ truth; :func:`planted_effects_markdown` renders the effects as the tables of doc
 
 Example::
 
-    paths = generate_demo_corpora("/tmp/demo", seed=0)   # {"primary": Path(".../iemocap"), ...}
+    paths = generate_demo_corpora("data/demo", seed=0)   # {"primary": Path("data/demo/iemocap"), ...}
     load_iemocap(paths["primary"])
 
 Generation is deterministic: one ``numpy.random.Generator`` per corpus seeded by ``[seed, index]``,
@@ -57,7 +57,7 @@ def generate_demo_corpora(out: str | Path, *, seed: int = 0, scale: float = 1.0)
     FileExistsError before anything is written. Raises ValueError when the grammar disagrees with the
     lexicons (:func:`check_grammar`) or for a non-positive ``scale``.
 
-    Example: ``generate_demo_corpora("/tmp/demo", seed=0, scale=0.5)["cross"]`` is ``/tmp/demo/muse``.
+    Example: ``generate_demo_corpora("data/demo", seed=0, scale=0.5)["cross"]`` is ``data/demo/muse``.
     """
     if not scale > 0:
         raise ValueError(f"scale must be > 0, got {scale}")

@@ -19,6 +19,7 @@ import pandas as pd
 
 from core import metrics as m
 from core.artifacts import MANIFEST_VERSION, PROJECT_ROOT, ArtifactError, ExperimentPaths, fingerprint, read_json
+from core.config import resolve_against
 from core.highlight import highlight_html
 from core.lexicons import GenderLexicon, ValenceLexicon
 from core.schema import BASELINE, METHODS, TABLE1_COLUMNS, VALENCE_CLASSES
@@ -63,6 +64,12 @@ class Experiment:
     @property
     def source(self) -> str | None:
         return self.config.get("source") or _config_guess(self.name)
+
+    @property
+    def valence_lexicon(self) -> str:
+        """The NRC-VAD file Psc was computed with, resolved as the build resolved it ("" = VADER)."""
+        value = self.config.get("metrics", {}).get("valence_lexicon", "")
+        return str(resolve_against(self.config.get("source"), value)) if value else ""
 
     @property
     def methods(self) -> list[str]:

@@ -33,7 +33,7 @@ def lexicons(source: str) -> tuple[ValenceLexicon, GenderLexicon]:
 
 with artifacts_or_stop():
     data = load(exp.name, exp.stamp)
-valence_lexicon, gender_lexicon = lexicons(exp.config.get("metrics", {}).get("valence_lexicon", ""))
+valence_lexicon, gender_lexicon = lexicons(exp.valence_lexicon)
 seed = st.sidebar.selectbox("Seed", exp.seeds) if len(exp.seeds) > 1 else exp.seeds[0]
 
 uars = data["uars"]

@@ -246,3 +246,14 @@ def test_charts_anchor_axes_draw_chance_and_mark_the_attention_check():
     assert tuple(bars.layout.yaxis.range) == (0, 1)
     assert list(bars.data[0].error_y.arrayminus) == pytest.approx([0.05])
     assert charts.download_config("x", "svg")["toImageButtonOptions"]["format"] == "svg"
+
+
+def test_the_pages_resolve_the_valence_lexicon_as_the_build_does(tmp_path):
+    def experiment(metrics: dict, source: str | None) -> views.Experiment:
+        config = {"metrics": metrics, **({"source": source} if source else {})}
+        return views.Experiment("x", ExperimentPaths(tmp_path / "x"), {"config": config})
+
+    relative = {"valence_lexicon": "lexicons/nrc.txt"}
+    assert experiment(relative, "experiments/paper.toml").valence_lexicon == "experiments/lexicons/nrc.txt"
+    assert experiment({"valence_lexicon": "/data/nrc.txt"}, "experiments/paper.toml").valence_lexicon == "/data/nrc.txt"
+    assert experiment({}, "experiments/paper.toml").valence_lexicon == ""  # VADER
