@@ -210,7 +210,11 @@ def psc_items(explained: dict[tuple, Explanation], utterances: pd.DataFrame,
 
 
 def faithfulness(utterances: pd.DataFrame) -> pd.DataFrame:
-    """Comprehensiveness, sufficiency and IG convergence per method × seed × corpus role."""
+    """Comprehensiveness, sufficiency and IG convergence per method × seed × corpus role.
+
+    Integration steps vary per utterance (refinement moves an unconverged one up the grid), so the table
+    gives their range and how many utterances stayed over the bound at the top of the grid.
+    """
     rows = []
     for (method, seed, role), u in utterances.groupby(["method", "seed", "role"], sort=False):
         rows.append({"method": method, "seed": seed, "role": role,
@@ -218,7 +222,8 @@ def faithfulness(utterances: pd.DataFrame) -> pd.DataFrame:
                      "sufficiency": m.sufficiency(u.p_target, u.p_only_topk),
                      "mean_abs_delta": float(u.delta.abs().mean()),
                      "delta_ratio": float(u.delta.abs().mean() / max(u.gap.abs().mean(), 1e-12)),
-                     "n_steps": int(u.n_steps.iloc[0]), "utterances": len(u)})
+                     "n_steps_min": int(u.n_steps.min()), "n_steps_max": int(u.n_steps.max()),
+                     "unconverged": int((~u.converged.astype(bool)).sum()), "utterances": len(u)})
     return pd.DataFrame(rows)
 
 

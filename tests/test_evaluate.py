@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from core.config import MetricsConfig
-from core.evaluate import (Explanation, PairedComparison, align_to, leakage, per_seed_table, psc_correlation,
+from core.evaluate import (Explanation, PairedComparison, align_to, faithfulness, leakage, per_seed_table, psc_correlation,
                            psc_items, significance)
 from core.lexicons import ValenceLexicon
 
@@ -147,3 +147,15 @@ def test_leakage_probes_read_gender_from_z_and_not_from_a_constant():
     assert scores[scores.method == "PrivAdv"].gender_uar.eq(0.5).all()  # constant guess: chance UAR
     best = headline[headline.method == "GenderExp"]
     assert len(best) == 20 and (best.guess == best.gender).all()  # 10 test + 10 cross utterances
+
+
+def test_faithfulness_by_hand_with_steps_that_vary_per_utterance():
+    u = pd.DataFrame({"method": "Gen", "seed": 0, "role": "primary", "p_target": [0.9, 0.7, 0.8],
+                      "p_without_topk": [0.4, 0.5, 0.2], "p_only_topk": [0.8, 0.7, 0.9],
+                      "delta": [0.01, -0.03, 0.02], "gap": [0.5, 0.3, 0.4], "n_steps": [16, 48, 16],
+                      "converged": [True, False, True]})
+    row = faithfulness(u).iloc[0]
+    assert row.comprehensiveness == pytest.approx((0.5 + 0.2 + 0.6) / 3)
+    assert row.sufficiency == pytest.approx((0.1 + 0.0 - 0.1) / 3)
+    assert row.mean_abs_delta == pytest.approx(0.02) and row.delta_ratio == pytest.approx(0.02 / 0.4)
+    assert (row.n_steps_min, row.n_steps_max, row.unconverged, row.utterances) == (16, 48, 1, 3)
