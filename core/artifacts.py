@@ -382,14 +382,19 @@ def _build_part(config: dict) -> dict:
     return {k: v for k, v in config.items() if k != "study"}
 
 
+def rebuild_command(config_source: str | None, *stages: str) -> str:
+    """The one spelling of the shell command that (re)builds an experiment, or some of its stages."""
+    command = f".venv/bin/python -m scripts.build {config_source or 'scripts/experiments/<name>.toml'}"
+    return command + (f" --stages {' '.join(stages)}" if stages else "")
+
+
 def experiment_status(paths: ExperimentPaths, current_config: dict | None = None,
-                      config_file: str = "CONFIG") -> list[StageStatus]:
+                      config_file: str | None = None) -> list[StageStatus]:
     """Per stage: done; missing (never ran, or an output is gone); changed (an output's size or hash is
     not what the stage recorded); stale (the config differs from ``current_config``, or a stage it reads
     from is not done or was rebuilt since). Each detail ends in the command that rebuilds it."""
     manifest = read_json(paths.manifest) if paths.manifest.exists() else {}
     recorded = manifest.get("stages", {}) if manifest.get("version") == MANIFEST_VERSION else {}
-    rebuild = f"python -m scripts.build {config_file} --stages"
     out: list[StageStatus] = []
     broken: dict[str, str] = {}  # file -> the stage that writes it, for every missing or changed output so far
     for stage in STAGES:
@@ -400,17 +405,18 @@ def experiment_status(paths: ExperimentPaths, current_config: dict | None = None
         read = record.get("inputs", {}) if record else {}
         makers = sorted({broken[name] for name in read if name in broken}, key=STAGES.index)
         rebuilt = _rebuilt_inputs(read, recorded)
+        run = f" — run: {rebuild_command(config_file, stage)}"
         if record is None or gone:
-            state, detail = "missing", f"{', '.join(Path(g).name for g in gone) or 'never built'} — run: {rebuild} {stage}"
+            state, detail = "missing", f"{', '.join(Path(g).name for g in gone) or 'never built'}{run}"
         elif problems:
             names = ", ".join(f"{Path(name).name} {problem}" for name, problem in sorted(problems.items()))
-            state, detail = "changed", f"{names} — run: {rebuild} {stage}"
+            state, detail = "changed", f"{names}{run}"
         elif current_config is not None and _build_part(record["config"]) != _build_part(current_config):
-            state, detail = "stale", f"the config changed since this stage ran — run: {rebuild} {stage}"
+            state, detail = "stale", f"the config changed since this stage ran{run}"
         elif makers or rebuilt:
             why = f"files it read are missing or changed ({', '.join(makers)})" if makers else \
                 f"{', '.join(rebuilt)} rebuilt since it ran"
-            state, detail = "stale", f"{why} — run: {rebuild} {' '.join([*makers, stage])}"
+            state, detail = "stale", f"{why} — run: {rebuild_command(config_file, *makers, stage)}"
         else:
             state, detail = "done", ""
         out.append(StageStatus(stage, state, record and record.get("seconds"), record and record.get("finished_at"),

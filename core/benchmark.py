@@ -20,7 +20,7 @@ import pandas as pd
 import torch
 from captum.attr import LayerIntegratedGradients
 
-from core.artifacts import ExperimentPaths, Manifest, read_json
+from core.artifacts import ExperimentPaths, Manifest, read_json, rebuild_command
 from core.config import ExperimentConfig, ExplainConfig
 from core.explain import Explainer, calibrated_steps, explain, load_explainer
 from core.models import batch_size_for
@@ -145,7 +145,7 @@ def ig_benchmark(paths: ExperimentPaths, config: ExperimentConfig, *, plan: Plan
     missing = [m for m in config.methods.names if calibrated_steps(paths, m, seed) is None]
     if missing:
         raise FileNotFoundError(f"{paths.root} has no explain stage for {missing}: build it first "
-                                f"(python -m scripts.build CONFIG)")
+                                f"({rebuild_command(config.source)})")
     explainers = {m: load_explainer(paths, m, seed, device) for m in config.methods.names}
     steps = {m: calibrated_steps(paths, m, seed) for m in explainers}
     reference = config.methods.names[0]

@@ -26,7 +26,8 @@ from tqdm.auto import tqdm
 from core import corpora as loaders
 from core import evaluate as ev
 from core.artifacts import (STAGE_INPUTS, ArtifactError, ExperimentPaths, Manifest, code_fingerprint, file_problem,
-                            file_problems, fingerprint, read_json, record_files, table_fingerprint, write_json)
+                            file_problems, fingerprint, read_json, rebuild_command, record_files, table_fingerprint,
+                            write_json)
 from core.config import CorpusConfig, ExperimentConfig, resolve_path, to_dict
 from core.corpora.common import small_splits
 from core.demo_corpora import generate_demo_corpora
@@ -136,7 +137,7 @@ class BuildContext:
                 elif record:
                     consumed[name] = record["sha256"]
         if problems:
-            command = f"python -m scripts.build {self.config.source or 'CONFIG'} --stages {' '.join([*makers, stage])}"
+            command = rebuild_command(self.config.source, *makers, stage)
             raise ArtifactError(f"the {stage} stage cannot start: {len(problems)} of its input files are missing or "
                                 "changed since they were written:\n" + "\n".join(problems) + f"\nrebuild: {command}")
         return consumed

@@ -24,7 +24,7 @@ from transformers import AutoConfig, AutoModel, AutoTokenizer, PreTrainedTokeniz
 from transformers.utils import logging as hf_logging
 
 from core.config import ModelConfig
-from core.artifacts import ArtifactError, file_problem, file_record  # noqa: E402
+from core.artifacts import ArtifactError, file_problem, file_record, rebuild_command  # noqa: E402
 from core.schema import GENDERS, VALENCE_CLASSES  # label order = head output order
 
 
@@ -227,7 +227,7 @@ def load_checkpoint(directory: Path, device: str = "cpu") -> tuple[ValenceModel,
             problem = f"cannot be read ({error})"
     if problem:
         raise ArtifactError(f"{weights}: {problem}; the train stage rebuilds it "
-                            "(python -m scripts.build CONFIG --stages train)")
+                            f"({rebuild_command(meta.get('config', {}).get('source'), 'train')})")
     config = AutoConfig.for_model(**meta["encoder_config"])
     model = ValenceModel(AutoModel.from_config(config), ModelArgs(**meta["args"]))
     model.load_state_dict(state)

@@ -18,7 +18,8 @@ import numpy as np
 import pandas as pd
 
 from core import metrics as m
-from core.artifacts import MANIFEST_VERSION, PROJECT_ROOT, ArtifactError, ExperimentPaths, fingerprint, read_json
+from core.artifacts import (MANIFEST_VERSION, PROJECT_ROOT, ArtifactError, ExperimentPaths, fingerprint, read_json,
+                            rebuild_command)
 from core.config import resolve_against
 from core.highlight import highlight_html
 from core.lexicons import GenderLexicon, ValenceLexicon
@@ -34,12 +35,6 @@ TABLE1_REQUIRED = ("model", *(c for c in TABLE1_COLUMNS if c not in TABLE1_OPTIO
 TABLE1_LABELS = {"valence_uar_within": "valence, primary ↑", "valence_uar_cross": "valence, cross ↑",
                  "gender_uar_within": "gender leak, primary ↓", "gender_uar_cross": "gender leak, cross ↓",
                  "mad": "MAD ↑", "psc": "Psc ↓", "psc_words": "Psc words ↓"}
-
-
-def rebuild_command(config_source: str | None, stage: str | None = None) -> str:
-    """The shell command that (re)builds an experiment, or one stage of it."""
-    command = f".venv/bin/python -m scripts.build {config_source or 'scripts/experiments/<name>.toml'}"
-    return command + (f" --stages {stage}" if stage else "")
 
 
 def _config_guess(name: str) -> str | None:
@@ -99,7 +94,7 @@ class Experiment:
         return max(p.stat().st_mtime for p in [self.paths.manifest, *folders])
 
     def command(self, stage: str | None = None) -> str:
-        return rebuild_command(self.source, stage)
+        return rebuild_command(self.source, *([stage] if stage else []))
 
 
 def open_experiment(name: str, base: Path | None = None) -> Experiment:

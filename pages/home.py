@@ -21,9 +21,9 @@ models = manifest.get("config", {}).get("methods", {}).get("names", list(METHODS
 st.table(pd.DataFrame({"model": models, "what it is": [METHODS[m].description for m in models]}))
 
 st.subheader("Artifacts")
-config_file = manifest.get("config", {}).get("source") or "CONFIG"
+config_file = exp.source
 try:
-    current = to_dict(load_config(config_file)) if Path(config_file).is_file() else None
+    current = to_dict(load_config(config_file)) if config_file and Path(config_file).is_file() else None
 except ValueError as error:  # the TOML was edited into something invalid since the build
     current = None
     st.error(f"The experiment's config no longer loads: {error}")

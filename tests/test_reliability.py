@@ -204,9 +204,9 @@ def test_a_lost_predictions_file_is_named_then_rebuilt_by_the_predict_stage(buil
     lost.unlink()
     status = {s.stage: s for s in experiment_status(paths, to_dict(config), config_file=config.source)}
     assert status["predict"].state == "missing" and "Gen_seed0.parquet" in status["predict"].detail
-    assert status["predict"].detail.endswith(f"run: python -m scripts.build {config.source} --stages predict")
+    assert status["predict"].detail.endswith(f"run: .venv/bin/python -m scripts.build {config.source} --stages predict")
     assert status["metrics"].state == "stale"  # it read the lost file: Home no longer calls it done
-    assert status["metrics"].detail.endswith(f"run: python -m scripts.build {config.source} --stages predict metrics")
+    assert status["metrics"].detail.endswith(f"run: .venv/bin/python -m scripts.build {config.source} --stages predict metrics")
 
     with pytest.raises(ArtifactError) as error:  # metrics cannot make its input: it names it and the command
         build(config, stages=["metrics"], paths=paths)
@@ -271,7 +271,7 @@ def test_a_stage_whose_inputs_were_rebuilt_differently_is_stale(built):
     write_json(paths.manifest, manifest)
     status = {s.stage: s for s in experiment_status(paths, to_dict(config), config_file=config.source)}
     assert status["predict"].state == "done" and status["metrics"].state == "stale"
-    assert status["metrics"].detail == (f"Gen_seed0.parquet rebuilt since it ran — run: python -m scripts.build "
+    assert status["metrics"].detail == (f"Gen_seed0.parquet rebuilt since it ran — run: .venv/bin/python -m scripts.build "
                                         f"{config.source} --stages metrics")
 
 
