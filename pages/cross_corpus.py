@@ -3,7 +3,7 @@ import pandas as pd
 import streamlit as st
 
 from core import charts, views
-from core.highlight import highlight_html, legend_html, shared_scale
+from core.highlight import legend_html, shared_scale
 from core.lexicons import GenderLexicon, ValenceLexicon
 from core.schema import GENDERS, VALENCE_CLASSES
 from pages.common import artifacts_or_stop, chart, experiment

@@ -4,22 +4,26 @@ import html
 import pandas as pd
 import streamlit as st
 
+from core import views
 from core.highlight import highlight_html, shared_scale
 from core.study.setup import for_experiment
-from pages.common import study_name, study_store
 from core.study.tasks import ATTENTION_CHECK, LETTERS, QUESTION_TEXT, QUESTIONS, model_order, task_views
+from pages.common import artifacts_or_stop, study_name, study_store
 
 st.title("Trust study")
 name = study_name()
 setup = for_experiment(name)
-if not (setup.paths.attributions.exists() and setup.paths.explained.exists()):
-    st.warning(f"**{name}** has no explanations yet: run `python -m scripts.build <toml> --stages explain`.")
-    st.stop()
 
 
 @st.cache_data
-def explain_tables(attributions: str, explained: str, mtime: float) -> tuple[pd.DataFrame, pd.DataFrame]:
-    return pd.read_parquet(attributions), pd.read_parquet(explained)
+def explain_tables(name: str, stamp: float) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The explain stage's tables, checked like every page's (a missing one ends with its rebuild command)."""
+    experiment = views.open_experiment(name)
+    return views.attributions(experiment), views.explained(experiment)
+
+
+with artifacts_or_stop():
+    attributions, explained = explain_tables(name, views.open_experiment(name).stamp)
 
 
 store = study_store(setup.url, setup.settings.responses_per_task, setup.settings.seed)
@@ -45,20 +49,18 @@ if current is None:
     st.stop()
 task = current[1]
 
-attributions, explained = explain_tables(str(setup.paths.attributions), str(setup.paths.explained),
-                                         setup.paths.explained.stat().st_mtime)
-views = task_views(attributions, explained, task.utt_id, setup.models, seed=setup.settings.model_seed)
+shown = task_views(attributions, explained, task.utt_id, setup.models, seed=setup.settings.model_seed)
 order = model_order(setup.models, annotator, task.task_id, seed=setup.settings.seed)
 letters = list(LETTERS[:len(order)])
-utterance = next(v.text for m, v in views.items() if m != ATTENTION_CHECK)
+utterance = next(v.text for m, v in shown.items() if m != ATTENTION_CHECK)
 st.markdown(f"<div style='font-size:1.35rem;margin:0.5rem 0'>“{html.escape(' '.join(utterance.split()))}”</div>",
             unsafe_allow_html=True)
-scale = shared_scale(*(v.weights for v in views.values()))
+scale = shared_scale(*(v.weights for v in shown.values()))
 st.caption("Highlights: orange words pushed the model toward its prediction, blue words away from it; the darker, "
            "the stronger, on one scale for all six models (hover a word for its weight).")
 for row in range(0, len(order), 3):
     for column, letter, model in zip(st.columns(3), letters[row:row + 3], order[row:row + 3]):
-        view = views[model]
+        view = shown[model]
         with column.container(border=True):
             st.markdown(f"**Model {letter}** · predicts **{view.predicted}** valence")
             st.markdown(highlight_html(view.words, view.weights, scale=scale, text=view.text), unsafe_allow_html=True)

@@ -32,7 +32,7 @@ def study(tmp_path, monkeypatch):
         for model in MODELS:
             text = "i think the <b>day</b> was fine" + (" zx1" if model == "ArtNoise" else "")
             utterances.append({"method": model, "seed": 0, "role": "primary", "utt_id": utt_id, "text": text,
-                               "predicted": "mid"})
+                               "gender": "F", "valence_class": "mid", "predicted": "mid", "target": "mid"})
             start = 0
             for i, word in enumerate(text.split()):
                 words.append({"method": model, "seed": 0, "role": "primary", "utt_id": utt_id, "word_index": i,
@@ -92,3 +92,10 @@ def test_a_study_whose_toml_is_gone_keeps_the_recorded_settings(tmp_path, monkey
     setup = for_experiment("moved")
     assert (setup.settings.responses_per_task, setup.settings.model_seed) == (5, 2)
     assert setup.settings.database == "sqlite:///elsewhere.sqlite" and setup.models == MODELS
+
+
+def test_annotation_page_without_explanations_names_the_rebuild_command(study):
+    study.paths.explained.unlink()
+    at = page("trust_study.py").run()
+    assert not at.exception and "`explained.parquet` is missing" in at.error[0].value
+    assert at.code[0].value.endswith("--stages explain")
