@@ -1,6 +1,8 @@
 """core.artifacts: code fingerprints follow imports; each stage's files are declared once."""
 from __future__ import annotations
 
+from pathlib import Path
+
 from core.artifacts import (PROJECT_ROOT, ExperimentPaths, code_fingerprint, core_imports, display_path,
                             imported_modules)
 from core.demo_corpora import generate_demo_corpora
@@ -24,7 +26,14 @@ def test_the_demo_generator_depends_on_the_format_modules_that_write_it():
     assert {"core/demo_grammar.py", "core/demo_effects.py", "core/corpora/__init__.py", "core/corpora/iemocap.py",
             "core/corpora/msp_improv.py", "core/corpora/muse.py"} <= files
     assert code_fingerprint(generate_demo_corpora) != code_fingerprint(recipe)
-    assert code_fingerprint(generate_demo_corpora) == code_fingerprint(generate_demo_corpora)
+
+
+def test_editing_a_module_reached_only_through_imports_changes_the_fingerprint(monkeypatch):
+    before = code_fingerprint(recipe)  # recipes reach core/textfiles.py only through other modules
+    read = Path.read_text
+    monkeypatch.setattr(Path, "read_text", lambda self, *args, **kwargs: read(self, *args, **kwargs) + (
+        "\n# edited\n" if self.name == "textfiles.py" else ""))
+    assert code_fingerprint(recipe) != before
 
 
 def test_imports_include_parent_packages_and_skip_type_checking_blocks(tmp_path):
