@@ -11,6 +11,7 @@ import argparse
 import json
 import os
 import sys
+from unittest.mock import patch
 
 import pandas as pd
 
@@ -120,11 +121,11 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    override = {"PRIVLENS_STUDY_DB": args.db} if args.db else {}  # --db wins over the config and the environment
     try:
-        if args.db:  # wins over the config and the environment, like PRIVLENS_STUDY_DB itself
-            os.environ["PRIVLENS_STUDY_DB"] = args.db
-        return COMMANDS[args.command](from_config(load_config(args.config)), args)
-    except (OSError, ValueError) as error:
+        with patch.dict(os.environ, override):  # for this call only (stress workers inherit it)
+            return COMMANDS[args.command](from_config(load_config(args.config)), args)
+    except (OSError, ValueError, RuntimeError) as error:  # RuntimeError: a database of another schema version
         print(f"error: {error}", file=sys.stderr)
         return 2
 

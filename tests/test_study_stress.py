@@ -92,3 +92,7 @@ def test_select_simulate_export(tmp_path, monkeypatch, capsys):
     store = open_store(f"sqlite:///{tmp_path / 'tiny' / 'study' / 'study.sqlite'}")
     store.submit("a-person", 0, MODELS, VALID)
     assert cli.main(["simulate", *args, "--annotators", "1"]) == 2  # never into a study with real people
+
+    other = tmp_path / "other.sqlite"
+    assert cli.main(["select", *args, "--db", f"sqlite:///{other}"]) == 0  # --db: a second database, this call only
+    assert other.exists() and "PRIVLENS_STUDY_DB" not in os.environ
