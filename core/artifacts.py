@@ -49,6 +49,11 @@ STAGES = ("corpora", "train", "predict", "explain", "metrics")  # the build's st
 # The stages whose files each stage reads: it checks them before it starts, and is stale when they change.
 STAGE_INPUTS = {"corpora": (), "train": ("corpora",), "predict": ("corpora", "train"), "explain": ("corpora", "train"),
                 "metrics": ("predict", "explain")}
+# The config sections a stage's results depend on, its own and its upstream stages': Home calls a stage stale
+# only when one of these changed (a new metrics.alpha leaves the trained models current).
+_MODEL_SECTIONS = ("data", "model", "train", "methods")
+STAGE_CONFIG = {"corpora": ("data",), "train": _MODEL_SECTIONS, "predict": _MODEL_SECTIONS,
+                "explain": (*_MODEL_SECTIONS, "explain"), "metrics": (*_MODEL_SECTIONS, "explain", "metrics")}
 # The tables the metrics stage writes as metrics/<name>.csv (core.evaluate.metrics_tables computes them).
 METRICS_TABLES = ("table1", "per_seed", "probes", "mad_categories", "mad_utterances", "faithfulness", "psc_utterances",
                   "psc_correlation")
@@ -377,9 +382,9 @@ def list_experiments(base: Path | None = None) -> list[str]:
     return sorted(p.parent.name for p in root.glob("*/manifest.json"))
 
 
-def _build_part(config: dict) -> dict:
-    """The config without the tables no build stage reads (the trust study's settings)."""
-    return {k: v for k, v in config.items() if k != "study"}
+def _stage_part(config: dict, stage: str) -> dict:
+    """The sections of ``config`` that ``stage``'s results depend on (not where the TOML lives)."""
+    return {k: config.get(k) for k in STAGE_CONFIG[stage]}
 
 
 def rebuild_command(config_source: str | None, *stages: str) -> str:
@@ -411,7 +416,7 @@ def experiment_status(paths: ExperimentPaths, current_config: dict | None = None
         elif problems:
             names = ", ".join(f"{Path(name).name} {problem}" for name, problem in sorted(problems.items()))
             state, detail = "changed", f"{names}{run}"
-        elif current_config is not None and _build_part(record["config"]) != _build_part(current_config):
+        elif current_config is not None and _stage_part(record["config"], stage) != _stage_part(current_config, stage):
             state, detail = "stale", f"the config changed since this stage ran{run}"
         elif makers or rebuilt:
             why = f"files it read are missing or changed ({', '.join(makers)})" if makers else \

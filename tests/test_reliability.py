@@ -10,6 +10,7 @@ import json
 import logging
 import re
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -320,3 +321,18 @@ def test_small_splits_are_warned_about_in_the_log_manifest_and_home(tmp_path, mo
     at = AppTest.from_file(str(Path(__file__).parents[1] / "pages" / "home.py"), default_timeout=60).run()
     assert not at.exception
     assert any("primary corpus, test split: only" in w.value for w in at.warning)
+
+
+def test_a_config_change_makes_stale_only_the_stages_that_depend_on_it(built):
+    config, paths = built
+    assert set(states(paths, config).values()) == {"done"}
+    changed = {"metrics": replace(config.metrics, alpha=0.01),
+               "explain": replace(config.explain, top_k=config.explain.top_k + 1),
+               "train": replace(config.train, lr=config.train.lr * 2)}
+    expected = {"metrics": {"metrics"}, "explain": {"explain", "metrics"},
+                "train": {"train", "predict", "explain", "metrics"}}
+    for section, value in changed.items():
+        stale = {s for s, state in states(paths, replace(config, **{section: value})).items() if state == "stale"}
+        assert stale == expected[section], section
+    moved = replace(config, source=str(Path(config.source).parent / "elsewhere.toml"))  # the same TOML, moved
+    assert set(states(paths, moved).values()) == {"done"}
