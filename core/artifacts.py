@@ -39,6 +39,7 @@ from typing import Any, Sequence
 
 import pandas as pd
 
+from core.files import file_problems, file_record, rebuild_command
 from core.schema import GROUND_TRUTH_FILE, ROLES
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -268,56 +269,6 @@ def read_json(path: Path) -> Any:
     return json.loads(path.read_text())
 
 
-class ArtifactError(ValueError):
-    """An artifact that is missing, unreadable, from an older privlens or not the file its stage wrote.
-
-    The message names the file; ``command``, where known, is the shell command that rebuilds it (the
-    dashboard shows it under the message).
-    """
-
-    def __init__(self, message: str, command: str | None = None):
-        super().__init__(message)
-        self.command = command
-
-
-def sha256_file(path: Path) -> str:
-    with open(path, "rb") as f:
-        return hashlib.file_digest(f, "sha256").hexdigest()
-
-
-def file_record(path: Path) -> dict[str, Any]:
-    """What a marker keeps of an output it stands for: size and SHA-256, plus the modification time
-    that lets a status check skip re-hashing a file nobody touched."""
-    stat = path.stat()
-    return {"size": stat.st_size, "sha256": sha256_file(path), "mtime_ns": stat.st_mtime_ns}
-
-
-def file_problem(path: Path, record: dict[str, Any] | None, *, rehash: bool = False) -> str | None:
-    """None when ``path`` is the file ``record`` describes, else what is wrong. The hash is compared
-    when ``rehash`` or when the modification time moved (a copy, an edit); size always."""
-    if not path.is_file():
-        return "missing"
-    if not record:
-        return "has no size and hash on record (written by an older build)"
-    stat = path.stat()
-    if stat.st_size != record["size"]:
-        return f"changed since it was written ({stat.st_size:,} bytes, {record['size']:,} when written)"
-    if (rehash or stat.st_mtime_ns != record.get("mtime_ns")) and sha256_file(path) != record["sha256"]:
-        return "changed since it was written (its SHA-256 differs)"
-    return None
-
-
-def record_files(root: Path, files: Sequence[Path]) -> dict[str, dict[str, Any]]:
-    """``file_record`` of each file, keyed by its path relative to the experiment folder."""
-    return {str(f.relative_to(root)): file_record(f) for f in files}
-
-
-def file_problems(root: Path, records: dict[str, dict[str, Any]], *, rehash: bool = False) -> dict[str, str]:
-    """Relative path -> problem for every recorded file that is missing or changed."""
-    return {name: problem for name, record in records.items()
-            if (problem := file_problem(root / name, record, rehash=rehash))}
-
-
 class Manifest:
     """The build record of one experiment: what ran, on what inputs, how long it took."""
 
@@ -385,12 +336,6 @@ def list_experiments(base: Path | None = None) -> list[str]:
 def _stage_part(config: dict, stage: str) -> dict:
     """The sections of ``config`` that ``stage``'s results depend on (not where the TOML lives)."""
     return {k: config.get(k) for k in STAGE_CONFIG[stage]}
-
-
-def rebuild_command(config_source: str | None, *stages: str) -> str:
-    """The one spelling of the shell command that (re)builds an experiment, or some of its stages."""
-    command = f".venv/bin/python -m scripts.build {config_source or 'scripts/experiments/<name>.toml'}"
-    return command + (f" --stages {' '.join(stages)}" if stages else "")
 
 
 def experiment_status(paths: ExperimentPaths, current_config: dict | None = None,

@@ -20,7 +20,8 @@ import pandas as pd
 import torch
 from captum.attr import LayerIntegratedGradients
 
-from core.artifacts import ExperimentPaths, Manifest, read_json, rebuild_command
+from core.artifacts import ExperimentPaths, Manifest, read_json
+from core.files import rebuild_command
 from core.config import ExperimentConfig, ExplainConfig
 from core.explain import Explainer, calibrated_steps, explain, load_explainer
 from core.models import batch_size_for

@@ -25,13 +25,13 @@ from tqdm.auto import tqdm
 
 from core import corpora as loaders
 from core import evaluate as ev
-from core.artifacts import (STAGE_INPUTS, ArtifactError, ExperimentPaths, Manifest, code_fingerprint, file_problem,
-                            file_problems, fingerprint, read_json, rebuild_command, record_files, table_fingerprint,
-                            write_json)
+from core.artifacts import (STAGE_INPUTS, ExperimentPaths, Manifest, code_fingerprint, fingerprint, read_json,
+                            table_fingerprint, write_json)
 from core.config import CorpusConfig, ExperimentConfig, resolve_path, to_dict
 from core.corpora.common import small_splits
 from core.demo_corpora import generate_demo_corpora
 from core.explain import Explainer, attribution_rows, load_explainer
+from core.files import ArtifactError, file_problem, file_problems, rebuild_command, record_files
 from core.faithfulness import faithfulness_columns
 from core.models import (VALENCE_CLASSES, ModelArgs, autocast_dtype, batch_size_for, build_model, default_encoder,
                          infer, load_checkpoint, load_tokenizer, resolve_device, save_checkpoint)

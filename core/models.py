@@ -11,7 +11,7 @@ import dataclasses
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import TYPE_CHECKING, Iterator, Sequence
 
 import numpy as np
 import torch
@@ -23,9 +23,11 @@ from torch.nn.attention import SDPBackend, sdpa_kernel
 from transformers import AutoConfig, AutoModel, AutoTokenizer, PreTrainedTokenizerBase
 from transformers.utils import logging as hf_logging
 
-from core.config import ModelConfig
-from core.artifacts import ArtifactError, file_problem, file_record, rebuild_command  # noqa: E402
+from core.files import ArtifactError, file_problem, file_record, rebuild_command
 from core.schema import GENDERS, VALENCE_CLASSES  # label order = head output order
+
+if TYPE_CHECKING:  # type hints only: a model's code fingerprint follows runtime imports, not config code
+    from core.config import ModelConfig
 
 
 def default_encoder() -> str:

@@ -11,15 +11,18 @@ from __future__ import annotations
 import hashlib
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from core.config import MethodsConfig
 from core.lexicons import GenderSwapper
 from core.models import GradientReversal, ValenceModel
 from core.trainer import Stage
 from core.words import split_words
+
+if TYPE_CHECKING:  # type hints only (a model's code fingerprint follows runtime imports, not config code)
+    from core.config import MethodsConfig
 
 NOISE_TOKENS = {("M", "low"): "zq0", ("M", "mid"): "zq1", ("M", "high"): "zq2",
                 ("F", "low"): "zx0", ("F", "mid"): "zx1", ("F", "high"): "zx2"}

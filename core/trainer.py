@@ -19,13 +19,14 @@ import torch.nn.functional as F
 from sklearn.utils.class_weight import compute_class_weight
 from tqdm.auto import tqdm
 
-from core.config import TrainConfig
 from core.metrics import uar
 from core.models import (GENDERS, VALENCE_CLASSES, ValenceModel, autocast_dtype, batch_size_for, batches, encode,
                          infer, pad)
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # type hints only (a model's code fingerprint follows runtime imports, not config code)
     from transformers import PreTrainedTokenizerBase
+
+    from core.config import TrainConfig
 
 
 @dataclass(frozen=True)

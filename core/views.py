@@ -18,9 +18,9 @@ import numpy as np
 import pandas as pd
 
 from core import metrics as m
-from core.artifacts import (MANIFEST_VERSION, PROJECT_ROOT, ArtifactError, ExperimentPaths, fingerprint, read_json,
-                            rebuild_command)
+from core.artifacts import MANIFEST_VERSION, PROJECT_ROOT, ExperimentPaths, fingerprint, read_json
 from core.config import resolve_against
+from core.files import ArtifactError, rebuild_command
 from core.highlight import highlight_html
 from core.lexicons import GenderLexicon, ValenceLexicon
 from core.schema import BASELINE, METHODS, TABLE1_COLUMNS, VALENCE_CLASSES

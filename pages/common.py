@@ -8,7 +8,8 @@ from typing import Iterator
 import plotly.graph_objects as go
 import streamlit as st
 
-from core.artifacts import ArtifactError, list_experiments
+from core.artifacts import list_experiments
+from core.files import ArtifactError
 from core.charts import download_config
 from core.study.store import StudyStore, open_store
 from core.views import Experiment, open_experiment

@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 
 import core.build as build_module
-from core.artifacts import METRICS_TABLES, STAGES, ExperimentPaths, file_record, read_json, write_json
+from core.artifacts import METRICS_TABLES, STAGES, ExperimentPaths, read_json, write_json
+from core.files import file_record
 from core.build import build
 from core.schema import ROLES
 from core.explain import calibrated_steps, explain, load_explainer

@@ -16,12 +16,12 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.artifacts import (ArtifactError, ExperimentPaths, build_warnings, experiment_status, read_json,
-                            write_json)
+from core.artifacts import ExperimentPaths, build_warnings, experiment_status, read_json, write_json
 from core.build import build
 from core.config import (CorpusConfig, DataConfig, ExperimentConfig, ExplainConfig, MethodsConfig, MetricsConfig,
                          ModelConfig, TrainConfig, load_config, to_dict)
 from core.corpora import CorpusFormatError, load_iemocap, load_meld, load_table, read_speaker_genders
+from core.files import ArtifactError
 from core.models import load_checkpoint
 from core.textfiles import numbered_lines
 from scripts import build as build_cli
