@@ -321,6 +321,10 @@ def explain_one(ctx: BuildContext, method: str, seed: int, sample: pd.DataFrame,
         path.parent.mkdir(parents=True, exist_ok=True)
         frame.to_parquet(path, index=False)
     write_json(ctx.paths.calibration(method, seed), calibration.__dict__)
+    if unconverged := sum(not a.converged for a in attributions):
+        ctx.warn(f"{method}/seed{seed}: {unconverged} of {len(attributions)} explanations still miss the "
+                 f"{e.delta_tolerance:.0%} convergence bound at {max(e.steps_grid)} steps: widen explain.steps_grid "
+                 "(metrics/faithfulness.csv counts them per corpus)")
 
 
 def stage_metrics(ctx: BuildContext) -> dict:

@@ -13,6 +13,7 @@ import shutil
 from dataclasses import replace
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -336,3 +337,13 @@ def test_a_config_change_makes_stale_only_the_stages_that_depend_on_it(built):
         assert stale == expected[section], section
     moved = replace(config, source=str(Path(config.source).parent / "elsewhere.toml"))  # the same TOML, moved
     assert set(states(paths, moved).values()) == {"done"}
+
+
+def test_explanations_left_unconverged_are_a_warning_and_counted(built):
+    config, paths = built
+    strict = replace(config, explain=replace(config.explain, n_steps=0, steps_grid=(2,), delta_tolerance=1e-9))
+    build(strict, stages=["explain", "metrics"], paths=paths)
+    warnings = read_json(paths.manifest)["stages"]["explain"]["warnings"]
+    assert any("convergence bound at 2 steps" in w for w in warnings)
+    faithfulness = pd.read_csv(paths.metrics_table("faithfulness"))
+    assert (faithfulness.unconverged > 0).all() and (faithfulness.n_steps_max == 2).all()
