@@ -23,8 +23,7 @@ from captum.attr import LayerIntegratedGradients
 from core.artifacts import ExperimentPaths, Manifest, read_json
 from core.files import rebuild_command
 from core.config import ExperimentConfig, ExplainConfig
-from core.explain import Explainer, calibrated_steps, explain, load_explainer
-from core.models import batch_size_for
+from core.explain import Explainer, attribute_options, calibrated_steps, explain, load_explainer
 
 NAIVE_STEPS = 50  # plain Captum's n_steps (its default), Gauss-Legendre, one utterance per call
 TYPED = ("I love this so much!", "honestly, the worst day of my life", "it was fine I guess",
@@ -132,13 +131,6 @@ def passages(texts: Sequence[str], tokenizer, n: int, *, seed: int = 0, shortest
     return out
 
 
-def explain_options(config: ExperimentConfig, explainer: Explainer) -> dict:
-    """The explain stage's settings for ``explainer``'s device: what the build and the app run with."""
-    e = config.explain
-    return {"steps_grid": e.steps_grid, "delta_tolerance": e.delta_tolerance, "precision": e.precision,
-            "batch_size": batch_size_for(explainer.device, cpu=e.batch_size, cuda=e.cuda_batch_size)}
-
-
 def ig_benchmark(paths: ExperimentPaths, config: ExperimentConfig, *, plan: Plan = Plan(),
                  device: str = "cpu") -> dict:
     """The ig figures on a finished build: its first seed's models, its explain settings."""
@@ -150,7 +142,7 @@ def ig_benchmark(paths: ExperimentPaths, config: ExperimentConfig, *, plan: Plan
     explainers = {m: load_explainer(paths, m, seed, device) for m in config.methods.names}
     steps = {m: calibrated_steps(paths, m, seed) for m in explainers}
     reference = config.methods.names[0]
-    options = explain_options(config, explainers[reference])
+    options = attribute_options(config.explain, explainers[reference].device)
     figures = compare_paths(explainers[reference], sample_texts(paths, plan.texts), n_steps=steps[reference],
                             options=options, repeats=plan.repeats)
     figures.update(typed_latencies(explainers, steps, config.explain, plan.typed_repeats))
@@ -183,7 +175,7 @@ def full_encoder_benchmark(paths: ExperimentPaths, config: ExperimentConfig, *, 
         save_checkpoint(record["model"], record["tokenizer"], folder, {"method": method, "seed": seed})
         explainers = {f"{method}#{i}": Explainer(*load_checkpoint(folder, device)[:2]) for i in range(6)}
     explainer = next(iter(explainers.values()))
-    options = explain_options(full, explainer)
+    options = attribute_options(full.explain, explainer.device)
     texts = passages(sample_texts(paths, 8 * plan.texts), explainer.tokenizer, plan.texts)
     start = explainer.calibrate(texts[:16], grid=full.explain.steps_grid, tolerance=full.explain.delta_tolerance,
                                 batch_size=options["batch_size"], precision=options["precision"]).n_steps

@@ -30,7 +30,7 @@ from core.artifacts import (STAGE_INPUTS, ExperimentPaths, Manifest, code_finger
 from core.config import CorpusConfig, ExperimentConfig, resolve_path, to_dict
 from core.corpora.common import small_splits
 from core.demo_corpora import generate_demo_corpora
-from core.explain import Explainer, attribution_rows, load_explainer
+from core.explain import Explainer, attribute_options, attribution_rows, load_explainer
 from core.files import ArtifactError, file_problem, file_problems, rebuild_command, record_files
 from core.faithfulness import faithfulness_columns
 from core.models import (VALENCE_CLASSES, ModelArgs, autocast_dtype, batch_size_for, build_model, default_encoder,
@@ -302,13 +302,11 @@ def explain_one(ctx: BuildContext, method: str, seed: int, sample: pd.DataFrame,
     seen = recipe(method, ctx.config.methods).view(sample)
     texts = seen["text"].tolist()
     batch = seen.sample(n=min(e.calibration_size, len(seen)), random_state=e.sample_seed)["text"].tolist()
-    how = {"batch_size": batch_size_for(explainer.device, cpu=e.batch_size, cuda=e.cuda_batch_size),
-           "precision": e.precision}
+    options = attribute_options(e, explainer.device)
     calibration = explainer.calibrate(batch, grid=(e.n_steps,) if e.n_steps else e.steps_grid,
-                                      tolerance=e.delta_tolerance, **how)
-    attributions = explainer.attribute(texts, n_steps=calibration.n_steps, steps_grid=e.steps_grid,
-                                       delta_tolerance=e.delta_tolerance, normalisation=e.normalisation,
-                                       progress=True, **how)
+                                      tolerance=e.delta_tolerance, batch_size=options["batch_size"],
+                                      precision=e.precision)
+    attributions = explainer.attribute(texts, n_steps=calibration.n_steps, progress=True, **options)
     ids = {"method": [method] * len(seen), "seed": [seed] * len(seen), **{c: seen[c].tolist() for c in
            ("role", "corpus", "split", "utt_id", "gender", "valence_class")}}
     words = pd.DataFrame(attribution_rows(attributions, **ids))

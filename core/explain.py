@@ -326,6 +326,14 @@ def calibrated_steps(paths: ExperimentPaths, method: str, seed: int) -> int | No
     return read_json(path)["n_steps"] if path.exists() else None
 
 
+def attribute_options(settings: ExplainConfig, device: torch.device) -> dict:
+    """`Explainer.attribute`'s settings from an experiment's explain config on ``device``: the one reading
+    the build, the app and the benchmark share."""
+    return {"steps_grid": settings.steps_grid, "delta_tolerance": settings.delta_tolerance,
+            "precision": settings.precision, "normalisation": settings.normalisation,
+            "batch_size": batch_size_for(device, cpu=settings.batch_size, cuda=settings.cuda_batch_size)}
+
+
 def explain(texts: Sequence[str], explainers: dict[str, Explainer], *, n_steps: dict[str, int | None] | None = None,
             target: int | Sequence[int] | None = None, settings: ExplainConfig = DEFAULTS,
             **options) -> dict[str, list[WordAttribution]]:
@@ -339,9 +347,6 @@ def explain(texts: Sequence[str], explainers: dict[str, Explainer], *, n_steps: 
     out = {}
     for method, explainer in explainers.items():
         start = (n_steps or {}).get(method) or min(settings.steps_grid)
-        out[method] = explainer.attribute(
-            texts, n_steps=start, target=target, steps_grid=settings.steps_grid,
-            delta_tolerance=settings.delta_tolerance, precision=settings.precision,
-            batch_size=batch_size_for(explainer.device, cpu=settings.batch_size, cuda=settings.cuda_batch_size),
-            normalisation=settings.normalisation, **options)
+        out[method] = explainer.attribute(texts, n_steps=start, target=target,
+                                          **attribute_options(settings, explainer.device), **options)
     return out
