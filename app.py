@@ -1,7 +1,7 @@
 """privlens dashboard: the frame that registers the pages (run: streamlit run app.py)."""
 import streamlit as st
 
-from core.artifacts import list_experiments
+from core.pipeline.artifacts import list_experiments
 
 st.set_page_config(page_title="privlens", layout="wide")
 experiments = list_experiments()

@@ -5,7 +5,7 @@ ValueError naming the key, so a typo never silently falls back to a default. :fu
 then checks the whole config (:func:`validate`: ranges in :data:`RULES`, method and corpus names,
 loader options, paths) before any stage runs, so a bad value fails in seconds with the file, the key
 and what is allowed, not after hours of training. The resolved config is saved beside every
-checkpoint and metrics file (see core.artifacts).
+checkpoint and metrics file (see core.pipeline.artifacts).
 """
 from __future__ import annotations
 
@@ -21,13 +21,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from core.corpora import FORMATS
+from core.data.corpora import FORMATS
 from core.schema import BASELINE, DEMO_LAYOUTS, METHODS, ROLES
 
 
 @dataclass(frozen=True)
 class CorpusConfig:
-    kind: str = ""            # loader name in core.corpora.LOADERS (iemocap, msp_improv, muse, meld, emorynlp, table)
+    kind: str = ""            # loader name in core.data.corpora.LOADERS (iemocap, msp_improv, muse, meld, emorynlp, table)
     path: str = ""            # corpus folder or file; relative paths resolve against the config file; "" = demo corpus
     options: dict = field(default_factory=dict)  # extra keyword options for the loader (recording_types, transcripts, …)
 

@@ -2,11 +2,13 @@
 Table 1 columns.
 
 Torch-free on purpose: the dashboard reads the method descriptions here without importing the
-models, and the recipes (core.recipes) take their properties from the same rows.
+models, and the recipes (core.pipeline.recipes) take their properties from the same rows.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+import pandas as pd
 
 VALENCE_CLASSES = ("low", "mid", "high")  # also the valence head's output order
 GENDERS = ("F", "M")                      # also the gender head's output order
@@ -21,7 +23,7 @@ GROUND_TRUTH_FILE = "demo_ground_truth.csv"  # in the demo folder, beside the co
 
 @dataclass(frozen=True)
 class Method:
-    """What a training method is, in words the dashboard shows (its recipe is in core.recipes)."""
+    """What a training method is, in words the dashboard shows (its recipe is in core.pipeline.recipes)."""
 
     name: str
     description: str               # one plain-language line
@@ -39,6 +41,17 @@ METHODS = {m.name: m for m in (
            attention_check=True),
 )}
 
-# Table 1's six numbers (SPEC §4-5), in column order; core.evaluate computes them, pages show them.
+# Table 1's six numbers (SPEC §4-5), in column order; core.pipeline.evaluate computes them, pages show them.
 TABLE1_COLUMNS = ("valence_uar_within", "valence_uar_cross", "gender_uar_within", "gender_uar_cross", "mad", "psc",
                   "psc_words")
+
+GENDER_CHANCE = 0.5                         # a gender probe guessing
+VALENCE_CHANCE = 1 / len(VALENCE_CLASSES)   # a valence classifier guessing
+ROLE_LABELS = {"primary": "primary corpus, test split", "cross": "cross corpus (never trained on)"}
+
+
+
+def split_rows(p: pd.DataFrame) -> dict[str, pd.Series]:
+    """Boolean masks of one model's predictions: within = primary test split, cross = the cross corpus."""
+    return {"within": (p.role == "primary") & (p.split == "test"), "cross": p.role == "cross"}
+

@@ -8,11 +8,11 @@ from typing import Iterator
 import plotly.graph_objects as go
 import streamlit as st
 
-from core.artifacts import list_experiments
-from core.files import ArtifactError
-from core.charts import download_config
+from core.dashboard.charts import download_config
+from core.dashboard.experiment import Experiment, open_experiment
+from core.pipeline.artifacts import list_experiments
+from core.pipeline.files import ArtifactError
 from core.study.store import StudyStore, open_store
-from core.views import Experiment, open_experiment
 
 SYNTHETIC = ("**Synthetic demo data.** These models were trained on generated stand-ins for IEMOCAP, MSP-IMPROV "
              "and MuSE with planted gender and valence cues, not on real speech transcripts: the numbers show how "

@@ -2,9 +2,10 @@
 import pandas as pd
 import streamlit as st
 
-from core import charts, views
-from core.highlight import legend_html, shared_scale
-from core.lexicons import GenderLexicon, ValenceLexicon
+from core.dashboard import charts, cross_corpus
+from core.dashboard import experiment as built
+from core.dashboard.highlight import legend_html, shared_scale
+from core.data.lexicons import GenderLexicon, ValenceLexicon
 from core.schema import GENDERS, VALENCE_CLASSES
 from pages.common import artifacts_or_stop, chart, experiment
 
@@ -18,11 +19,11 @@ exp = experiment()
 
 @st.cache_data(show_spinner="Computing bootstrap intervals…")
 def load(name: str, stamp: float) -> dict[str, pd.DataFrame]:
-    e = views.open_experiment(name)
-    preds = views.predictions(e)
-    return {"uars": views.valence_uar_intervals(preds), "utterances": views.explained(e),
-            "words": views.attributions(e),
-            "per_seed": views.metrics_frame(e, "per_seed", ("method", "seed", "psc", "valence_uar_cross"))}
+    e = built.open_experiment(name)
+    preds = built.predictions(e)
+    return {"uars": cross_corpus.valence_uar_intervals(preds), "utterances": built.explained(e),
+            "words": built.attributions(e),
+            "per_seed": built.metrics_frame(e, "per_seed", ("method", "seed", "psc", "valence_uar_cross"))}
 
 
 @st.cache_resource
@@ -42,7 +43,7 @@ st.caption("Bars: valence UAR (balanced accuracy over low / mid / high) · whisk
            "utterances · ArtNoise's test text carries planted tokens, so its bars are not comparable.")
 chart(charts.psc_vs_cross(data["per_seed"]), f"{exp.name}_psc_vs_cross")
 with artifacts_or_stop():
-    correlation = views.psc_correlation(exp)
+    correlation = cross_corpus.psc_correlation(exp)
 if correlation:
     st.caption(f"Across models and seeds (ArtNoise left out): Pearson r = {correlation['pearson_r']:.2f} "
                f"(p = {correlation['pearson_p']:.2f}), Spearman ρ = {correlation['spearman_rho']:.2f} "
@@ -55,14 +56,14 @@ f = st.columns(3)
 model = f[0].selectbox("Model", exp.methods, format_func=charts.label)
 valence = f[1].selectbox("Gold valence", ["any", *VALENCE_CLASSES])
 gender = f[2].selectbox("Speaker gender", ["any", *GENDERS])
-cases = views.error_cases(data["utterances"], method=model, seed=seed, valence=valence, gender=gender)
+cases = cross_corpus.error_cases(data["utterances"], method=model, seed=seed, valence=valence, gender=gender)
 if cases.empty:
     st.info("No explained cross-corpus utterance matches these filters.")
     st.stop()
 st.markdown(f"**{int(cases.right.sum())} right, {int((~cases.right).sum())} wrong** of {len(cases)} explained "
             "cross-corpus utterances.")
 
-contrast = views.weight_contrast(cases, data["words"], valence_lexicon, gender_lexicon, method=model, seed=seed)
+contrast = cross_corpus.weight_contrast(cases, data["words"], valence_lexicon, gender_lexicon, method=model, seed=seed)
 left, right = st.columns(2)
 with left:
     chart(charts.contrast_bars(contrast["valence"], title="Where the weight goes: word sentiment",
@@ -91,7 +92,7 @@ for _, case in shown.iterrows():
     w = explained.get(case.utt_id)
     if w is None:
         continue
-    st.html(views.case_html(case, views.spans(w), w.weight.to_numpy(), scale=scale, valence=valence_lexicon,
+    st.html(cross_corpus.case_html(case, built.spans(w), w.weight.to_numpy(), scale=scale, valence=valence_lexicon,
                             gender=gender_lexicon))
 if len(cases[cases.right == (group == "right")]) > len(shown):
     st.caption(f"Showing the first {len(shown)}; narrow the filters to see others.")

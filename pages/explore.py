@@ -4,10 +4,12 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from core import views
-from core.artifacts import ExperimentPaths
-from core.highlight import legend_html, shared_scale
-from core.lexicons import GenderLexicon, GenderSwapper
+from core import schema
+from core.dashboard import experiment as built
+from core.dashboard import explore
+from core.dashboard.highlight import legend_html, shared_scale
+from core.data.lexicons import GenderLexicon, GenderSwapper
+from core.pipeline.artifacts import ExperimentPaths
 from core.schema import GENDERS, VALENCE_CLASSES
 from pages.common import artifacts_or_stop, experiment
 
@@ -21,9 +23,9 @@ exp = experiment()
 
 @st.cache_data
 def load(name: str, stamp: float) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    e = views.open_experiment(name)
-    utterances, words = views.explained(e), views.attributions(e)
-    preds = views.predictions(e)
+    e = built.open_experiment(name)
+    utterances, words = built.explained(e), built.attributions(e)
+    preds = built.predictions(e)
     return utterances, words, preds.merge(utterances[["method", "seed", "role", "utt_id"]])
 
 
@@ -34,41 +36,41 @@ def resources() -> tuple[GenderLexicon, GenderSwapper]:
 
 @st.cache_resource
 def probe(root: str, method: str, seed: int, stamp: float):
-    return views.load_probe(ExperimentPaths(Path(root)), method, seed)
+    return built.load_probe(ExperimentPaths(Path(root)), method, seed)
 
 
 @st.cache_resource
 def representations(name: str, method: str, seed: int, stamp: float):
-    return views.representation_index(views.open_experiment(name), method, seed)
+    return built.representation_index(built.open_experiment(name), method, seed)
 
 
 @st.cache_resource(show_spinner="Loading the models (once)…")
 def live_model(root: str, method: str, seed: int, fingerprint: str):
-    from core import live  # torch: only when a typed or swapped sentence needs a model
+    from core.dashboard import live  # torch: only when a typed or swapped sentence needs a model
 
     return live.load(ExperimentPaths(Path(root)), method, seed)
 
 
 @st.cache_data(show_spinner=False, max_entries=512)
 def live_reading(root: str, method: str, seed: int, fingerprint: str, text: str):
-    from core import live
+    from core.dashboard import live
 
     return live.run(*live_model(root, method, seed, fingerprint), text)
 
 
 def attacker(method: str, z) -> float | None:
     fitted = probe(str(exp.paths.root), method, seed, exp.stamp)
-    return None if fitted is None else views.p_female(fitted, z)
+    return None if fitted is None else built.p_female(fitted, z)
 
 
-def live_readings(texts: dict[str, str]) -> tuple[dict[str, views.Reading], tuple[int, int]]:
+def live_readings(texts: dict[str, str]) -> tuple[dict[str, explore.Reading], tuple[int, int]]:
     """Each model explains its text live; returns the readings and (most words dropped, at how many pieces)."""
     out, dropped = {}, (0, 0)
     with artifacts_or_stop(), st.spinner("Explaining with all six models…"):
         for method, text in texts.items():
-            fp = views.model_fingerprint(exp, method, seed)
+            fp = built.model_fingerprint(exp, method, seed)
             r = live_reading(str(exp.paths.root), method, seed, fp, text)
-            out[method] = views.Reading(views.card(method, r.text_shown, r.words, r.weights, r.probs, lexicon,
+            out[method] = explore.Reading(explore.card(method, r.text_shown, r.words, r.weights, r.probs, lexicon,
                                                    k=exp.top_k), attacker(method, r.z))
             dropped = max(dropped, (r.dropped_words, r.max_length))
     return out, dropped
@@ -83,14 +85,14 @@ if picked := st.session_state.pop("explore_pick", None):  # arriving from anothe
                             explore_valence="any", explore_agreement="any", explore_utt=picked["utt_id"])
 
 mode = st.radio("Utterance", ["Pick an utterance", "Type a sentence"], horizontal=True, key="explore_mode")
-readings: dict[str, views.Reading] = {}
+readings: dict[str, explore.Reading] = {}
 if mode == "Pick an utterance":
     f = st.columns(4)
-    role = f[0].selectbox("Corpus", list(views.ROLE_LABELS), format_func=views.ROLE_LABELS.get, key="explore_role")
+    role = f[0].selectbox("Corpus", list(schema.ROLE_LABELS), format_func=schema.ROLE_LABELS.get, key="explore_role")
     gender = f[1].selectbox("Speaker gender", ["any", *GENDERS], key="explore_gender")
     valence = f[2].selectbox("Gold valence", ["any", *VALENCE_CLASSES], key="explore_valence")
-    agreement = f[3].selectbox("Models", views.AGREEMENT, key="explore_agreement")
-    choices = views.utterance_choices(utterances, seed=seed, role=role, gender=gender, valence=valence,
+    agreement = f[3].selectbox("Models", explore.AGREEMENT, key="explore_agreement")
+    choices = explore.utterance_choices(utterances, seed=seed, role=role, gender=gender, valence=valence,
                                       agreement=agreement)
     if choices.empty:
         st.info("No explained utterance matches these filters: widen one of them.")
@@ -101,16 +103,16 @@ if mode == "Pick an utterance":
         st.session_state["explore_utt"] = choices.utt_id.iloc[0]
     utt_id = st.selectbox(f"Utterance ({len(choices)} match)", list(labels), format_func=labels.get,
                           key="explore_utt")
-    for c in views.cached_cards(words, preds, seed=seed, role=role, utt_id=utt_id, methods=exp.methods,
+    for c in explore.cached_cards(words, preds, seed=seed, role=role, utt_id=utt_id, methods=exp.methods,
                                 lexicon=lexicon, k=exp.top_k):
         with artifacts_or_stop():
             z, rows = representations(exp.name, c.method, seed, exp.stamp)
-        readings[c.method] = views.Reading(c, attacker(c.method, z[rows[(role, utt_id)]]))
+        readings[c.method] = explore.Reading(c, attacker(c.method, z[rows[(role, utt_id)]]))
 else:
     with st.form("typed"):
         typed = st.text_area("Type a sentence", max_chars=20_000, placeholder="I think the weekend was lovely.")
         st.form_submit_button("Explain with all six models")
-    if hint := views.typed_text_problem(typed):
+    if hint := explore.typed_text_problem(typed):
         st.info(hint)
         st.stop()
     readings, (dropped, pieces) = live_readings({m: typed for m in exp.methods})
@@ -119,7 +121,7 @@ else:
                    "after it were dropped.")
 
 swap = st.toggle("Show the gender-swapped version (he ↔ she, husband ↔ wife, …) next to the original")
-swapped: dict[str, views.Reading] = {}
+swapped: dict[str, explore.Reading] = {}
 if swap:
     texts = {m: swapper.swap(r.card.text) for m, r in readings.items()}
     if all(t == readings[m].card.text for m, t in texts.items()):
@@ -134,4 +136,4 @@ st.html(legend_html(scale, target_label="that model's prediction"))
 cells = [col for _ in range(2) for col in st.columns(3)]
 for cell, (method, reading) in zip(cells, readings.items()):
     with cell:
-        st.html(views.card_html(reading, scale=scale, swapped=swapped.get(method)))
+        st.html(explore.card_html(reading, scale=scale, swapped=swapped.get(method)))

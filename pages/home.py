@@ -4,8 +4,8 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from core.artifacts import build_warnings, display_path, experiment_status
 from core.config import load_config, to_dict
+from core.pipeline.artifacts import build_warnings, display_path, experiment_status
 from core.schema import METHODS
 from pages.common import experiment
 

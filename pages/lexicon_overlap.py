@@ -2,8 +2,11 @@
 import pandas as pd
 import streamlit as st
 
-from core import charts, views
-from core.lexicons import CATEGORIES, GenderLexicon
+from core import schema
+from core.dashboard import charts
+from core.dashboard import experiment as built
+from core.dashboard import lexicon_overlap
+from core.data.lexicons import CATEGORIES, GenderLexicon
 from pages.common import artifacts_or_stop, chart, experiment
 
 st.title("Lexicon overlap")
@@ -17,23 +20,23 @@ exp = experiment()
 
 @st.cache_data(show_spinner="Collecting every model's top words…")
 def load(name: str, stamp: float) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame | None]:
-    e = views.open_experiment(name)
-    utterances, words = views.explained(e), views.attributions(e)
-    sets = views.explanation_set_words(words, GenderLexicon.load(), k=e.top_k)
-    shares = views.metrics_frame(e, "mad_categories", ("model",)) if e.paths.metrics_table(
+    e = built.open_experiment(name)
+    utterances, words = built.explained(e), built.attributions(e)
+    sets = lexicon_overlap.explanation_set_words(words, GenderLexicon.load(), k=e.top_k)
+    shares = built.metrics_frame(e, "mad_categories", ("model",)) if e.paths.metrics_table(
         "mad_categories").exists() else None
-    return utterances, sets, views.lexicon_overlap(sets), shares
+    return utterances, sets, lexicon_overlap.lexicon_overlap(sets), shares
 
 
 with artifacts_or_stop():
     utterances, sets, overlap, mad_shares = load(
         exp.name, exp.stamp)
 
-roles = st.radio("Utterances", ["both corpora", *views.ROLE_LABELS], horizontal=True,
-                 format_func=lambda r: views.ROLE_LABELS.get(r, r))
+roles = st.radio("Utterances", ["both corpora", *schema.ROLE_LABELS], horizontal=True,
+                 format_func=lambda r: schema.ROLE_LABELS.get(r, r))
 if roles != "both corpora":
     sets = sets[sets.role == roles]
-    overlap = views.lexicon_overlap(sets)
+    overlap = lexicon_overlap.lexicon_overlap(sets)
 categories = ["any", *(c for c in CATEGORIES if c in set(overlap.category))]
 shown = st.multiselect("Lexicon categories", categories, default=categories)
 chart(charts.overlap_bars(overlap[overlap.category.isin(shown)]), f"{exp.name}_lexicon_overlap")
@@ -46,7 +49,7 @@ st.subheader("The words behind a bar")
 left, right = st.columns(2)
 model = left.selectbox("Model", exp.methods, format_func=charts.label)
 category = right.selectbox("Category", categories)
-behind = views.words_behind(sets, utterances, method=model, category=category)
+behind = lexicon_overlap.words_behind(sets, utterances, method=model, category=category)
 if behind.empty:
     st.info(f"{model}'s top words never include a *{category}* word here.")
 else:

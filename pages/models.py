@@ -2,9 +2,10 @@
 import plotly.express as px
 import streamlit as st
 
-from core import views
-from core.charts import PALETTE
-from core.history import HISTORY_METRICS, head_versus_probe, probe_leakage, training_history
+from core import schema
+from core.dashboard import experiment as built
+from core.dashboard.charts import PALETTE
+from core.dashboard.history import HISTORY_METRICS, head_versus_probe, probe_leakage, training_history
 from pages.common import artifacts_or_stop, chart, experiment
 
 st.title("Models")
@@ -13,11 +14,11 @@ exp = experiment()
 
 @st.cache_data
 def load(name: str, stamp: float):
-    e = views.open_experiment(name)
+    e = built.open_experiment(name)
     history, missing = training_history(e.paths, [(m, s) for m in e.methods for s in e.seeds])
     if not e.paths.metrics_table("per_seed").exists():
         return history, missing, None
-    return history, missing, probe_leakage(views.metrics_frame(e, "per_seed", ("method", "seed", "gender_uar_within")))
+    return history, missing, probe_leakage(built.metrics_frame(e, "per_seed", ("method", "seed", "gender_uar_within")))
 
 
 with artifacts_or_stop():
@@ -56,7 +57,7 @@ for metric, title in HISTORY_METRICS.items():
             figure.add_hline(y=row.gender_uar, line_dash="dot", line_color=PALETTE.get(row.model, "#444"),
                              annotation_text=f"{row.model} fresh probe (seed {row.seed})",
                              annotation_position="bottom right" if i % 2 == 0 else "top left")
-        figure.add_hline(y=views.GENDER_CHANCE, line_dash="dot", line_color="#999", annotation_text="chance")
+        figure.add_hline(y=schema.GENDER_CHANCE, line_dash="dot", line_color="#999", annotation_text="chance")
     chart(figure, f"{exp.name}_{metric}")
 st.download_button("Download the training history (CSV)", history.to_csv(index=False),
                    file_name=f"{exp.name}_training_history.csv", mime="text/csv")

@@ -2,7 +2,10 @@
 import pandas as pd
 import streamlit as st
 
-from core import charts, views
+from core.dashboard import charts
+from core.dashboard import experiment as built
+from core.dashboard import privacy_metrics
+from core.pipeline import metrics
 from pages.common import artifacts_or_stop, chart, experiment, show_error
 
 st.title("Privacy metrics")
@@ -11,21 +14,21 @@ exp = experiment()
 
 @st.cache_data
 def load_table(name: str, stamp: float) -> pd.DataFrame:
-    return views.metrics_frame(views.open_experiment(name), "table1", views.TABLE1_REQUIRED)
+    return built.metrics_frame(built.open_experiment(name), "table1", privacy_metrics.TABLE1_REQUIRED)
 
 
 @st.cache_data
 def load_intervals(name: str, stamp: float) -> dict[str, pd.DataFrame]:
     """Mean MAD_i and P_i per model with bootstrap intervals (re-read when the metrics stage reruns)."""
-    e = views.open_experiment(name)
-    return {"mad": views.mean_intervals(views.metrics_frame(e, "mad_utterances", ("method", "mad_i")), "mad_i"),
-            "psc": views.mean_intervals(views.metrics_frame(e, "psc_utterances", ("method", "p_i")), "p_i")}
+    e = built.open_experiment(name)
+    return {"mad": metrics.mean_intervals(built.metrics_frame(e, "mad_utterances", ("method", "mad_i")), "mad_i"),
+            "psc": metrics.mean_intervals(built.metrics_frame(e, "psc_utterances", ("method", "p_i")), "p_i")}
 
 
 @st.cache_data(show_spinner="Bootstrapping the trade-off intervals…")
 def load_trade_off(name: str, stamp: float, seed: int) -> pd.DataFrame:
-    e = views.open_experiment(name)
-    return views.trade_off_intervals(e, views.predictions(e), seed=seed)
+    e = built.open_experiment(name)
+    return privacy_metrics.trade_off_intervals(e, built.predictions(e), seed=seed)
 
 
 stamp = exp.stamp
@@ -33,7 +36,7 @@ with artifacts_or_stop():
     table = load_table(exp.name, stamp)
 
 st.subheader("In plain words")
-for sentence in views.plain_summary(table):
+for sentence in privacy_metrics.plain_summary(table):
     st.markdown(f"- {sentence}")
 
 st.subheader("Table 1")
@@ -41,7 +44,7 @@ st.caption("Means over seeds (± standard deviation when there are several) · *
            "(Holm-adjusted p < 0.05; p-values below) · ↑ higher is better, ↓ lower is better · valence and "
            "gender leak are UARs (balanced accuracy; chance is 0.33 for valence, 0.5 for gender) on the primary "
            "corpus's test split and on the cross corpus")
-st.dataframe(views.format_table1(table), hide_index=True, width="stretch")
+st.dataframe(privacy_metrics.format_table1(table), hide_index=True, width="stretch")
 if "psc_words" not in table.columns:
     st.caption(f"No `psc_words` column: this Table 1 predates it. Rebuild with `{exp.command('metrics')}`.")
 st.download_button("Download Table 1 (CSV, every column)", table.to_csv(index=False),
@@ -61,7 +64,7 @@ with st.expander("What the columns mean"):
 
 try:
     intervals = load_intervals(exp.name, stamp)
-except views.ArtifactError as error:
+except built.ArtifactError as error:
     show_error(error)
 else:
     left, right = st.columns(2)
@@ -77,11 +80,11 @@ st.markdown("Each point is a model. **Left** = an attacker learns less about the
             "valence is recognised better. ArtNoise (✕) is the attention check: its test sentences contain planted "
             "tokens that give the answer away, so it only *looks* like the best model.")
 try:
-    points = views.scatter_points(table, load_trade_off(exp.name, stamp, exp.seeds[0]))
+    points = privacy_metrics.scatter_points(table, load_trade_off(exp.name, stamp, exp.seeds[0]))
     st.caption(f"Whiskers: 95% bootstrap intervals over utterances (seed {exp.seeds[0]}).")
-except views.ArtifactError as error:
+except built.ArtifactError as error:
     show_error(error)
-    points = views.scatter_points(table)
+    points = privacy_metrics.scatter_points(table)
 left, right = st.columns(2)
 with left:
     chart(charts.privacy_utility(points, "within"), f"{exp.name}_privacy_utility_within")

@@ -4,8 +4,8 @@ import html
 import pandas as pd
 import streamlit as st
 
-from core import views
-from core.highlight import highlight_html, shared_scale
+from core.dashboard import experiment as built
+from core.dashboard.highlight import highlight_html, shared_scale
 from core.study.setup import for_experiment
 from core.study.tasks import ATTENTION_CHECK, LETTERS, QUESTION_TEXT, QUESTIONS, model_order, task_views
 from pages.common import artifacts_or_stop, study_name, study_store
@@ -18,12 +18,12 @@ setup = for_experiment(name)
 @st.cache_data
 def explain_tables(name: str, stamp: float) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The explain stage's tables, checked like every page's (a missing one ends with its rebuild command)."""
-    experiment = views.open_experiment(name)
-    return views.attributions(experiment), views.explained(experiment)
+    experiment = built.open_experiment(name)
+    return built.attributions(experiment), built.explained(experiment)
 
 
 with artifacts_or_stop():
-    attributions, explained = explain_tables(name, views.open_experiment(name).stamp)
+    attributions, explained = explain_tables(name, built.open_experiment(name).stamp)
 
 
 store = study_store(setup.url, setup.settings.responses_per_task, setup.settings.seed)

@@ -19,14 +19,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from core.artifacts import ExperimentPaths
 from core.config import load_config
+from core.pipeline.artifacts import ExperimentPaths
 
 DEMO = "scripts/experiments/demo.toml"
 
 
 def build_budget(argv: list[str]) -> int:
-    from core.build import build
+    from core.pipeline.build import build
 
     parser = argparse.ArgumentParser(prog="python -m scripts.benchmark build")
     parser.add_argument("config", nargs="?", default=DEMO)
@@ -48,7 +48,7 @@ def build_budget(argv: list[str]) -> int:
 
 
 def ig(argv: list[str]) -> int:
-    from core.benchmark import QUICK, Plan, full_encoder_benchmark, ig_benchmark
+    from scripts.ig_benchmark import QUICK, Plan, full_encoder_benchmark, ig_benchmark
 
     parser = argparse.ArgumentParser(prog="python -m scripts.benchmark ig")
     parser.add_argument("--quick", action="store_true", help="fewer texts and repeats, demo encoder only (< 1 min)")

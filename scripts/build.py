@@ -10,8 +10,8 @@ import argparse
 import logging
 import sys
 
-from core.artifacts import STAGES
 from core.config import load_config
+from core.pipeline.artifacts import STAGES
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -25,7 +25,7 @@ def main(argv: list[str] | None = None) -> int:
         config = load_config(args.config)
     except (OSError, ValueError) as error:
         parser.error(str(error))
-    from core.build import build  # torch loads only once the config is known to be good
+    from core.pipeline.build import build  # torch loads only once the config is known to be good
 
     try:
         manifest = build(config, stages=args.stages, force=args.force)

@@ -21,8 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from core.corpora import LOADERS, VALENCE_CLASSES, LoadedCorpus, load_corpus
-
+from core.data.corpora import LOADERS, VALENCE_CLASSES, LoadedCorpus, load_corpus
 
 FLAGS = {"speaker_genders": "--speaker-genders", "transcripts": "--transcripts", "columns": "--columns"}
 

@@ -15,7 +15,7 @@ import time
 
 from streamlit.testing.v1 import AppTest
 
-from core.artifacts import PROJECT_ROOT
+from core.pipeline.artifacts import PROJECT_ROOT
 
 PAGES = ("home", "explore", "privacy_metrics", "lexicon_overlap", "cross_corpus")
 SENTENCES = ("I think my husband was lovely at dinner, you know?", "The exam was awful and I hated every minute.",

@@ -18,12 +18,12 @@ import sys
 import numpy as np
 import pandas as pd
 
-from core.artifacts import ExperimentPaths
-from core.build import resolve_encoder
 from core.config import ExperimentConfig, load_config
-from core.demo_corpora import planted_markers
-from core.evaluate import reference_leakage
-from core.models import ModelArgs, build_model, infer, load_tokenizer
+from core.data.demo_corpora import planted_markers
+from core.pipeline.artifacts import ExperimentPaths
+from core.pipeline.build import resolve_encoder
+from core.pipeline.evaluate import reference_leakage
+from core.pipeline.models import ModelArgs, build_model, infer, load_tokenizer
 
 PROBED = ("primary", "cross")  # the corpus roles Table 1 scores probes on
 

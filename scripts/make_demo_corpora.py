@@ -12,7 +12,7 @@ import argparse
 import sys
 import time
 
-from core.demo_corpora import generate_demo_corpora, planted_effects_markdown
+from core.data.demo_corpora import generate_demo_corpora, planted_effects_markdown
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -23,7 +23,7 @@ from typing import Iterator
 
 from websockets.sync.client import ClientConnection, connect
 
-from core.artifacts import PROJECT_ROOT
+from core.pipeline.artifacts import PROJECT_ROOT
 
 PAGES = {"home": "", "explore": "explore", "privacy_metrics": "privacy_metrics",
          "lexicon_overlap": "lexicon_overlap", "cross_corpus": "cross_corpus", "models": "models",

@@ -16,7 +16,7 @@ from unittest.mock import patch
 import pandas as pd
 
 from core.config import load_config
-from core.evaluate import markdown
+from core.pipeline.evaluate import markdown
 from core.study import analysis
 from core.study.setup import StudySetup, from_config
 from core.study.simulate import POLICIES, simulate

@@ -10,7 +10,7 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # as in scripts/: the tests never download anything
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-from core.models import default_encoder  # noqa: E402
+from core.pipeline.models import default_encoder  # noqa: E402
 
 POSITIVE = ["wonderful", "great", "lovely", "happy"]
 NEGATIVE = ["terrible", "awful", "sad", "horrible"]
@@ -47,6 +47,6 @@ def make_table(corpus: str, n_per_cell: int, splits=("train", "val", "test")) ->
 
 @pytest.fixture
 def tiny_corpora():
-    from core.recipes import Corpora
+    from core.pipeline.recipes import Corpora
 
     return Corpora(make_table("primary", 4), make_table("auxiliary", 2), make_table("cross", 2, splits=("all",)))

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.artifacts import MANIFEST_VERSION, ExperimentPaths, experiment_status
+from core.pipeline.artifacts import MANIFEST_VERSION, ExperimentPaths, experiment_status
 
 ROOT = Path(__file__).resolve().parent.parent
 MODELS = ["Gen", "PrivAdv", "PrivAug", "PrivBias", "GenderExp", "ArtNoise"]

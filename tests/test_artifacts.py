@@ -1,12 +1,12 @@
-"""core.artifacts: code fingerprints follow imports; each stage's files are declared once."""
+"""core.pipeline.artifacts: code fingerprints follow imports; each stage's files are declared once."""
 from __future__ import annotations
 
 from pathlib import Path
 
-from core.artifacts import (PROJECT_ROOT, ExperimentPaths, code_fingerprint, core_imports, display_path,
-                            imported_modules)
-from core.demo_corpora import generate_demo_corpora
-from core.recipes import recipe
+from core.data.demo_corpora import generate_demo_corpora
+from core.pipeline.artifacts import (PROJECT_ROOT, ExperimentPaths, code_fingerprint, core_imports, display_path,
+                                     imported_modules)
+from core.pipeline.recipes import recipe
 
 
 def names(files) -> set[str]:
@@ -16,21 +16,21 @@ def names(files) -> set[str]:
 def test_a_recipe_depends_on_everything_it_imports_transitively_and_nothing_else():
     files = names(core_imports(recipe))
     # recipes -> trainer -> metrics -> lexicons -> textfiles, words: reached without being named
-    assert {"core/recipes.py", "core/trainer.py", "core/models.py", "core/metrics.py", "core/lexicons.py",
-            "core/textfiles.py", "core/words.py"} <= files
-    assert not files & {"core/build.py", "core/evaluate.py", "core/explain.py", "core/demo_corpora.py",
-                        "core/config.py", "core/artifacts.py", "core/demo_grammar.py"}  # type hints do not retrain
+    assert {"core/pipeline/recipes.py", "core/pipeline/trainer.py", "core/pipeline/models.py", "core/pipeline/metrics.py", "core/data/lexicons.py",
+            "core/data/textfiles.py", "core/data/words.py"} <= files
+    assert not files & {"core/pipeline/build.py", "core/pipeline/evaluate.py", "core/pipeline/explain.py", "core/data/demo_corpora.py",
+                        "core/config.py", "core/pipeline/artifacts.py", "core/data/demo_grammar.py"}  # type hints do not retrain
 
 
 def test_the_demo_generator_depends_on_the_format_modules_that_write_it():
     files = names(core_imports(generate_demo_corpora))
-    assert {"core/demo_grammar.py", "core/demo_effects.py", "core/corpora/__init__.py", "core/corpora/iemocap.py",
-            "core/corpora/msp_improv.py", "core/corpora/muse.py"} <= files
+    assert {"core/data/demo_grammar.py", "core/data/demo_effects.py", "core/data/corpora/__init__.py", "core/data/corpora/iemocap.py",
+            "core/data/corpora/msp_improv.py", "core/data/corpora/muse.py"} <= files
     assert code_fingerprint(generate_demo_corpora) != code_fingerprint(recipe)
 
 
 def test_editing_a_module_reached_only_through_imports_changes_the_fingerprint(monkeypatch):
-    before = code_fingerprint(recipe)  # recipes reach core/textfiles.py only through other modules
+    before = code_fingerprint(recipe)  # recipes reach core/data/textfiles.py only through other modules
     read = Path.read_text
     monkeypatch.setattr(Path, "read_text", lambda self, *args, **kwargs: read(self, *args, **kwargs) + (
         "\n# edited\n" if self.name == "textfiles.py" else ""))
@@ -39,14 +39,14 @@ def test_editing_a_module_reached_only_through_imports_changes_the_fingerprint(m
 
 def test_imports_include_parent_packages_and_skip_type_checking_blocks(tmp_path):
     source = tmp_path / "module.py"
-    source.write_text("from typing import TYPE_CHECKING\nfrom core import metrics\n"
-                      "from core.corpora.common import Rows\n"
-                      "if TYPE_CHECKING:\n    from core.build import build\nelse:\n    import core.words\n"
-                      "def lazy():\n    from core.demo_corpora import generate_demo_corpora\n")
+    source.write_text("from typing import TYPE_CHECKING\nfrom core.pipeline import metrics\n"
+                      "from core.data.corpora.common import Rows\n"
+                      "if TYPE_CHECKING:\n    from core.pipeline.build import build\nelse:\n    import core.data.words\n"
+                      "def lazy():\n    from core.data.demo_corpora import generate_demo_corpora\n")
     found = set(imported_modules(source))
-    assert {"core", "core.metrics", "core.corpora", "core.corpora.common", "core.words",
-            "core.demo_corpora"} <= found
-    assert "core.build" not in found
+    assert {"core", "core.pipeline", "core.pipeline.metrics", "core.data.corpora", "core.data.corpora.common", "core.data.words",
+            "core.data.demo_corpora"} <= found
+    assert "core.pipeline.build" not in found
 
 
 def test_stage_outputs_are_the_jobs_files_and_the_stages_own(tmp_path):

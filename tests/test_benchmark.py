@@ -7,12 +7,12 @@ import math
 import numpy as np
 import pytest
 
-from core.artifacts import ExperimentPaths
-from core.benchmark import passages, relative_deltas
-from core.build import ROLES, build
 from core.config import load_config
-from core.models import load_tokenizer
+from core.pipeline.artifacts import ExperimentPaths
+from core.pipeline.build import ROLES, build
+from core.pipeline.models import load_tokenizer
 from scripts import benchmark
+from scripts.ig_benchmark import passages, relative_deltas
 
 FIELDS = {"ig_naive_utts_per_s", "ig_fast_utts_per_s", "ig_speedup", "mean_rel_delta_naive", "mean_rel_delta_fast",
           "typed_six_models_p50_s", "typed_six_models_p95_s", "encoder_layers", "build_stage_seconds"}

@@ -7,13 +7,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import core.build as build_module
-from core.artifacts import METRICS_TABLES, STAGES, ExperimentPaths, read_json, write_json
-from core.files import file_record
-from core.build import build
-from core.schema import ROLES
-from core.explain import calibrated_steps, explain, load_explainer
+import core.pipeline.build as build_module
 from core.config import ExperimentConfig, ExplainConfig, MethodsConfig, MetricsConfig, ModelConfig, TrainConfig
+from core.pipeline.artifacts import METRICS_TABLES, STAGES, ExperimentPaths, read_json, write_json
+from core.pipeline.build import build
+from core.pipeline.explain import calibrated_steps, explain, load_explainer
+from core.pipeline.files import file_record
+from core.schema import ROLES
 
 
 class Killed(Exception):

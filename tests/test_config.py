@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from core.config import RULES, ConfigError, ExperimentConfig, load_config, resolve_path
-from core.corpora import FORMATS
+from core.data.corpora import FORMATS
 
 EXPERIMENTS = Path(__file__).resolve().parents[1] / "scripts" / "experiments"
 DEMO_DATA = '[data]\ndemo_seed = 0\n'  # the generated demo corpora: no paths needed

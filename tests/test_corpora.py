@@ -5,26 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from core.corpora import (
-    COLUMNS,
-    FIVE_POINT,
-    GENDERS,
-    LOADERS,
-    NINE_POINT,
-    SPLITS,
-    VALENCE_CLASSES,
-    CorpusFormatError,
-    ValenceBins,
-    assign_speaker_splits,
-    load_corpus,
-    load_emorynlp,
-    load_iemocap,
-    load_meld,
-    load_msp_improv,
-    load_muse,
-    load_table,
-    read_speaker_genders,
-)
+from core.data.corpora import (COLUMNS, FIVE_POINT, GENDERS, LOADERS, NINE_POINT, SPLITS, VALENCE_CLASSES,
+                               CorpusFormatError, ValenceBins, assign_speaker_splits, load_corpus, load_emorynlp,
+                               load_iemocap, load_meld, load_msp_improv, load_muse, load_table, read_speaker_genders)
 
 FIXTURES = Path(__file__).parent / "fixtures" / "corpora"
 IEMOCAP = FIXTURES / "iemocap"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from core.corpora import COLUMNS, GENDERS, VALENCE_CLASSES
+from core.data.corpora import COLUMNS, GENDERS, VALENCE_CLASSES
 from scripts.corpus_info import main
 
 FIXTURES = Path(__file__).parent / "fixtures" / "corpora"

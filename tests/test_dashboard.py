@@ -13,9 +13,9 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.artifacts import ExperimentPaths
-from core.build import build
 from core.config import ExperimentConfig, ExplainConfig, MethodsConfig, MetricsConfig, ModelConfig, TrainConfig
+from core.pipeline.artifacts import ExperimentPaths
+from core.pipeline.build import build
 from core.schema import METHODS, ROLES
 from tests.conftest import make_table
 
@@ -197,10 +197,10 @@ def test_corrupt_and_older_artifacts_show_the_rebuild_command(artifacts, monkeyp
 
 
 def test_trade_off_intervals_bracket_table1(tiny):
-    from core import views
+    from core.dashboard import experiment, privacy_metrics
 
-    exp = views.open_experiment("tiny")
-    intervals = views.trade_off_intervals(exp, views.predictions(exp), seed=0, resamples=200)
+    exp = experiment.open_experiment("tiny")
+    intervals = privacy_metrics.trade_off_intervals(exp, experiment.predictions(exp), seed=0, resamples=200)
     table = pd.read_csv(tiny.metrics_table("table1")).set_index("model")
     for _, row in intervals.iterrows():
         for axis in ("gender", "valence"):
@@ -209,7 +209,7 @@ def test_trade_off_intervals_bracket_table1(tiny):
 
 
 def test_live_reading_cuts_at_max_length(tiny):
-    from core import live
+    from core.dashboard import live
 
     explainer, n_steps = live.load(tiny, "Gen", 0)
     assert n_steps == 8

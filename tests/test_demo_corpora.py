@@ -7,13 +7,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from core import demo_corpora as demo
-from core import demo_effects as effects
-from core import demo_grammar as grammar
-from core.corpora import load_iemocap, load_msp_improv, load_muse
-from core.lexicons import GenderLexicon, ValenceLexicon
+from core.data import demo_corpora as demo
+from core.data import demo_effects as effects
+from core.data import demo_grammar as grammar
+from core.data.corpora import load_iemocap, load_msp_improv, load_muse
+from core.data.lexicons import GenderLexicon, ValenceLexicon
+from core.data.words import word_forms
 from core.schema import GENDERS, VALENCE_CLASSES
-from core.words import word_forms
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "DEMO_DATA.md"
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from core.corpora import load_emorynlp, load_meld
+from core.data.corpora import load_emorynlp, load_meld
 from scripts.corpus_info import main as corpus_info
 
 FIXTURES = Path(__file__).parent / "fixtures" / "corpora"

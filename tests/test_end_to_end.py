@@ -5,9 +5,9 @@ import dataclasses
 
 import pandas as pd
 
-from core.artifacts import PROJECT_ROOT, ExperimentPaths
-from core.build import build
 from core.config import load_config
+from core.pipeline.artifacts import PROJECT_ROOT, ExperimentPaths
+from core.pipeline.build import build
 
 
 def test_demo_experiment_runs_every_stage_on_the_packaged_encoder(tmp_path):

@@ -1,4 +1,4 @@
-"""The metrics stage (core.evaluate): alignment of explanations, Psc's N per seed, the per-seed
+"""The metrics stage (core.pipeline.evaluate): alignment of explanations, Psc's N per seed, the per-seed
 aggregates, significance, the Psc correlation and the leakage probes, on hand-built inputs."""
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 
 from core.config import MetricsConfig
-from core.evaluate import (Explanation, PairedComparison, align_to, faithfulness, leakage, per_seed_table, psc_correlation,
-                           psc_items, significance)
-from core.lexicons import ValenceLexicon
+from core.data.lexicons import ValenceLexicon
+from core.pipeline.evaluate import (Explanation, PairedComparison, align_to, faithfulness, leakage, per_seed_table,
+                                    psc_correlation, psc_items, significance)
 
 
 def test_align_inserts_zero_weight_for_the_noise_token():
@@ -45,7 +45,7 @@ def test_psc_uses_the_utterances_gen_of_the_same_seed_gets_right():
 
 
 def test_table1_markdown_shows_mean_std_marks_and_a_pvalue_table():
-    from core.evaluate import TABLE1_COLUMNS, table1_markdown
+    from core.pipeline.evaluate import TABLE1_COLUMNS, table1_markdown
 
     row = {c: 0.5 for c in TABLE1_COLUMNS}
     gen = {"model": "Gen", **row, **{f"{c}_std": 0.01 for c in TABLE1_COLUMNS}}

@@ -6,13 +6,14 @@ import math
 import numpy as np
 import pytest
 import torch
-
 from captum.attr import LayerIntegratedGradients
 
 from core.config import ExplainConfig
-from core.explain import Explainer, erase_words, explain, normalise, refinement_steps, within_tolerance, word_scores
-from core.models import ModelArgs, autocast_dtype, batch_size_for, build_model, intra_op_threads, load_tokenizer
-from core.words import split_words
+from core.data.words import split_words
+from core.pipeline.explain import (Explainer, erase_words, explain, normalise, refinement_steps, within_tolerance,
+                                   word_scores)
+from core.pipeline.models import (ModelArgs, autocast_dtype, batch_size_for, build_model, intra_op_threads,
+                                  load_tokenizer)
 
 
 @pytest.fixture(scope="module")
@@ -203,13 +204,13 @@ def test_refinement_steps_and_tolerance():
 
 def test_precision_and_batch_size_follow_the_device(monkeypatch):
     cpu, cuda = torch.device("cpu"), torch.device("cuda")
-    monkeypatch.setattr("core.models.native_cpu_bf16", lambda: True)
+    monkeypatch.setattr("core.pipeline.models.native_cpu_bf16", lambda: True)
     monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: True)
     assert autocast_dtype(cpu, "auto") is torch.bfloat16
     assert autocast_dtype(cpu, "auto", cpu_auto=False) is None  # training and prediction stay fp32 on the CPU
     assert autocast_dtype(cuda, "auto", cpu_auto=False) is torch.bfloat16
     assert autocast_dtype(cuda, "fp32") is None and autocast_dtype(cpu, "bf16") is torch.bfloat16
-    monkeypatch.setattr("core.models.native_cpu_bf16", lambda: False)
+    monkeypatch.setattr("core.pipeline.models.native_cpu_bf16", lambda: False)
     monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: False)
     assert autocast_dtype(cpu, "auto") is None and autocast_dtype(cuda, "auto") is None
     with pytest.raises(ValueError, match="precision"):

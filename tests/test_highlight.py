@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from core.highlight import colour, highlight_html, legend_html, shared_scale
-from core.words import split_words
+from core.dashboard.highlight import colour, highlight_html, legend_html, shared_scale
+from core.data.words import split_words
 
 
 def test_shared_scale_is_the_largest_absolute_weight_over_all_models():

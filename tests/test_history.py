@@ -4,13 +4,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.artifacts import MANIFEST_VERSION, ExperimentPaths
-import pandas as pd
-
-from core.history import head_versus_probe, history_rows, probe_leakage, training_history
+from core.dashboard.history import head_versus_probe, history_rows, probe_leakage, training_history
+from core.pipeline.artifacts import MANIFEST_VERSION, ExperimentPaths
 
 ROOT = Path(__file__).resolve().parent.parent
 

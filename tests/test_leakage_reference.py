@@ -5,11 +5,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.artifacts import ExperimentPaths
 from core.config import MetricsConfig
-from core.demo_corpora import planted_markers
-from core.demo_effects import MARKERS
-from core.evaluate import reference_leakage
+from core.data.demo_corpora import planted_markers
+from core.data.demo_effects import MARKERS
+from core.pipeline.artifacts import ExperimentPaths
+from core.pipeline.evaluate import reference_leakage
 from scripts import leakage_reference
 from tests.conftest import make_table
 

@@ -1,8 +1,8 @@
 """Lexicons: phrase matching over word boundaries, valence binning, the gender swapper."""
 import pytest
 
-from core.lexicons import GenderLexicon, GenderSwapper, LexiconEntry, ValenceLexicon
-from core.words import split_words, word_forms
+from core.data.lexicons import GenderLexicon, GenderSwapper, LexiconEntry, ValenceLexicon
+from core.data.words import split_words, word_forms
 
 
 def test_split_words_keeps_spans_apostrophes_and_emoji():

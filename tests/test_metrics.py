@@ -1,14 +1,13 @@
-"""core.metrics against hand-computed examples (arithmetic in the comments)."""
+"""core.pipeline.metrics against hand-computed examples (arithmetic in the comments)."""
 import math
 
 import pytest
 
-from core.lexicons import CATEGORIES, GenderLexicon, LexiconEntry, ValenceLexicon
-from core.metrics import (
-    MadItem, comprehensiveness, explanation_set, gen_correct_indices, holm,
-    mad_category_shares, mad_utterance, paired_bootstrap_pvalue, paired_ttest_pvalue,
-    psc_uar_correlation, psc_utterance, psc_words_utterance, sufficiency, topk_positions, uar,
-)
+from core.data.lexicons import CATEGORIES, GenderLexicon, LexiconEntry, ValenceLexicon
+from core.pipeline.metrics import (MadItem, comprehensiveness, explanation_set, gen_correct_indices, holm,
+                                   mad_category_shares, mad_utterance, paired_bootstrap_pvalue, paired_ttest_pvalue,
+                                   psc_uar_correlation, psc_utterance, psc_words_utterance, sufficiency, topk_positions,
+                                   uar)
 
 LEXICON = GenderLexicon((
     LexiconEntry(("i",), "first_person", "F"),

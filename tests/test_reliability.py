@@ -17,14 +17,14 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.artifacts import ExperimentPaths, build_warnings, experiment_status, read_json, write_json
-from core.build import build
 from core.config import (CorpusConfig, DataConfig, ExperimentConfig, ExplainConfig, MethodsConfig, MetricsConfig,
                          ModelConfig, TrainConfig, load_config, to_dict)
-from core.corpora import CorpusFormatError, load_iemocap, load_meld, load_table, read_speaker_genders
-from core.files import ArtifactError
-from core.models import load_checkpoint
-from core.textfiles import numbered_lines
+from core.data.corpora import CorpusFormatError, load_iemocap, load_meld, load_table, read_speaker_genders
+from core.data.textfiles import numbered_lines
+from core.pipeline.artifacts import ExperimentPaths, build_warnings, experiment_status, read_json, write_json
+from core.pipeline.build import build
+from core.pipeline.files import ArtifactError
+from core.pipeline.models import load_checkpoint
 from scripts import build as build_cli
 from tests.conftest import make_table
 

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import select, update
 
-from core.artifacts import MANIFEST_VERSION, ExperimentPaths, experiment_status
+from core.pipeline.artifacts import MANIFEST_VERSION, ExperimentPaths, experiment_status
 from core.study import analysis
 from core.study.simulate import choice_probabilities, simulate
 from core.study.store import SCHEMA_VERSION, StudyStore, make_engine, open_store, schema

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.artifacts import MANIFEST_VERSION, ExperimentPaths
+from core.pipeline.artifacts import MANIFEST_VERSION, ExperimentPaths
 from core.study.setup import for_experiment
 from core.study.simulate import simulate
 from core.study.tasks import select_tasks, utterance_scores

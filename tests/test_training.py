@@ -9,11 +9,11 @@ import pytest
 import torch
 
 from core.config import MethodsConfig, ModelConfig, TrainConfig
-from core.models import GradientReversal, ModelArgs, build_model, load_tokenizer
-from core.recipes import NOISE_TOKENS, RECIPES, adversarial_lambda, augment_with_swaps, plant_noise, recipe
+from core.data.words import split_words
+from core.pipeline.models import GradientReversal, ModelArgs, build_model, load_tokenizer
+from core.pipeline.recipes import NOISE_TOKENS, RECIPES, adversarial_lambda, augment_with_swaps, plant_noise, recipe
+from core.pipeline.trainer import fit, parameter_groups
 from core.schema import METHODS
-from core.trainer import fit, parameter_groups
-from core.words import split_words
 from tests.conftest import make_table
 
 FAST = TrainConfig(epochs=1, patience=1, batch_size=36, lr=1e-3, eval_batch_size=64)
@@ -175,7 +175,7 @@ def test_training_is_deterministic_for_a_seed(tiny_encoder, tiny_corpora):
 def test_checkpoint_round_trip_needs_no_original_encoder(tiny_encoder, tmp_path):
     import shutil
 
-    from core.models import infer, load_checkpoint, save_checkpoint
+    from core.pipeline.models import infer, load_checkpoint, save_checkpoint
 
     encoder = tmp_path / "encoder"
     shutil.copytree(tiny_encoder, encoder)

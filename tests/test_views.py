@@ -1,4 +1,4 @@
-"""The dashboard's pure functions (core.views, core.charts) on small hand-made frames."""
+"""The dashboard's pure functions (core.dashboard.views, core.dashboard.charts) on small hand-made frames."""
 from __future__ import annotations
 
 import html
@@ -9,11 +9,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core import charts, views
-from core.artifacts import MANIFEST_VERSION, ExperimentPaths
-from core.lexicons import GenderLexicon, LexiconEntry, ValenceLexicon
-from core.metrics import explanation_set
-from core.words import split_words
+from core.dashboard import charts, cross_corpus, experiment, explore, lexicon_overlap, privacy_metrics
+from core.data.lexicons import GenderLexicon, LexiconEntry, ValenceLexicon
+from core.data.words import split_words
+from core.pipeline import metrics
+from core.pipeline.artifacts import MANIFEST_VERSION, ExperimentPaths
+from core.pipeline.metrics import explanation_set
 
 LEXICON = GenderLexicon((LexiconEntry(("maybe",), "hedge", "F"), LexiconEntry(("kind", "of"), "hedge", "F"),
                          LexiconEntry(("wife",), "gendered_term", "M"), LexiconEntry(("right",), "tag_question", "F")))
@@ -34,17 +35,17 @@ def utterances_frame() -> pd.DataFrame:
 
 def test_utterance_choices_filter_by_agreement_gender_and_valence():
     u = utterances_frame()
-    ids = lambda **kw: views.utterance_choices(u, seed=0, role="primary", **kw).utt_id.tolist()  # noqa: E731
+    ids = lambda **kw: explore.utterance_choices(u, seed=0, role="primary", **kw).utt_id.tolist()  # noqa: E731
     assert ids() == ["u1", "u2", "u3"]
     assert ids(agreement="all six right") == ["u1"]
     assert ids(agreement="Gen wrong") == ["u2"]
     assert ids(agreement="models disagree") == ["u2", "u3"]
     assert ids(gender="M") == ["u3"] and ids(valence="high") == ["u1", "u2"]
-    assert views.utterance_choices(u, seed=0, role="cross").empty
-    shown = views.utterance_choices(u, seed=0, role="primary")
+    assert explore.utterance_choices(u, seed=0, role="cross").empty
+    shown = explore.utterance_choices(u, seed=0, role="primary")
     assert "zq1" not in " ".join(shown.text)  # the text a person reads, not ArtNoise's noisy copy
     with pytest.raises(ValueError, match="agreement"):
-        views.utterance_choices(u, seed=0, role="primary", agreement="most")
+        explore.utterance_choices(u, seed=0, role="primary", agreement="most")
 
 
 def words_frame(weights: dict[tuple[str, str], list[float]], texts: dict[str, str]) -> pd.DataFrame:
@@ -63,7 +64,7 @@ WEIGHTS = {("Gen", "a"): [0.4, 0.0, 0.3, -0.1, 0.05, 0.05, 0.1], ("Gen", "b"): [
 
 
 def test_explanation_set_words_agree_with_the_metric_and_carry_categories():
-    sets = views.explanation_set_words(words_frame(WEIGHTS, TEXTS), LEXICON, k=2)
+    sets = lexicon_overlap.explanation_set_words(words_frame(WEIGHTS, TEXTS), LEXICON, k=2)
     for (method, utt), weights in WEIGHTS.items():
         forms = [w.text.lower() for w in split_words(TEXTS[utt])]
         mine = sets[(sets.method == method) & (sets.utt_id == utt)].dropna(subset=["form"])
@@ -75,8 +76,8 @@ def test_explanation_set_words_agree_with_the_metric_and_carry_categories():
 
 
 def test_lexicon_overlap_shares_are_per_explanation_set():
-    sets = views.explanation_set_words(words_frame(WEIGHTS, TEXTS), LEXICON, k=2)
-    overlap = views.lexicon_overlap(sets).set_index(["model", "category"]).share
+    sets = lexicon_overlap.explanation_set_words(words_frame(WEIGHTS, TEXTS), LEXICON, k=2)
+    overlap = lexicon_overlap.lexicon_overlap(sets).set_index(["model", "category"]).share
     # Gen: a → {maybe, wife} (hedge, gendered_term); b → {fine, right} (tag_question). Two sets.
     assert overlap[("Gen", "any")] == 1.0
     assert overlap[("Gen", "hedge")] == 0.5 and overlap[("Gen", "tag_question")] == 0.5
@@ -87,27 +88,27 @@ def test_lexicon_overlap_shares_are_per_explanation_set():
 def test_words_behind_a_bar_name_an_example_utterance():
     u = pd.DataFrame({"method": ["Gen", "Gen"], "role": ["primary"] * 2, "utt_id": ["a", "b"],
                       "text": [TEXTS["a"], TEXTS["b"]]})
-    sets = views.explanation_set_words(words_frame(WEIGHTS, TEXTS), LEXICON, k=2)
-    behind = views.words_behind(sets, u, method="Gen", category="any")
+    sets = lexicon_overlap.explanation_set_words(words_frame(WEIGHTS, TEXTS), LEXICON, k=2)
+    behind = lexicon_overlap.words_behind(sets, u, method="Gen", category="any")
     assert behind.word.tolist() == ["maybe", "right", "wife"]
     assert behind.set_index("word").loc["right", "example"] == TEXTS["b"]
-    assert views.words_behind(sets, u, method="PrivAdv", category="hedge").empty
+    assert lexicon_overlap.words_behind(sets, u, method="PrivAdv", category="hedge").empty
 
 
 def test_bootstrap_uar_brackets_the_point_estimate():
     gold = ["low", "mid", "high"] * 20
     pred = ["low", "mid", "mid"] * 20  # recalls 1, 1, 0 → UAR 2/3
-    uar, low, high = views.bootstrap_uar(gold, pred, resamples=200, seed=1)
+    uar, low, high = metrics.bootstrap_uar(gold, pred, resamples=200, seed=1)
     assert uar == pytest.approx(2 / 3) and low <= uar <= high and high - low < 0.2
-    assert views.bootstrap_uar(gold, gold, resamples=50) == (1.0, 1.0, 1.0)
+    assert metrics.bootstrap_uar(gold, gold, resamples=50) == (1.0, 1.0, 1.0)
 
 
 def test_mean_intervals_per_model():
     frame = pd.DataFrame({"method": ["A"] * 4 + ["B"] * 2, "mad_i": [0.0, 0.0, 0.0, 0.4, 1.0, np.nan]})
-    out = views.mean_intervals(frame, "mad_i", resamples=300).set_index("model")
+    out = metrics.mean_intervals(frame, "mad_i", resamples=300).set_index("model")
     assert out.loc["A", "mean"] == pytest.approx(0.1) and out.loc["A", "low"] == 0.0 and out.loc["A", "high"] > 0.1
     assert out.loc["B", "n"] == 1 and out.loc["B", "low"] == out.loc["B", "high"] == 1.0
-    assert views.mean_intervals(frame.iloc[:0], "mad_i").columns.tolist() == ["model", "mean", "low", "high", "n"]
+    assert metrics.mean_intervals(frame.iloc[:0], "mad_i").columns.tolist() == ["model", "mean", "low", "high", "n"]
 
 
 def table1() -> pd.DataFrame:
@@ -122,32 +123,32 @@ def table1() -> pd.DataFrame:
 
 
 def test_format_table1_writes_value_std_and_significance():
-    shown = views.format_table1(table1())
-    leak = views.TABLE1_LABELS["gender_uar_within"]
+    shown = privacy_metrics.format_table1(table1())
+    leak = privacy_metrics.TABLE1_LABELS["gender_uar_within"]
     assert shown.loc[1, leak] == "0.610 ± 0.020 *"
     assert shown.loc[2, leak] == "0.700"  # no std (one seed), not significant
-    assert shown.loc[0, views.TABLE1_LABELS["mad"]] == "0.000"
+    assert shown.loc[0, privacy_metrics.TABLE1_LABELS["mad"]] == "0.000"
     assert shown.model.tolist()[-1] == "ArtNoise (attention check)"
-    assert views.TABLE1_LABELS["psc_words"] not in shown  # an older table without it still formats
+    assert privacy_metrics.TABLE1_LABELS["psc_words"] not in shown  # an older table without it still formats
 
 
 def test_plain_summary_names_the_least_leaky_model_its_cost_and_significance():
-    text = " ".join(views.plain_summary(table1()))
+    text = " ".join(privacy_metrics.plain_summary(table1()))
     assert "**PrivAdv leaks least.**" in text  # not ArtNoise or GenderExp, whatever their numbers
     assert "0.610, against 0.740" in text and "0.780 vs 0.800 for Gen (-0.020)" in text
     assert "statistically significant (Holm-adjusted p = 0.012)" in text and "**not**" not in text
     assert "ArtNoise is the attention check" in text and "GenderExp" in text
     flipped = table1().assign(gender_uar_within_sig=[np.nan, False, False, True, True])
-    assert "**not** statistically significant" in " ".join(views.plain_summary(flipped))
+    assert "**not** statistically significant" in " ".join(privacy_metrics.plain_summary(flipped))
     with pytest.raises(ValueError, match="psc"):
-        views.plain_summary(table1().drop(columns="psc"))
+        privacy_metrics.plain_summary(table1().drop(columns="psc"))
 
 
 def test_weight_contrast_shares_of_positive_weight_per_group():
     words = words_frame(WEIGHTS, TEXTS)
     cases = pd.DataFrame({"role": ["primary", "primary"], "utt_id": ["a", "b"], "right": [True, False]})
     valence = ValenceLexicon({"sad": 0.1, "fine": 0.6}, source="test")
-    contrast = views.weight_contrast(cases, words, valence, LEXICON, method="Gen", seed=0, top=2)
+    contrast = cross_corpus.weight_contrast(cases, words, valence, LEXICON, method="Gen", seed=0, top=2)
     v = contrast["valence"].set_index(["group", "key"]).share
     # right (a): positive weights 0.4 + 0.3 + 0.05 + 0.05 + 0.1 = 0.9, "sad" (low) holds 0.1
     assert v[("right", "low")] == pytest.approx(0.1 / 0.9) and v[("right", "none")] == pytest.approx(0.8 / 0.9)
@@ -162,26 +163,26 @@ def test_case_and_card_html_escape_text_and_show_the_swap():
     text = "<b>maybe</b> my wife"
     words = split_words(text)
     case = pd.Series({"valence_class": "high", "predicted": "<i>low</i>", "gender": "F", "text": text})
-    shown = views.case_html(case, words, [0.1] * len(words), scale=0.5, valence=ValenceLexicon({}, source="t"),
+    shown = cross_corpus.case_html(case, words, [0.1] * len(words), scale=0.5, valence=ValenceLexicon({}, source="t"),
                             gender=LEXICON)
     assert "<b>maybe" not in shown and "<i>" not in shown and "&lt;i&gt;low" in shown
     probs = {"low": 0.2, "mid": 0.3, "high": 0.5}
-    card = views.card("ArtNoise", text, words, [0.1] * len(words), probs, LEXICON, k=2)
+    card = explore.card("ArtNoise", text, words, [0.1] * len(words), probs, LEXICON, k=2)
     assert card.predicted == "high" and card.attention_check
-    other = views.card("Gen", "my husband", split_words("my husband"), [0.2, 0.3], {"low": 0.6, "mid": 0.2,
+    other = explore.card("Gen", "my husband", split_words("my husband"), [0.2, 0.3], {"low": 0.6, "mid": 0.2,
                                                                                      "high": 0.2}, LEXICON)
-    out = views.card_html(views.Reading(card, 0.8), scale=0.5, swapped=views.Reading(other, 0.3))
+    out = explore.card_html(explore.Reading(card, 0.8), scale=0.5, swapped=explore.Reading(other, 0.3))
     visible = html.unescape(re.sub(r"<[^>]+>", "", out))
     assert "attention check" in visible and "80% sure the speaker is female" in visible
     assert "prediction high → low (changed) · P(female) 0.80 → 0.30" in visible
     assert "<b>maybe</b> my wife" in visible and "<b>maybe" not in out
-    assert "no stored gender probe" in views.card_html(views.Reading(other, None), scale=0.5)
+    assert "no stored gender probe" in explore.card_html(explore.Reading(other, None), scale=0.5)
 
 
 def test_typed_text_problems():
-    assert "Type a sentence" in views.typed_text_problem("  \n\t ")
-    assert "Type a sentence" in views.typed_text_problem(None)
-    assert views.typed_text_problem("😀") is None and views.typed_text_problem("a") is None
+    assert "Type a sentence" in explore.typed_text_problem("  \n\t ")
+    assert "Type a sentence" in explore.typed_text_problem(None)
+    assert explore.typed_text_problem("😀") is None and explore.typed_text_problem("a") is None
 
 
 def write_manifest(base, name: str, value) -> ExperimentPaths:
@@ -192,42 +193,42 @@ def write_manifest(base, name: str, value) -> ExperimentPaths:
 
 
 def test_open_experiment_explains_missing_corrupt_and_older_builds(tmp_path):
-    with pytest.raises(views.ArtifactError, match="has not been built") as error:
-        views.open_experiment("demo", tmp_path)
+    with pytest.raises(experiment.ArtifactError, match="has not been built") as error:
+        experiment.open_experiment("demo", tmp_path)
     assert error.value.command == ".venv/bin/python -m scripts.build scripts/experiments/demo.toml"
     write_manifest(tmp_path, "broken", '{"version": 2, "conf')
-    with pytest.raises(views.ArtifactError, match="unreadable"):
-        views.open_experiment("broken", tmp_path)
+    with pytest.raises(experiment.ArtifactError, match="unreadable"):
+        experiment.open_experiment("broken", tmp_path)
     write_manifest(tmp_path, "old", {"version": MANIFEST_VERSION - 1})
-    with pytest.raises(views.ArtifactError, match="older privlens"):
-        views.open_experiment("old", tmp_path)
+    with pytest.raises(experiment.ArtifactError, match="older privlens"):
+        experiment.open_experiment("old", tmp_path)
 
 
 def test_read_frame_names_the_stage_and_the_missing_column(tmp_path):
     config = {"source": "scripts/experiments/mine.toml", "data": {"primary": {"path": "/data/iemocap"}}}
     paths = write_manifest(tmp_path, "mine", {"version": MANIFEST_VERSION, "config": config})
-    exp = views.open_experiment("mine", tmp_path)
+    exp = experiment.open_experiment("mine", tmp_path)
     assert not exp.synthetic
-    with pytest.raises(views.ArtifactError, match="explain") as error:
-        views.explained(exp)
+    with pytest.raises(experiment.ArtifactError, match="explain") as error:
+        experiment.explained(exp)
     assert error.value.command.endswith("scripts/experiments/mine.toml --stages explain")
     paths.metrics_dir.mkdir()
     pd.DataFrame({"model": ["Gen"], "mad": [0.0]}).to_csv(paths.metrics_table("table1"), index=False)
-    with pytest.raises(views.ArtifactError, match="older privlens .*valence_uar_within"):
-        views.metrics_frame(exp, "table1", views.TABLE1_REQUIRED)
+    with pytest.raises(experiment.ArtifactError, match="older privlens .*valence_uar_within"):
+        experiment.metrics_frame(exp, "table1", privacy_metrics.TABLE1_REQUIRED)
     paths.predictions("Gen", 0).parent.mkdir()
     paths.predictions("Gen", 0).write_bytes(b"not parquet")
-    with pytest.raises(views.ArtifactError, match="unreadable"):
-        views.read_frame(exp, paths.predictions("Gen", 0), "predict")
-    assert views.psc_correlation(exp) is None  # not computed yet
+    with pytest.raises(experiment.ArtifactError, match="unreadable"):
+        experiment.read_frame(exp, paths.predictions("Gen", 0), "predict")
+    assert cross_corpus.psc_correlation(exp) is None  # not computed yet
     pd.DataFrame([{}]).to_csv(paths.metrics_table("psc_correlation"), index=False)  # what a build writes when undefined
-    assert views.psc_correlation(exp) is None
+    assert cross_corpus.psc_correlation(exp) is None
     pd.DataFrame([{"pearson_r": 0.5, "n": 5}]).to_csv(paths.metrics_table("psc_correlation"), index=False)
-    assert views.psc_correlation(exp)["pearson_r"] == 0.5
+    assert cross_corpus.psc_correlation(exp)["pearson_r"] == 0.5
 
 
 def test_charts_anchor_axes_draw_chance_and_mark_the_attention_check():
-    points = views.scatter_points(table1())
+    points = privacy_metrics.scatter_points(table1())
     figure = charts.privacy_utility(points, "within")
     assert tuple(figure.layout.xaxis.range) == (0.3, 1.0) and tuple(figure.layout.yaxis.range) == (0.2, 1.0)
     lines = [(s.type, s.x0, s.y0) for s in figure.layout.shapes]
@@ -235,7 +236,7 @@ def test_charts_anchor_axes_draw_chance_and_mark_the_attention_check():
     assert figure.data[0].error_x.array is None  # no intervals given: no whiskers
     intervals = pd.DataFrame({"model": ["Gen"], "split": ["within"], "gender_low": [0.7], "gender_high": [0.8],
                               "valence_low": [0.75], "valence_high": [0.85]})
-    whiskers = charts.privacy_utility(views.scatter_points(table1(), intervals), "within").data[0]
+    whiskers = charts.privacy_utility(privacy_metrics.scatter_points(table1(), intervals), "within").data[0]
     assert list(whiskers.error_x.arrayminus) == pytest.approx([0.04]) and list(whiskers.error_y.array) == \
         pytest.approx([0.05])
     artnoise = next(t for t in figure.data if t.name.startswith("ArtNoise"))
@@ -249,11 +250,11 @@ def test_charts_anchor_axes_draw_chance_and_mark_the_attention_check():
 
 
 def test_the_pages_resolve_the_valence_lexicon_as_the_build_does(tmp_path):
-    def experiment(metrics: dict, source: str | None) -> views.Experiment:
+    def built_with(metrics: dict, source: str | None) -> experiment.Experiment:
         config = {"metrics": metrics, **({"source": source} if source else {})}
-        return views.Experiment("x", ExperimentPaths(tmp_path / "x"), {"config": config})
+        return experiment.Experiment("x", ExperimentPaths(tmp_path / "x"), {"config": config})
 
     relative = {"valence_lexicon": "lexicons/nrc.txt"}
-    assert experiment(relative, "experiments/paper.toml").valence_lexicon == "experiments/lexicons/nrc.txt"
-    assert experiment({"valence_lexicon": "/data/nrc.txt"}, "experiments/paper.toml").valence_lexicon == "/data/nrc.txt"
-    assert experiment({}, "experiments/paper.toml").valence_lexicon == ""  # VADER
+    assert built_with(relative, "experiments/paper.toml").valence_lexicon == "experiments/lexicons/nrc.txt"
+    assert built_with({"valence_lexicon": "/data/nrc.txt"}, "experiments/paper.toml").valence_lexicon == "/data/nrc.txt"
+    assert built_with({}, "experiments/paper.toml").valence_lexicon == ""  # VADER

@@ -4,8 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from pathlib import Path
 
-from core.artifacts import ExperimentPaths, read_json
 from core.config import ExperimentConfig, StudyConfig, load_config
+from core.pipeline.artifacts import ExperimentPaths, read_json
 from core.study.store import StudyStore, database_url, open_store
 
 

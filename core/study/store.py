@@ -25,12 +25,12 @@ from pathlib import Path
 from typing import Iterator
 
 import pandas as pd
-from sqlalchemy import (Column, Connection, DateTime, Engine, Float, ForeignKeyConstraint, Integer, MetaData, String, Table,
-                        Text, UniqueConstraint, create_engine, event, func, select, update)
+from sqlalchemy import (Column, Connection, DateTime, Engine, Float, ForeignKeyConstraint, Integer, MetaData, String,
+                        Table, Text, UniqueConstraint, create_engine, event, func, select, update)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 
-from core.artifacts import ExperimentPaths
+from core.pipeline.artifacts import ExperimentPaths
 from core.study.tasks import ATTENTION_CHECK, QUESTIONS, serving_key
 
 SCHEMA_VERSION = 1

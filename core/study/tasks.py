@@ -14,8 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from core.data.words import Word
 from core.schema import BASELINE, METHODS
-from core.words import Word
+
 ATTENTION_CHECK = next(m.name for m in METHODS.values() if m.attention_check)  # choosing it fails the check
 PRIVACY_MODELS = ("PrivAdv", "PrivAug", "PrivBias")  # their mean MAD_i ranks the utterances
 STRATA = ("random", "high_mad", "low_mad")

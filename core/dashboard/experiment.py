@@ -1,0 +1,179 @@
+"""A built experiment as the pages see it, and the checked readers of its artifacts (no Streamlit, no torch).
+
+A missing, unreadable or older-schema artifact raises `ArtifactError` carrying the command that
+rebuilds it; pages show that instead of a traceback.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+import pandas as pd
+
+from core.config import resolve_against
+from core.data.words import Word
+from core.pipeline.artifacts import MANIFEST_VERSION, PROJECT_ROOT, ExperimentPaths, fingerprint, read_json
+from core.pipeline.files import ArtifactError, rebuild_command
+from core.schema import METHODS, VALENCE_CLASSES
+
+
+def _config_guess(name: str) -> str | None:
+    """The experiment's TOML by naming convention, for a manifest too broken to say."""
+    path = PROJECT_ROOT / "scripts" / "experiments" / f"{name}.toml"
+    return str(path.relative_to(PROJECT_ROOT)) if path.is_file() else None
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """A built experiment as the pages see it: its paths and its manifest (config, commit, stages)."""
+
+    name: str
+    paths: ExperimentPaths
+    manifest: dict
+
+    @property
+    def config(self) -> dict:
+        """The resolved config the experiment was built with."""
+        return self.manifest.get("config", {})
+
+    @property
+    def source(self) -> str | None:
+        return self.config.get("source") or _config_guess(self.name)
+
+    @property
+    def valence_lexicon(self) -> str:
+        """The NRC-VAD file Psc was computed with, resolved as the build resolved it ("" = VADER)."""
+        value = self.config.get("metrics", {}).get("valence_lexicon", "")
+        return str(resolve_against(self.config.get("source"), value)) if value else ""
+
+    @property
+    def methods(self) -> list[str]:
+        return list(self.config.get("methods", {}).get("names", METHODS))
+
+    @property
+    def seeds(self) -> list[int]:
+        return list(self.config.get("train", {}).get("seeds", [0]))
+
+    @property
+    def top_k(self) -> int:
+        return int(self.config.get("explain", {}).get("top_k", 5))
+
+    @property
+    def synthetic(self) -> bool:
+        """Built on the generated demo corpora (every corpus path empty) rather than real data."""
+        data = self.config.get("data", {})
+        return all(not (data.get(role) or {}).get("path") for role in ("primary", "auxiliary", "cross"))
+
+    @property
+    def stamp(self) -> float:
+        """The pages' cache key: it moves when a stage finishes (each rewrites the manifest) and when a file is
+        added or removed in the experiment's folder or its stage folders (their mtimes move), so a rebuilt or
+        damaged artifact is shown without restarting the app."""
+        root = self.paths.root
+        folders = [root, *(p for p in root.iterdir() if p.is_dir())]
+        return max(p.stat().st_mtime for p in [self.paths.manifest, *folders])
+
+    def command(self, stage: str | None = None) -> str:
+        return rebuild_command(self.source, *([stage] if stage else []))
+
+
+def open_experiment(name: str, base: Path | None = None) -> Experiment:
+    """Read an experiment's manifest; a missing, corrupt or older one raises `ArtifactError`."""
+    paths = ExperimentPaths.for_experiment(name, base)
+    command = rebuild_command(_config_guess(name))
+    try:
+        manifest = read_json(paths.manifest)
+    except FileNotFoundError:
+        raise ArtifactError(f"Experiment **{name}** has not been built.", command) from None
+    except (OSError, ValueError):
+        raise ArtifactError(f"The manifest of **{name}** is unreadable (a build was interrupted or the file "
+                            "was damaged).", command) from None
+    if not isinstance(manifest, dict) or manifest.get("version") != MANIFEST_VERSION:
+        raise ArtifactError(f"**{name}** was built by an older privlens.", command)
+    return Experiment(name, paths, manifest)
+
+
+def read_frame(experiment: Experiment, path: Path, stage: str, columns: Sequence[str] = ()) -> pd.DataFrame:
+    """A parquet/CSV artifact, checked for the ``columns`` a page needs."""
+    if not path.exists():
+        raise ArtifactError(f"`{path.name}` is missing: the **{stage}** stage has not run.", experiment.command(stage))
+    try:
+        frame = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
+    except (OSError, ValueError) as error:
+        raise ArtifactError(f"`{path.name}` is unreadable ({type(error).__name__}).",
+                            experiment.command(stage)) from None
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ArtifactError(f"`{path.name}` was written by an older privlens (no column "
+                            f"{', '.join(missing)}).", experiment.command(stage))
+    return frame
+
+
+def metrics_frame(experiment: Experiment, name: str, columns: Sequence[str] = ()) -> pd.DataFrame:
+    return read_frame(experiment, experiment.paths.metrics_table(name), "metrics", columns)
+
+
+def predictions(experiment: Experiment) -> pd.DataFrame:
+    """Every model × seed's predictions with its three class probabilities."""
+    columns = ("method", "seed", "role", "split", "utt_id", "gender", "valence_class", "predicted", "text",
+               *(f"p_{c}" for c in VALENCE_CLASSES))
+    return pd.concat([read_frame(experiment, experiment.paths.predictions(m_, s), "predict", columns)
+                      for m_ in experiment.methods for s in experiment.seeds], ignore_index=True)
+
+
+def explained(experiment: Experiment) -> pd.DataFrame:
+    columns = ("method", "seed", "role", "utt_id", "gender", "valence_class", "text", "predicted", "target")
+    return read_frame(experiment, experiment.paths.explained, "explain", columns)
+
+
+def attributions(experiment: Experiment) -> pd.DataFrame:
+    columns = ("method", "seed", "role", "utt_id", "word_index", "word", "start", "end", "weight")
+    return read_frame(experiment, experiment.paths.attributions, "explain", columns)
+
+
+def model_fingerprint(experiment: Experiment, method: str, seed: int) -> str:
+    """Identifies a checkpoint's weights on disk: the key live explanations are cached under."""
+    weights = experiment.paths.model_dir(method, seed) / "model.safetensors"
+    if not weights.is_file():
+        raise ArtifactError(f"The {method} checkpoint (seed {seed}) is missing: the **train** stage has not run.",
+                            experiment.command("train"))
+    stat = weights.stat()
+    return fingerprint(str(weights), stat.st_size, stat.st_mtime_ns)
+
+
+def spans(words: pd.DataFrame) -> list[Word]:
+    """The attribution table's words of one utterance (in order) as spans of its text."""
+    return [Word(w, int(a), int(b)) for w, a, b in zip(words.word, words.start, words.end)]
+
+
+def representation_index(experiment: Experiment, method: str, seed: int) -> tuple[np.ndarray, dict[tuple, int]]:
+    """The z the predict stage stored for a model, and (role, utt_id) → its row."""
+    path = experiment.paths.representations(method, seed)
+    try:
+        stored = np.load(path)
+    except (OSError, ValueError) as error:
+        raise ArtifactError(f"`{path.name}` is missing or unreadable ({type(error).__name__}).",
+                            experiment.command("predict")) from None
+    return stored["z"], {key: i for i, key in enumerate(zip(stored["role"].tolist(), stored["utt_id"].tolist()))}
+
+
+def load_probe(paths: ExperimentPaths, method: str, seed: int) -> Any | None:
+    """The headline gender probe the metrics stage fitted on this model's z (None before it ran)."""
+    stored = _stored_probes(paths, method, seed)
+    return None if stored is None else stored["probes"][stored["headline"]]
+
+
+def p_female(probe: Any, z: np.ndarray) -> float:
+    """The probe's P(speaker is female) for one representation."""
+    classes = list(probe.classes_)
+    return float(probe.predict_proba(np.asarray(z).reshape(1, -1))[0, classes.index("F")])
+
+
+def _stored_probes(paths: ExperimentPaths, method: str, seed: int) -> dict | None:
+    import joblib
+
+    path = paths.probes(method, seed)
+    return joblib.load(path) if path.exists() else None
+

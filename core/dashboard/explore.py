@@ -1,0 +1,153 @@
+"""Explore's logic: which utterances match the filters and what each model's card shows (no Streamlit)."""
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from core.dashboard.experiment import spans
+from core.dashboard.highlight import highlight_html
+from core.data.lexicons import GenderLexicon
+from core.data.words import Word
+from core.pipeline import metrics as m
+from core.schema import BASELINE, METHODS, VALENCE_CLASSES
+
+AGREEMENT = ("any", "all six right", "Gen wrong", "models disagree")
+
+
+def utterance_choices(utterances: pd.DataFrame, *, seed: int, role: str, gender: str = "any",
+                      valence: str = "any", agreement: str = "any") -> pd.DataFrame:
+    """One row per explained utterance that passes the filters: utt_id, text (as Gen saw it), gold, gender.
+
+    ``agreement``: "all six right" (every model predicts the gold class), "Gen wrong", "models
+    disagree" (more than one predicted class), or "any".
+    """
+    if agreement not in AGREEMENT:
+        raise ValueError(f"agreement must be one of {AGREEMENT}, got {agreement!r}")
+    rows = utterances[(utterances.seed == seed) & (utterances.role == role)]
+    by_utt = rows.assign(right=rows.predicted == rows.valence_class).groupby("utt_id")
+    summary = by_utt.agg(all_right=("right", "all"), classes=("predicted", "nunique"))
+    summary["gen_right"] = rows[rows.method == BASELINE].set_index("utt_id").eval("predicted == valence_class")
+    plain = rows[rows.method != "ArtNoise"].drop_duplicates("utt_id").set_index("utt_id")
+    table = plain[["text", "valence_class", "gender"]].join(summary)
+    keep = pd.Series(True, index=table.index)
+    if gender != "any":
+        keep &= table.gender == gender
+    if valence != "any":
+        keep &= table.valence_class == valence
+    if agreement == "all six right":
+        keep &= table.all_right
+    elif agreement == "Gen wrong":
+        keep &= table.gen_right.eq(False)
+    elif agreement == "models disagree":
+        keep &= table.classes > 1
+    return table[keep].reset_index()
+
+
+@dataclass(frozen=True)
+class Card:
+    """What one model's card in Explore shows for one utterance."""
+
+    method: str
+    text: str
+    words: list[Word]                  # spans of ``text``, so highlights keep its spacing
+    weights: np.ndarray
+    categories: list[frozenset[str]]   # gender-lexicon categories per word (empty: not in L)
+    predicted: str
+    probs: dict[str, float]
+    explanation_set: dict[str, float]  # E(M): top-k words by positive weight
+    attention_check: bool
+
+
+def card(method: str, text: str, words: Sequence[Word], weights: Sequence[float], probs: dict[str, float],
+         lexicon: GenderLexicon, *, k: int = 5) -> Card:
+    """A model card from its explanation of ``text`` (cached or live); ``words`` are spans of ``text``."""
+    forms = [w.text.lower() for w in words]
+    weights = np.asarray(weights, dtype=float)
+    predicted = max(probs, key=probs.get)
+    return Card(method, text, list(words), weights, lexicon.categories_at(forms), predicted, dict(probs),
+                m.explanation_set(forms, weights, k=k), METHODS[method].attention_check if method in METHODS else False)
+
+
+def cached_cards(words: pd.DataFrame, preds: pd.DataFrame, *, seed: int, role: str, utt_id: str,
+                 methods: Sequence[str], lexicon: GenderLexicon, k: int = 5) -> list[Card]:
+    """The six cards of an explained utterance from the attribution cache and the predictions."""
+    cards = []
+    for method in methods:
+        mine = words[(words.method == method) & (words.seed == seed) & (words.role == role) & (words.utt_id == utt_id)]
+        mine = mine.sort_values("word_index")
+        pred = preds[(preds.method == method) & (preds.seed == seed) & (preds.role == role) & (preds.utt_id == utt_id)]
+        if mine.empty or pred.empty:
+            continue
+        row = pred.iloc[0]
+        probs = {c: float(row[f"p_{c}"]) for c in VALENCE_CLASSES}
+        cards.append(card(method, row["text"], spans(mine), mine.weight.to_numpy(), probs, lexicon, k=k))
+    return cards
+
+
+def typed_text_problem(text: str | None) -> str | None:
+    """A hint when typed text cannot be explained (nothing but whitespace), else None."""
+    if text is None or not text.strip():
+        return "Type a sentence first, for example: *I think the weekend was lovely, you know?*"
+    return None
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What an attacker and the model make of one text: the card, P(female) (None: no probe)."""
+
+    card: Card
+    p_female: float | None
+
+
+def card_html(reading: Reading, *, scale: float, swapped: Reading | None = None) -> str:
+    """One model's card: prediction and probabilities, highlights, E(M), the attacker's guess, the swap."""
+    c = reading.card
+    badge = (' <span style="background:#eee;border-radius:4px;padding:1px 6px;font-size:0.8rem">attention check: '
+             'sees planted tokens</span>' if c.attention_check else "")
+    description = html.escape(METHODS[c.method].description) if c.method in METHODS else ""
+    parts = [f'<div style="font-weight:600;font-size:1.1rem">{html.escape(c.method)}{badge}</div>',
+             f'<div style="color:#666;font-size:0.8rem;margin-bottom:4px">{description}</div>',
+             _prediction_html(c), highlight_html(c.words, c.weights, categories=c.categories, scale=scale, text=c.text),
+             _top_words_html(c), _attacker_html(reading.p_female)]
+    if swapped is not None:
+        s = swapped.card
+        parts += ['<hr style="margin:6px 0"><div style="font-size:0.85rem;font-weight:600">Gender-swapped</div>',
+                  highlight_html(s.words, s.weights, categories=s.categories, scale=scale, text=s.text),
+                  f'<div style="font-size:0.85rem">{_change_text(reading, swapped)}</div>']
+    return ('<div style="border:1px solid #ddd;border-radius:8px;padding:10px 12px;height:100%" dir="auto">'
+            + "".join(parts) + "</div>")
+
+
+def _prediction_html(c: Card) -> str:
+    bars = "".join(
+        f'<span style="display:inline-block;margin-right:10px">{cls} '
+        f'<span style="display:inline-block;width:{round(60 * p)}px;height:8px;background:'
+        f'{"#333" if cls == c.predicted else "#bbb"}"></span> {p:.2f}</span>' for cls, p in c.probs.items())
+    return (f'<div style="font-size:0.9rem">predicts <b>{c.predicted}</b> valence</div>'
+            f'<div style="font-size:0.8rem;color:#444">{bars}</div>')
+
+
+def _top_words_html(c: Card) -> str:
+    words = " · ".join(f"“{html.escape(w)}”" for w in c.explanation_set) or "none (no word pushes toward it)"
+    return f'<div style="font-size:0.85rem"><b>Top words</b> (its reasons): {words}</div>'
+
+
+def _attacker_html(p: float | None) -> str:
+    if p is None:
+        return '<div style="font-size:0.85rem;color:#666">Attacker: no stored gender probe for this model.</div>'
+    guess = "female" if p >= 0.5 else "male"
+    return (f'<div style="font-size:0.85rem"><b>Attacker</b> (gender probe on its representation): '
+            f'{max(p, 1 - p):.0%} sure the speaker is {guess} · P(female) = {p:.2f}</div>')
+
+
+def _change_text(before: Reading, after: Reading) -> str:
+    old, new = before.card.predicted, after.card.predicted
+    change = f"prediction {old} → {new}" + (" (changed)" if old != new else " (same)")
+    if before.p_female is not None and after.p_female is not None:
+        change += f" · P(female) {before.p_female:.2f} → {after.p_female:.2f}"
+    return change
+

@@ -1,0 +1,136 @@
+"""Privacy metrics' logic: Table 1 as a stakeholder reads it, the plain-language summary, the trade-off points."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from core.dashboard.experiment import Experiment, _stored_probes
+from core.pipeline import metrics as m
+from core.pipeline.metrics import bootstrap_uar
+from core.schema import BASELINE, METHODS, TABLE1_COLUMNS, split_rows
+
+TABLE1_OPTIONAL = ("psc_words",)  # added later: an older table1.csv lacks it and the page says so
+
+
+TABLE1_REQUIRED = ("model", *(c for c in TABLE1_COLUMNS if c not in TABLE1_OPTIONAL))
+
+
+TABLE1_LABELS = {"valence_uar_within": "valence, primary ↑", "valence_uar_cross": "valence, cross ↑",
+                 "gender_uar_within": "gender leak, primary ↓", "gender_uar_cross": "gender leak, cross ↓",
+                 "mad": "MAD ↑", "psc": "Psc ↓", "psc_words": "Psc words ↓"}
+
+
+def format_table1(table: pd.DataFrame, *, digits: int = 3) -> pd.DataFrame:
+    """Table 1 as text under readable headers: value ± std (with several seeds), * where significant vs Gen."""
+    columns = [*TABLE1_REQUIRED[1:], *(c for c in TABLE1_OPTIONAL if c in table.columns)]
+    out = pd.DataFrame({"model": [_model_label(x) for x in table.model]})
+    for column in columns:
+        std = table.get(f"{column}_std", pd.Series(np.nan, index=table.index))
+        sig = table.get(f"{column}_sig", pd.Series(False, index=table.index))
+        out[TABLE1_LABELS[column]] = [_cell(v, s, g, digits) for v, s, g in zip(table[column], std, sig)]
+    return out
+
+
+def _cell(value: float, std: float, significant: Any, digits: int) -> str:
+    if pd.isna(value):
+        return "–"
+    text = f"{value:.{digits}f}" + (f" ± {std:.{digits}f}" if pd.notna(std) else "")
+    return text + (" *" if _is_true(significant) else "")
+
+
+def _is_true(flag: Any) -> bool:
+    """A significance flag as read back from CSV (bool, "True", or empty)."""
+    return flag is True or str(flag).lower() == "true"
+
+
+def _model_label(method: str) -> str:
+    return f"{method} (attention check)" if method in METHODS and METHODS[method].attention_check else method
+
+
+def plain_summary(table: pd.DataFrame) -> list[str]:
+    """Plain-language sentences about Table 1: who leaks least, at what cost, and whether it is significant."""
+    missing = [c for c in TABLE1_REQUIRED if c not in table.columns]
+    if missing:
+        raise ValueError(f"Table 1 lacks columns {missing}")
+    rows = table.set_index("model")
+    if BASELINE not in rows.index:
+        return ["Table 1 has no Gen row, so no model can be compared with the baseline."]
+    gen = rows.loc[BASELINE]
+    controls = {name for name in rows.index if name in METHODS and METHODS[name].attention_check}
+    candidates = rows.drop(index=[BASELINE, "GenderExp", *controls], errors="ignore")
+    sentences = []
+    if candidates.empty:
+        return [f"Gen lets a gender probe recover the speaker's gender with UAR {gen.gender_uar_within:.3f} "
+                f"(0.5 = guessing)."]
+    best = candidates.gender_uar_within.idxmin()
+    row = candidates.loc[best]
+    sentences.append(
+        f"**{best} leaks least.** An attacker's probe guesses the speaker's gender from its internal representation "
+        f"with a balanced accuracy (UAR) of {row.gender_uar_within:.3f}, against {gen.gender_uar_within:.3f} for the "
+        f"baseline Gen (0.5 would be pure guessing).")
+    cost = row.valence_uar_within - gen.valence_uar_within
+    sentences.append(
+        f"**The cost in accuracy:** {best} recognises valence with UAR {row.valence_uar_within:.3f} vs "
+        f"{gen.valence_uar_within:.3f} for Gen ({cost:+.3f}); on the other corpus {row.valence_uar_cross:.3f} vs "
+        f"{gen.valence_uar_cross:.3f}.")
+    sentences.append(_significance_sentence(candidates, best))
+    if "GenderExp" in rows.index:
+        sentences.append(f"GenderExp, the control trained to *encode* gender, gives the probe "
+                         f"{rows.loc['GenderExp', 'gender_uar_within']:.3f}.")
+    for name in sorted(controls):
+        sentences.append(f"{name} is the attention check, not a contender: its test text carries planted tokens "
+                         "that give the answer away, so its numbers look better than any real model's.")
+    return sentences
+
+
+def _significance_sentence(candidates: pd.DataFrame, best: str) -> str:
+    if "gender_uar_within_sig" not in candidates.columns:
+        return "Significance was not computed for this build."
+    p = candidates.loc[best].get("gender_uar_within_p", np.nan)
+    p_text = f" (Holm-adjusted p = {p:.3f})" if pd.notna(p) else ""
+    if _is_true(candidates.loc[best, "gender_uar_within_sig"]):
+        return f"This difference in leakage from Gen is statistically significant{p_text}."
+    return (f"This difference in leakage from Gen is **not** statistically significant{p_text}: on this build "
+            "the privacy methods cannot be told apart from the baseline on leakage.")
+
+
+def scatter_points(table: pd.DataFrame, intervals: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Privacy–utility points per model and split (within, cross): gender UAR (x) and valence UAR (y).
+
+    ``intervals`` (from `trade_off_intervals`) adds gender_low/high and valence_low/high.
+    """
+    rows = []
+    for split in ("within", "cross"):
+        for _, row in table.iterrows():
+            rows.append({"model": row.model, "label": _model_label(row.model), "split": split,
+                         "gender_uar": row[f"gender_uar_{split}"], "valence_uar": row[f"valence_uar_{split}"],
+                         "attention_check": row.model in METHODS and METHODS[row.model].attention_check})
+    points = pd.DataFrame(rows)
+    return points if intervals is None else points.merge(intervals, on=["model", "split"], how="left")
+
+
+def trade_off_intervals(experiment: Experiment, preds: pd.DataFrame, *, seed: int, resamples: int = 1000
+                        ) -> pd.DataFrame:
+    """95% bootstrap intervals of one seed's valence UAR and of the stored probes' gender UAR, per split.
+
+    The gender guess per split comes from the stronger of the stored probes on that split, as in Table 1.
+    Models without stored probes get no gender interval.
+    """
+    rows = []
+    for method in experiment.methods:
+        p = preds[(preds.method == method) & (preds.seed == seed)].reset_index(drop=True)
+        stored = _stored_probes(experiment.paths, method, seed)
+        z = np.load(experiment.paths.representations(method, seed))["z"] if stored else None
+        for split, mask in split_rows(p).items():
+            part = p[mask]
+            row = dict(zip(("valence_low", "valence_high"),
+                           bootstrap_uar(part.valence_class, part.predicted, resamples=resamples)[1:]))
+            if stored:
+                guesses = [probe.predict(z[mask.to_numpy()]) for probe in stored["probes"].values()]
+                best = max(guesses, key=lambda g: m.uar(part.gender, g))
+                row.update(zip(("gender_low", "gender_high"), bootstrap_uar(part.gender, best, resamples=resamples)[1:]))
+            rows.append({"model": method, "split": split, **row})
+    return pd.DataFrame(rows)
+

@@ -1,0 +1,2 @@
+"""The data layer: corpus loaders, lexicons, word splitting and the demo corpus generator (and the
+lexicon files it ships)."""

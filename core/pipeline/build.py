@@ -1,0 +1,376 @@
+"""The offline build: corpora → train → predict → explain → metrics, resumable and fingerprinted.
+
+Each stage is a function over a BuildContext registered in STAGES. Work is done per method × seed
+and skipped when its fingerprint (config slice, data, code version) matches what is on disk, so
+a killed build resumes at the next unfinished model and an unchanged one reruns in seconds.
+
+The build trusts files, not markers: a done marker records the size and SHA-256 of every file its
+work wrote, and the work reruns when one is missing or changed. Before a stage starts, the files it
+reads from earlier stages are checked the same way; one that no stage of this run remakes stops the
+build with the file named and the command that rebuilds it. The manifest keeps, per stage, the
+records of its outputs and of the inputs it read, from which Home tells changed and stale stages.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import joblib
+import numpy as np
+import pandas as pd
+from tqdm.auto import tqdm
+
+from core.config import CorpusConfig, ExperimentConfig, resolve_path, to_dict
+from core.data import corpora as loaders
+from core.data.corpora.common import small_splits
+from core.data.demo_corpora import generate_demo_corpora
+from core.pipeline import evaluate as ev
+from core.pipeline.artifacts import (STAGE_INPUTS, ExperimentPaths, Manifest, code_fingerprint, fingerprint, read_json,
+                                     table_fingerprint, write_json)
+from core.pipeline.explain import Explainer, attribute_options, attribution_rows, load_explainer
+from core.pipeline.faithfulness import faithfulness_columns
+from core.pipeline.files import ArtifactError, file_problem, file_problems, rebuild_command, record_files
+from core.pipeline.models import (VALENCE_CLASSES, ModelArgs, autocast_dtype, batch_size_for, build_model,
+                                  default_encoder, infer, load_checkpoint, load_tokenizer, resolve_device,
+                                  save_checkpoint)
+from core.pipeline.recipes import Corpora, recipe
+from core.pipeline.trainer import fit, seed_everything
+from core.schema import DEMO_LAYOUTS, ROLES, TABLE1_COLUMNS
+
+log = logging.getLogger(__name__)
+# The splits whose size decides whether reported numbers mean anything: the primary corpus trains the
+# probes (train, val) and is scored on test; the auxiliary one only pre-trains PrivBias; cross is scored whole.
+MEASURED_SPLITS = {"primary": ("train", "val", "test"), "auxiliary": ("train",), "cross": ("all",)}
+
+
+@dataclass
+class BuildContext:
+    """What every stage needs: the config, where artifacts go, the manifest, and loaded corpora."""
+
+    config: ExperimentConfig
+    paths: ExperimentPaths
+    manifest: Manifest
+    force: bool = False
+    warnings: list[str] = field(default_factory=list)  # the running stage's; the manifest keeps them per stage
+    _corpora: Corpora | None = field(default=None, repr=False)
+
+    def warn(self, message: str) -> None:
+        """Log a result-weakening condition now and keep it for the stage's manifest record (and Home)."""
+        log.warning(message)
+        self.warnings.append(message)
+
+    @property
+    def corpora(self) -> Corpora:
+        """The corpus tables the corpora stage wrote (loaded once)."""
+        if self._corpora is None:
+            missing = [r for r in ROLES if not self.paths.corpus_table(r).exists()]
+            if missing:
+                raise FileNotFoundError(f"corpus tables {missing} are missing: run the corpora stage first")
+            self._corpora = Corpora(*(pd.read_parquet(self.paths.corpus_table(r)) for r in ROLES))
+        return self._corpora
+
+    def encoder(self) -> str:
+        return resolve_encoder(self.config)
+
+    def jobs(self) -> list[tuple[str, int]]:
+        return [(m, s) for m in self.config.methods.names for s in self.config.train.seeds]
+
+    def data_fingerprints(self, *roles: str) -> dict[str, str]:
+        recorded = self.manifest.data.get("data_fingerprints", {})
+        return {role: recorded.get(role) for role in roles}
+
+    def model_fingerprint(self, method: str, seed: int) -> str:
+        """What a trained model depends on: its recipe's settings and corpora, model and training knobs,
+        and the code training runs (the recipe, the trainer and what they import)."""
+        c, r = self.config, recipe(method, self.config.methods)
+        training = {k: v for k, v in to_dict(c.train).items() if k not in ("seeds", "device", "eval_batch_size",
+                                                                                    "cuda_eval_batch_size")}
+        return fingerprint(method, seed, to_dict(c.model), self.encoder(), training, r.settings_used(),
+                           self.data_fingerprints(*r.corpora), code_fingerprint(recipe, fit, build_model))
+
+    def is_done(self, stage: str, method: str, seed: int, wanted: str) -> bool:
+        """Whether ``stage``'s work for one model × seed finished with fingerprint ``wanted``: its done
+        marker says so and every file it declares (ExperimentPaths.job_outputs) is the one it recorded."""
+        marker = self.paths.done_marker(stage, method, seed)
+        if self.force or not marker.exists():
+            return False
+        record = read_json(marker)
+        outputs = record.get("outputs", {})
+        return (record.get("fingerprint") == wanted and set(outputs) == set(self.job_records(stage, method, seed))
+                and not file_problems(self.paths.root, outputs))
+
+    def mark_done(self, stage: str, method: str, seed: int, wanted: str) -> None:
+        """Written last, after every output of the job: the fingerprint and the files' sizes and hashes
+        that :meth:`is_done` checks."""
+        outputs = record_files(self.paths.root, self.paths.job_outputs(stage, method, seed))
+        write_json(self.paths.done_marker(stage, method, seed), {"fingerprint": wanted, "outputs": outputs})
+
+    def job_records(self, stage: str, method: str, seed: int) -> dict[str, dict | None]:
+        """The files of one job with what its done marker recorded of each (None: no record)."""
+        marker = self.paths.done_marker(stage, method, seed)
+        recorded = read_json(marker).get("outputs", {}) if marker.exists() else {}
+        names = [str(p.relative_to(self.paths.root)) for p in self.paths.job_outputs(stage, method, seed)]
+        return {name: recorded.get(name) for name in names}
+
+    def stage_records(self, stage: str, *, own: dict[str, dict] | None = None) -> dict[str, dict | None]:
+        """The files ``stage`` leaves for this config's jobs: jobs' records from their done markers, the
+        stage's own files from ``own`` (default: what the manifest recorded when it last ran)."""
+        own = self.manifest.stage(stage).get("outputs", {}) if own is None else own
+        records = {name: record for m, s in self.jobs() for name, record in self.job_records(stage, m, s).items()}
+        names = [str(p.relative_to(self.paths.root)) for p in self.paths.stage_outputs(stage, [])]
+        return {**records, **{name: own.get(name) for name in names}}
+
+    def check_inputs(self, stage: str) -> dict[str, str]:
+        """The SHA-256 of every file ``stage`` reads from earlier stages, each checked against its record
+        (one without a record, from an older build, only has to exist); a missing or changed one raises an
+        ArtifactError naming it and the command that rebuilds it."""
+        problems, makers, consumed = [], [], {}
+        for upstream in STAGE_INPUTS[stage]:
+            for name, record in self.stage_records(upstream).items():
+                path = self.paths.root / name
+                problem = file_problem(path, record) if record else None if path.exists() else "missing"
+                if problem:
+                    problems.append(f"  {path}: {problem}")
+                    makers += [upstream] if upstream not in makers else []
+                elif record:
+                    consumed[name] = record["sha256"]
+        if problems:
+            command = rebuild_command(self.config.source, *makers, stage)
+            raise ArtifactError(f"the {stage} stage cannot start: {len(problems)} of its input files are missing or "
+                                "changed since they were written:\n" + "\n".join(problems) + f"\nrebuild: {command}")
+        return consumed
+
+
+def resolve_encoder(config: ExperimentConfig) -> str:
+    """The encoder an experiment fine-tunes: ``model.encoder`` resolved against the TOML, else the packaged one."""
+    return str(resolve_path(config, config.model.encoder)) if config.model.encoder else default_encoder()
+
+
+def stage_corpora(ctx: BuildContext) -> dict:
+    """Generate the demo corpora if configured, load all three, store their tables and fingerprints."""
+    tables, skipped = {}, {}
+    for role in ROLES:
+        kind, path, options = _corpus_source(ctx, role, getattr(ctx.config.data, role))
+        loaded = loaders.load_corpus(kind, path, **options)
+        table = loaded.table if role != "cross" else loaded.table.assign(split="all")
+        for warning in small_splits(table, role, MEASURED_SPLITS[role]):
+            ctx.warn(warning)
+        ctx.paths.corpus_table(role).parent.mkdir(parents=True, exist_ok=True)
+        table.to_parquet(ctx.paths.corpus_table(role), index=False)
+        tables[role], skipped[role] = table_fingerprint(table), dict(loaded.skipped)
+    ctx._corpora = None
+    ctx.manifest.record_run(to_dict(ctx.config), tables)
+    return {"skipped": skipped, "utterances": {r: len(getattr(ctx.corpora, r)) for r in ROLES}}
+
+
+def _corpus_source(ctx: BuildContext, role: str, source: CorpusConfig) -> tuple[str, Path, dict]:
+    if source.path or ctx.config.data.demo_seed < 0:
+        if not source.path or not source.kind:
+            raise ValueError(f"[data.{role}] needs kind and path (or set data.demo_seed for the demo corpora)")
+        corpus_format = loaders.FORMATS.get(source.kind)
+        files = corpus_format.path_options if corpus_format else ()  # an unknown kind fails in load_corpus
+        options = {k: str(resolve_path(ctx.config, v)) if k in files else v for k, v in source.options.items()}
+        return source.kind, resolve_path(ctx.config, source.path), options
+    _ensure_demo_corpora(ctx)
+    kind = DEMO_LAYOUTS[role]
+    return source.kind or kind, ctx.paths.demo_corpus(kind), dict(source.options)
+
+
+def _ensure_demo_corpora(ctx: BuildContext) -> None:
+    stamp = ctx.paths.demo_stamp
+    wanted = fingerprint(ctx.config.data.demo_seed, ctx.config.data.demo_scale, code_fingerprint(generate_demo_corpora))
+    if stamp.exists() and read_json(stamp).get("fingerprint") == wanted:
+        return
+    generate_demo_corpora(ctx.paths.demo_corpora, seed=ctx.config.data.demo_seed, scale=ctx.config.data.demo_scale)
+    write_json(stamp, {"fingerprint": wanted})
+
+
+def stage_train(ctx: BuildContext) -> dict:
+    """Train every method × seed whose checkpoint is missing or stale."""
+    trained, skipped = [], []
+    device = resolve_device(ctx.config.train.device)
+    for method, seed in tqdm(ctx.jobs(), desc="train", unit="model"):
+        directory, wanted = ctx.paths.model_dir(method, seed), ctx.model_fingerprint(method, seed)
+        if ctx.is_done("train", method, seed, wanted):
+            skipped.append(f"{method}/seed{seed}")
+            continue
+        record = train_one(ctx, method, seed, device)
+        save_checkpoint(record.pop("model"), record.pop("tokenizer"), directory, {"fingerprint": wanted, **record})
+        ctx.mark_done("train", method, seed, wanted)
+        trained.append(f"{method}/seed{seed}")
+    return {"trained": trained, "skipped": skipped, "device": str(device)}
+
+
+def train_one(ctx: BuildContext, method: str, seed: int, device) -> dict:
+    """Build a fresh model for ``method`` and run its recipe's stages through the trainer."""
+    c = ctx.config
+    r = recipe(method, c.methods)
+    seed_everything(seed)
+    args = ModelArgs.from_config(c.model, encoder=ctx.encoder(), gender_head=r.gender_head)
+    model = build_model(args).to(device)
+    tokenizer = load_tokenizer(args.encoder)
+    fits = [fit(model, tokenizer, stage, c.train, seed=seed, on_step=r.on_step,
+                gender_loss_weight=r.gender_loss_weight).__dict__
+            for stage in r.stages(ctx.corpora)]
+    return {"model": model, "tokenizer": tokenizer, "method": method, "seed": seed, "fits": fits,
+            "config": to_dict(c)}
+
+
+def _checkpoint_fingerprint(directory: Path) -> str:
+    """What a trained model is: its fingerprint and its weights' hash, so work on a retrained model whose
+    weights came out different reruns."""
+    meta = read_json(directory / "model.json")
+    return fingerprint(meta.get("fingerprint"), meta.get("weights", {}).get("sha256"))
+
+
+def stage_predict(ctx: BuildContext) -> dict:
+    """Valence probabilities and representations z of every model on the primary and cross corpora."""
+    device, predicted = resolve_device(ctx.config.train.device), []
+    for method, seed in tqdm(ctx.jobs(), desc="predict", unit="model"):
+        checkpoint = _checkpoint_fingerprint(ctx.paths.model_dir(method, seed))
+        wanted = fingerprint(checkpoint, ctx.data_fingerprints("primary", "cross"), code_fingerprint(infer, recipe))
+        if not ctx.is_done("predict", method, seed, wanted):
+            predict_one(ctx, method, seed, str(device))
+            ctx.mark_done("predict", method, seed, wanted)
+            predicted.append(f"{method}/seed{seed}")
+    return {"predicted": predicted}
+
+
+def predict_one(ctx: BuildContext, method: str, seed: int, device: str) -> None:
+    model, tokenizer, _ = load_checkpoint(ctx.paths.model_dir(method, seed), device)
+    view = recipe(method, ctx.config.methods).view
+    table = pd.concat([view(ctx.corpora.primary).assign(role="primary"),
+                       view(ctx.corpora.cross).assign(role="cross")], ignore_index=True)
+    t, where = ctx.config.train, resolve_device(device)
+    probs, z = infer(model, tokenizer, table["text"].tolist(),
+                     batch_size=batch_size_for(where, cpu=t.eval_batch_size, cuda=t.cuda_eval_batch_size),
+                     dtype=autocast_dtype(where, t.precision, cpu_auto=False))
+    keep = ["role", "corpus", "utt_id", "split", "speaker", "gender", "valence_class", "text"]
+    predictions = table[keep].assign(method=method, seed=seed,
+                                     predicted=np.array(VALENCE_CLASSES)[probs.argmax(1)],
+                                     **{f"p_{c}": probs[:, i] for i, c in enumerate(VALENCE_CLASSES)})
+    for path in (ctx.paths.predictions(method, seed), ctx.paths.representations(method, seed)):
+        path.parent.mkdir(parents=True, exist_ok=True)
+    predictions.to_parquet(ctx.paths.predictions(method, seed), index=False)
+    np.savez_compressed(ctx.paths.representations(method, seed), z=z.astype(np.float32),
+                        utt_id=table["utt_id"].to_numpy(str), role=table["role"].to_numpy(str))
+
+
+def explained_utterances(ctx: BuildContext) -> pd.DataFrame:
+    """The utterances every model explains: a seeded sample of primary test and of the cross corpus."""
+    e = ctx.config.explain
+    parts = []
+    for role, split, n in (("primary", "test", e.n_primary), ("cross", "all", e.n_cross)):
+        table = getattr(ctx.corpora, role)
+        table = table[table["split"] == split].sort_values("utt_id")
+        if 0 < n < len(table):
+            table = table.sample(n=n, random_state=e.sample_seed).sort_values("utt_id")
+        elif n > len(table):
+            ctx.warn(f"explain.n_{role} = {n}, but the {role} {split} split has {len(table)} utterances: "
+                     f"explaining those {len(table)}")
+        parts.append(table.assign(role=role))
+    return pd.concat(parts, ignore_index=True)
+
+
+def stage_explain(ctx: BuildContext) -> dict:
+    """Integrated gradients for every model on the sampled utterances, cached as parquet."""
+    sample, calibrations, explained = explained_utterances(ctx), {}, []
+    device = str(resolve_device(ctx.config.train.device))
+    for method, seed in tqdm(ctx.jobs(), desc="explain", unit="model"):
+        wanted = fingerprint(_checkpoint_fingerprint(ctx.paths.model_dir(method, seed)),
+                             ctx.data_fingerprints("primary", "cross"), to_dict(ctx.config.explain),
+                             code_fingerprint(Explainer, faithfulness_columns, recipe))
+        if not ctx.is_done("explain", method, seed, wanted):
+            explain_one(ctx, method, seed, sample, device)
+            ctx.mark_done("explain", method, seed, wanted)
+            explained.append(f"{method}/seed{seed}")
+        calibrations[f"{method}/seed{seed}"] = read_json(ctx.paths.calibration(method, seed))
+    parts = [pd.read_parquet(ctx.paths.attributions_part(m, s)) for m, s in ctx.jobs()]
+    pd.concat(parts, ignore_index=True).to_parquet(ctx.paths.attributions, index=False)
+    utterances = [pd.read_parquet(ctx.paths.explained_part(m, s)) for m, s in ctx.jobs()]
+    pd.concat(utterances, ignore_index=True).to_parquet(ctx.paths.explained, index=False)
+    return {"explained": explained, "calibration": {k: {"n_steps": v["n_steps"], "converged": v["converged"]}
+                                                    for k, v in calibrations.items()}}
+
+
+def explain_one(ctx: BuildContext, method: str, seed: int, sample: pd.DataFrame, device: str) -> None:
+    """Calibrate n_steps, explain the sample through the method's view, measure faithfulness."""
+    e = ctx.config.explain
+    explainer = load_explainer(ctx.paths, method, seed, device)
+    seen = recipe(method, ctx.config.methods).view(sample)
+    texts = seen["text"].tolist()
+    batch = seen.sample(n=min(e.calibration_size, len(seen)), random_state=e.sample_seed)["text"].tolist()
+    options = attribute_options(e, explainer.device)
+    calibration = explainer.calibrate(batch, grid=(e.n_steps,) if e.n_steps else e.steps_grid,
+                                      tolerance=e.delta_tolerance, batch_size=options["batch_size"],
+                                      precision=e.precision)
+    attributions = explainer.attribute(texts, n_steps=calibration.n_steps, progress=True, **options)
+    ids = {"method": [method] * len(seen), "seed": [seed] * len(seen), **{c: seen[c].tolist() for c in
+           ("role", "corpus", "split", "utt_id", "gender", "valence_class")}}
+    words = pd.DataFrame(attribution_rows(attributions, **ids))
+    t = ctx.config.train
+    utterances = pd.DataFrame(ids).assign(text=texts, **faithfulness_columns(
+        explainer, attributions, e.top_k, batch_size_for(explainer.device, cpu=t.eval_batch_size,
+                                                         cuda=t.cuda_eval_batch_size)))
+    for path, frame in ((ctx.paths.attributions_part(method, seed), words),
+                        (ctx.paths.explained_part(method, seed), utterances)):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        frame.to_parquet(path, index=False)
+    write_json(ctx.paths.calibration(method, seed), calibration.__dict__)
+    if unconverged := sum(not a.converged for a in attributions):
+        ctx.warn(f"{method}/seed{seed}: {unconverged} of {len(attributions)} explanations still miss the "
+                 f"{e.delta_tolerance:.0%} convergence bound at {max(e.steps_grid)} steps: widen explain.steps_grid "
+                 "(metrics/faithfulness.csv counts them per corpus)")
+
+
+def stage_metrics(ctx: BuildContext) -> dict:
+    """Table 1 and its companions (core.pipeline.evaluate) from the predictions, representations and attributions."""
+    paths, jobs = ctx.paths, ctx.jobs()
+    inputs = ev.MetricsInputs(
+        predictions=pd.concat([pd.read_parquet(paths.predictions(m, s)) for m, s in jobs], ignore_index=True),
+        representations={(m, s): np.load(paths.representations(m, s))["z"] for m, s in jobs},
+        utterances=pd.read_parquet(paths.explained), attributions=pd.read_parquet(paths.attributions))
+    fitted_probes: dict = {}
+    tables = ev.metrics_tables(inputs, ctx.config, fitted_probes=fitted_probes)
+    for (method, seed), probes in fitted_probes.items():  # the Explore page's attacker
+        paths.probes(method, seed).parent.mkdir(parents=True, exist_ok=True)
+        joblib.dump(probes, paths.probes(method, seed))
+    paths.metrics_dir.mkdir(parents=True, exist_ok=True)
+    for name, frame in tables.items():  # the names of core.pipeline.artifacts.METRICS_TABLES (a test checks)
+        frame.to_csv(paths.metrics_table(name), index=False)
+    paths.metrics_table("table1", ".md").write_text(ev.table1_markdown(
+        tables["table1"], normalisation=ctx.config.explain.normalisation, alpha=ctx.config.metrics.alpha))
+    write_json(paths.metrics_table("config", ".json"), to_dict(ctx.config))
+    return {"table1": tables["table1"][["model", *TABLE1_COLUMNS]].round(4).to_dict("records"),
+            "psc_cross_uar_correlation": tables["psc_correlation"].to_dict("records")[0]}
+
+
+STAGES: dict[str, Callable[[BuildContext], dict]] = {  # in the order of core.pipeline.artifacts.STAGES (a test checks)
+    "corpora": stage_corpora,
+    "train": stage_train,
+    "predict": stage_predict,
+    "explain": stage_explain,
+    "metrics": stage_metrics,
+}
+
+
+def build(config: ExperimentConfig, *, stages: list[str] | None = None, force: bool = False,
+          paths: ExperimentPaths | None = None) -> Manifest:
+    """Run ``stages`` (default: all, in order) for ``config``; record each stage's time and result."""
+    names = list(STAGES) if not stages else stages
+    unknown = [s for s in names if s not in STAGES]
+    if unknown:
+        raise ValueError(f"unknown stage(s) {unknown}; available: {list(STAGES)}")
+    paths = paths or ExperimentPaths.for_experiment(config.name)
+    ctx = BuildContext(config, paths, Manifest(paths), force)
+    for name in [s for s in STAGES if s in names]:
+        start, ctx.warnings = time.perf_counter(), []
+        inputs = ctx.check_inputs(name)
+        result = STAGES[name](ctx)
+        outputs = ctx.stage_records(name, own=record_files(paths.root, paths.stage_outputs(name, [])))
+        ctx.manifest.record_stage(name, config=to_dict(config), seconds=time.perf_counter() - start,
+                                  warnings=ctx.warnings, inputs=inputs, outputs=outputs, **result)
+    return ctx.manifest

@@ -1,0 +1,352 @@
+"""Integrated-gradients word attributions (SPEC §5), one code path for the cache and the app.
+
+`Explainer(model, tokenizer).attribute(texts, n_steps=16)` computes Captum's
+LayerIntegratedGradients over the word-embedding layer against a ``[CLS] [PAD]… [SEP]`` baseline
+of the same length, explaining the softmax probability of the target class (default: the
+predicted class) with Captum's Gauss-Legendre quadrature. WordPiece scores are summed into the
+words of the original text (core.data.words), and normalised to signed weights (`normalise`: L2 by default).
+`Explainer.calibrate` picks the starting n_steps; `explain` is the app's path. Defaults come from
+core.config.ExplainConfig.
+
+Speed (docs/PERFORMANCE.md): the integral is computed directly (`layer_integrated_gradients`,
+held equal to Captum's by the tests) so the endpoints cost two embedding lookups instead of two
+forward passes; each text is tokenised once and F(x), F(baseline) computed once in fp32; batches
+are length-sorted; the integral runs in bf16 where the hardware computes it natively. An utterance
+whose own convergence delta misses the tolerance is integrated again at the next larger n of
+``steps_grid``, so the cheap n serves most utterances without loosening the δ bound.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Sequence
+
+import numpy as np
+import torch
+from captum.attr._utils.approximation_methods import approximation_parameters
+from tqdm.auto import tqdm
+
+from core.config import ExplainConfig
+from core.data.words import Word, split_words
+from core.pipeline.artifacts import ExperimentPaths, read_json
+from core.pipeline.models import (VALENCE_CLASSES, ValenceModel, attention_kernels, autocast_dtype, batch_size_for,
+                                  batches, intra_op_threads, load_checkpoint, pad)
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedTokenizerBase
+
+DEFAULTS = ExplainConfig()  # the one home of explanation defaults
+TOKENS_PER_PASS = {"cpu": 16_384, "cuda": 65_536}  # rows × width of one forward/backward pass, by device type
+SMALL_PASS_TOKENS = 1024  # CPU work below this many rows × width (first pass) runs on one thread (`_threads`)
+NORMALISATIONS = ("l2", "l1", "none")  # how word scores become weights (see `normalise`)
+
+
+@dataclass(frozen=True)
+class WordAttribution:
+    """One explained utterance: its words, their scores and normalised weights."""
+
+    text: str
+    words: tuple[Word, ...]
+    scores: np.ndarray        # per word: sum of its WordPieces' attributions
+    weights: np.ndarray       # normalised scores (`normalise`), signed
+    target: int               # explained class index into VALENCE_CLASSES
+    probs: np.ndarray         # valence probabilities of the input
+    delta: float              # convergence delta: Σ attributions − (F(x) − F(baseline))
+    gap: float                # F(x) − F(baseline), what the attributions should add up to
+    n_steps: int
+    converged: bool = True    # |delta| <= delta_tolerance · |gap| (False: the largest n still missed it)
+
+    @property
+    def forms(self) -> list[str]:
+        return [w.text.lower() for w in self.words]
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """The n_steps chosen for a model and the evidence: every tried n with its deltas."""
+
+    n_steps: int
+    converged: bool
+    tried: dict[int, dict] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _Encoded:
+    """Texts tokenised once, with what every integration pass reuses: F(x), F(baseline), target."""
+
+    ids: list[list[int]]
+    offsets: list[list[tuple[int, int]]]
+    probs: np.ndarray         # n × classes, fp32 probabilities of the inputs
+    targets: np.ndarray       # n, explained class
+    gaps: np.ndarray          # n, F(x) − F(baseline) for the target
+
+
+def word_scores(text: str, offsets: Sequence[tuple[int, int]], token_scores: Sequence[float]) -> tuple[
+        tuple[Word, ...], np.ndarray]:
+    """Sum WordPiece scores into the words of ``text`` by character offsets.
+
+    Special tokens (offset (0, 0)) are ignored; a word whose pieces were truncated away scores 0.
+    """
+    words = tuple(split_words(text))
+    scores = np.zeros(len(words))
+    starts = np.array([w.start for w in words])
+    for (start, end), score in zip(offsets, token_scores):
+        if end <= start or not len(words):
+            continue
+        index = int(np.searchsorted(starts, start, side="right")) - 1
+        if index >= 0 and start < words[index].end:
+            scores[index] += score
+    return words, scores
+
+
+def normalise(scores: np.ndarray, norm: str = "l2") -> np.ndarray:
+    """Signed word weights from word scores, by ``norm``.
+
+    "l2": scores / ‖scores‖₂ (Captum's BERT-tutorial convention); "l1": scores / Σ|scores|;
+    "none": the raw scores, which sum to F(x) − F(baseline) up to the convergence delta.
+    All-zero scores stay zero. Example: [3, -4] gives [0.6, -0.8] (l2), [3/7, -4/7] (l1).
+    """
+    if norm not in NORMALISATIONS:
+        raise ValueError(f"normalisation must be one of {NORMALISATIONS}, got {norm!r}")
+    if norm == "none":
+        return np.asarray(scores, dtype=float).copy()
+    total = np.linalg.norm(scores, ord=2 if norm == "l2" else 1)
+    return scores / total if total > 0 else np.zeros_like(scores)
+
+
+def within_tolerance(delta: np.ndarray, gap: np.ndarray, tolerance: float) -> np.ndarray:
+    """Per utterance: |delta| <= tolerance · |F(x) − F(baseline)| (SPEC §5's bound, one utterance at a time)."""
+    return np.abs(delta) <= tolerance * np.abs(gap)
+
+
+def refinement_steps(n_steps: int, steps_grid: Sequence[int]) -> list[int]:
+    """The n tried in order: ``n_steps`` first, then every larger n of ``steps_grid``."""
+    if n_steps < 1:
+        raise ValueError(f"n_steps must be >= 1, got {n_steps}")
+    return [n_steps, *sorted({n for n in steps_grid if n > n_steps})]
+
+
+class Explainer:
+    """Integrated gradients for one ValenceModel: the constructor takes what, attribute() takes how."""
+
+    def __init__(self, model: ValenceModel, tokenizer: PreTrainedTokenizerBase):
+        self.model = model.eval()
+        self.tokenizer = tokenizer
+        self.device = next(model.parameters()).device
+
+    def _probabilities(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, *,
+                       dtype: torch.dtype | None = None) -> torch.Tensor:
+        with torch.autocast(self.device.type, dtype=dtype or torch.bfloat16, enabled=dtype is not None), \
+                attention_kernels(self.device, dtype):
+            logits = self.model(input_ids, attention_mask)
+        return torch.softmax(logits.float(), dim=-1)
+
+    def attribute(self, texts: Sequence[str], *, n_steps: int, target: int | Sequence[int] | None = None,
+                  steps_grid: Sequence[int] = DEFAULTS.steps_grid,
+                  delta_tolerance: float = DEFAULTS.delta_tolerance, batch_size: int = DEFAULTS.batch_size,
+                  precision: str = DEFAULTS.precision, internal_batch_size: int | None = None,
+                  normalisation: str = DEFAULTS.normalisation, progress: bool = False) -> list[WordAttribution]:
+        """Word attributions for ``texts``, integrated with ``n_steps`` Gauss-Legendre points.
+
+        ``target`` None explains each text's predicted class. An utterance whose
+        |delta| > ``delta_tolerance`` · |F(x) − F(baseline)| is integrated again at the next larger
+        n of ``steps_grid`` (``steps_grid=()``: ``n_steps`` only); one that misses at the largest n
+        comes back with ``converged=False``. ``precision`` ("auto", "fp32", "bf16") is the first
+        pass's arithmetic (see core.pipeline.models.autocast_dtype); refinements, F(x) and F(baseline), hence
+        delta, are always fp32.
+        ``batch_size`` utterances are integrated together, at most ``internal_batch_size`` rows per
+        forward pass (None: as many as `TOKENS_PER_PASS` allows for the batch's width on this device).
+        ``normalisation`` ("l2" | "l1" | "none") turns word scores into weights (see `normalise`).
+        """
+        if normalisation not in NORMALISATIONS:
+            raise ValueError(f"normalisation must be one of {NORMALISATIONS}, got {normalisation!r}")
+        texts = list(texts)
+        targets = [target] * len(texts) if isinstance(target, int) or target is None else list(target)
+        if len(targets) != len(texts):
+            raise ValueError(f"got {len(targets)} targets for {len(texts)} texts")
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        dtype = autocast_dtype(self.device, precision)
+        enc = self.tokenizer(texts, truncation=True, max_length=self.model.args.max_length,
+                             return_offsets_mapping=True)
+        results: dict[int, WordAttribution] = {}
+        with intra_op_threads(self._threads(n_steps * sum(map(len, enc["input_ids"])))):
+            encoded = self._encode(enc, targets, batch_size)
+            pending = list(range(len(texts)))
+            for n in refinement_steps(n_steps, steps_grid):
+                # Refinements run in fp32: a tiny |F(x) − F(b)| can sit below bf16's rounding noise.
+                results.update(self._integrate(texts, encoded, pending, n, delta_tolerance, batch_size,
+                                               internal_batch_size, dtype if n == n_steps else None, progress,
+                                               normalisation))
+                pending = [i for i in pending if not results[i].converged]
+                if not pending:
+                    break
+        return [results[i] for i in range(len(texts))]
+
+    def _encode(self, enc, targets: list[int | None], batch_size: int) -> _Encoded:
+        """F(x) and F(baseline) of the tokenised texts in fp32, both in one forward pass per batch."""
+        ids, probs, base_probs = enc["input_ids"], [], []
+        with torch.inference_mode():
+            for s in batches(len(ids), batch_size * 4):
+                input_ids, mask = pad(ids[s], self.tokenizer.pad_token_id, self.device)
+                p = self._probabilities(torch.cat([input_ids, self.baseline_ids(input_ids)]), torch.cat([mask, mask]))
+                probs.append(p[:len(input_ids)])
+                base_probs.append(p[len(input_ids):])
+        probs_np = torch.cat(probs).cpu().numpy() if ids else np.zeros((0, len(VALENCE_CLASSES)))
+        base_np = torch.cat(base_probs).cpu().numpy() if ids else probs_np
+        chosen = np.array([int(p.argmax()) if t is None else int(t) for p, t in zip(probs_np, targets)], dtype=int)
+        if len(chosen) and (chosen.min() < 0 or chosen.max() >= len(VALENCE_CLASSES)):
+            raise ValueError(f"targets must index {VALENCE_CLASSES}, got {sorted(set(chosen.tolist()))}")
+        rows = np.arange(len(ids))
+        gaps = probs_np[rows, chosen] - base_np[rows, chosen]
+        return _Encoded(ids, [[tuple(o) for o in offs] for offs in enc["offset_mapping"]], probs_np, chosen, gaps)
+
+    def _integrate(self, texts: list[str], encoded: _Encoded, indices: list[int], n_steps: int, tolerance: float,
+                   batch_size: int, internal_batch_size: int | None, dtype: torch.dtype | None,
+                   progress: bool, normalisation: str) -> dict[int, WordAttribution]:
+        """One integration pass at ``n_steps`` over ``indices``, in batches of similar length."""
+        order = sorted(indices, key=lambda i: len(encoded.ids[i]))
+        chunks, sums = [], []
+        for s in tqdm(list(batches(len(order), batch_size)), desc=f"attribute n={n_steps}", leave=False,
+                      disable=not progress):
+            chunk = order[s]
+            input_ids, mask = pad([encoded.ids[i] for i in chunk], self.tokenizer.pad_token_id, self.device)
+            target = torch.as_tensor(encoded.targets[chunk], device=self.device)
+            rows = internal_batch_size or TOKENS_PER_PASS.get(self.device.type, TOKENS_PER_PASS["cpu"]) // \
+                input_ids.shape[1]
+            chunks.append(chunk)
+            sums.append(self.layer_integrated_gradients(input_ids, mask, target, n_steps=n_steps, dtype=dtype,
+                                                        rows=max(rows, len(chunk))).sum(-1))  # stays on the device
+        out = {}
+        for chunk, token_scores in zip(chunks, sums):
+            token_scores = token_scores.cpu().numpy()
+            deltas = token_scores.sum(1) - encoded.gaps[chunk]
+            ok = within_tolerance(deltas, encoded.gaps[chunk], tolerance)
+            for row, i in enumerate(chunk):
+                words, scores = word_scores(texts[i], encoded.offsets[i], token_scores[row, :len(encoded.ids[i])])
+                out[i] = WordAttribution(texts[i], words, scores, normalise(scores, normalisation), int(encoded.targets[i]),
+                                         encoded.probs[i], float(deltas[row]), float(encoded.gaps[i]), n_steps,
+                                         bool(ok[row]))
+        return out
+
+    def layer_integrated_gradients(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, target: torch.Tensor,
+                                   *, n_steps: int, dtype: torch.dtype | None = None,
+                                   rows: int | None = None) -> torch.Tensor:
+        """Captum's LayerIntegratedGradients over the word embeddings, computed directly (batch × width × hidden).
+
+        The same quantity as ``LayerIntegratedGradients(F, word_embeddings).attribute(input_ids,
+        baselines, target, n_steps, method="gausslegendre")`` with Captum's own quadrature nodes and
+        weights — (e(x) − e(b)) ⊙ Σ_k w_k ∇F(e(b) + α_k (e(x) − e(b))) — without Captum's two extra
+        forward passes for the layer's endpoints: those are embedding lookups. ``rows`` caps the rows
+        of one forward pass (whole steps of the batch at a time); tests hold it equal to Captum's.
+        """
+        embeddings = self.model.encoder.get_input_embeddings()
+        with torch.no_grad():
+            start, end = embeddings(self.baseline_ids(input_ids)), embeddings(input_ids)
+        path = end - start
+        step_sizes, alphas = approximation_parameters("gausslegendre")
+        weights = torch.tensor(step_sizes(n_steps), dtype=path.dtype, device=path.device)
+        points = torch.tensor(alphas(n_steps), dtype=path.dtype, device=path.device)
+        per_pass = max(1, (rows or len(input_ids) * n_steps) // len(input_ids))
+        total = torch.zeros_like(path)
+        for s in batches(n_steps, per_pass):
+            k = len(points[s])
+            scaled = (start + points[s].view(-1, 1, 1, 1) * path).flatten(0, 1).requires_grad_()
+            hook = embeddings.register_forward_hook(lambda module, inputs, output: scaled)
+            try:
+                probs = self._probabilities(input_ids.repeat(k, 1), attention_mask.repeat(k, 1), dtype=dtype)
+                (grads,) = torch.autograd.grad(probs.gather(1, target.repeat(k)[:, None]).sum(), scaled)
+            finally:
+                hook.remove()
+            total += (grads.view(k, *path.shape) * weights[s].view(-1, 1, 1, 1)).sum(0)
+        return total * path
+
+    def _threads(self, tokens: int) -> int | None:
+        """One CPU thread for small work (a typed sentence: ``tokens`` = rows × width of its first pass):
+        its matrices are too small for a second thread to pay for the synchronisation, which on a busy
+        machine costs far more than it saves (docs/PERFORMANCE.md)."""
+        return 1 if self.device.type == "cpu" and tokens < SMALL_PASS_TOKENS else None
+
+    def baseline_ids(self, input_ids: torch.Tensor) -> torch.Tensor:
+        """[CLS] [PAD]… [SEP] of the same length: every other token ([UNK] included) becomes [PAD]."""
+        t = self.tokenizer
+        special = torch.tensor([t.cls_token_id, t.sep_token_id, t.pad_token_id], device=input_ids.device)
+        return torch.where(torch.isin(input_ids, special), input_ids,
+                           torch.full_like(input_ids, self.tokenizer.pad_token_id))
+
+    def calibrate(self, texts: Sequence[str], *, grid: Sequence[int] = DEFAULTS.steps_grid,
+                  tolerance: float = DEFAULTS.delta_tolerance, batch_size: int = DEFAULTS.batch_size,
+                  precision: str = DEFAULTS.precision) -> Calibration:
+        """The smallest n_steps in ``grid`` with mean |delta| ≤ tolerance · mean |F(x) − F(baseline)|.
+
+        When no n in the grid converges, the largest is used and ``converged`` is False. Only
+        calibrates: `attribute` starts from the returned n and refines per utterance.
+        """
+        tried = {}
+        for n in sorted(grid):
+            explained = self.attribute(texts, n_steps=n, steps_grid=(), delta_tolerance=tolerance,
+                                       batch_size=batch_size, precision=precision)
+            deltas = [abs(e.delta) for e in explained]
+            ratio = float(np.mean(deltas) / max(np.mean([abs(e.gap) for e in explained]), 1e-12))
+            tried[n] = {"ratio": ratio, "deltas": [e.delta for e in explained]}
+            if ratio <= tolerance:
+                return Calibration(n, True, tried)
+        return Calibration(max(grid), False, tried)
+
+
+def attribution_rows(attributions: Sequence[WordAttribution], **columns) -> list[dict]:
+    """Word-level rows (one per word of each utterance) with ``columns`` broadcast per utterance.
+
+    ``columns`` values are sequences aligned with ``attributions`` (e.g. utt_id=[…]).
+    """
+    rows = []
+    for i, a in enumerate(attributions):
+        fixed = {key: values[i] for key, values in columns.items()}
+        for j, (word, score, weight) in enumerate(zip(a.words, a.scores, a.weights)):
+            rows.append({**fixed, "word_index": j, "word": word.text, "start": word.start, "end": word.end,
+                         "score": float(score), "weight": float(weight), "target": VALENCE_CLASSES[a.target],
+                         "delta": a.delta, "n_steps": a.n_steps})
+    return rows
+
+
+def erase_words(text: str, words: Sequence[Word], positions: Sequence[int], *, keep: bool) -> str:
+    """``text`` with the words at ``positions`` removed (keep=False) or with only them kept (keep=True)."""
+    chosen = set(positions)
+    return " ".join(w.text for i, w in enumerate(words) if (i in chosen) == keep)
+
+
+def load_explainer(paths: ExperimentPaths, method: str, seed: int, device: str = "cpu") -> Explainer:
+    """An Explainer for a built model × seed (its checkpoint folder under ``paths``)."""
+    model, tokenizer, _ = load_checkpoint(paths.model_dir(method, seed), device)
+    return Explainer(model, tokenizer)
+
+
+def calibrated_steps(paths: ExperimentPaths, method: str, seed: int) -> int | None:
+    """The n_steps the explain stage calibrated for this model, None before it ran."""
+    path = paths.calibration(method, seed)
+    return read_json(path)["n_steps"] if path.exists() else None
+
+
+def attribute_options(settings: ExplainConfig, device: torch.device) -> dict:
+    """`Explainer.attribute`'s settings from an experiment's explain config on ``device``: the one reading
+    the build, the app and the benchmark share."""
+    return {"steps_grid": settings.steps_grid, "delta_tolerance": settings.delta_tolerance,
+            "precision": settings.precision, "normalisation": settings.normalisation,
+            "batch_size": batch_size_for(device, cpu=settings.batch_size, cuda=settings.cuda_batch_size)}
+
+
+def explain(texts: Sequence[str], explainers: dict[str, Explainer], *, n_steps: dict[str, int | None] | None = None,
+            target: int | Sequence[int] | None = None, settings: ExplainConfig = DEFAULTS,
+            **options) -> dict[str, list[WordAttribution]]:
+    """Explain ``texts`` with several models through `Explainer.attribute`: the app's live path.
+
+    ``n_steps[method]`` is typically `calibrated_steps` of the build; None (or missing) starts from
+    the smallest n of ``settings.steps_grid``. Either way each utterance is refined up that grid until
+    its own delta is within ``settings.delta_tolerance``. ``options`` go to `Explainer.attribute`
+    (internal_batch_size, progress).
+    """
+    out = {}
+    for method, explainer in explainers.items():
+        start = (n_steps or {}).get(method) or min(settings.steps_grid)
+        out[method] = explainer.attribute(texts, n_steps=start, target=target,
+                                          **attribute_options(settings, explainer.device), **options)
+    return out
