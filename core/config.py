@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from core.data.corpora import FORMATS
-from core.schema import BASELINE, DEMO_LAYOUTS, METHODS, ROLES
+from core.methods import BASELINE, METHODS
+from core.schema import DEMO_LAYOUTS, ROLES
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,7 @@ class TrainConfig:
 
 @dataclass(frozen=True)
 class MethodsConfig:
-    names: tuple[str, ...] = ("Gen", "PrivAdv", "PrivAug", "PrivBias", "GenderExp", "ArtNoise")  # recipes to train
+    names: tuple[str, ...] = tuple(METHODS)  # methods to train (core.methods declares them); must include Gen
     adv_lambda_max: float = 1.0     # PrivAdv: gradient-reversal strength reached at the end of training
     gender_loss_weight: float = 1.0  # PrivAdv and GenderExp: weight of the gender cross-entropy
     noise_rate: float = 0.5         # ArtNoise: fraction of each gender × valence cell given a noise token
@@ -108,7 +109,7 @@ class StudyConfig:
     low_mad_per_cell: int = 30       # utterances per cell from the bottom tercile
     responses_per_task: int = 3      # valid responses after which a task is retired
     model_seed: int = 0              # the trained seed whose predictions and highlights annotators see
-    seed: int = 0                    # task sampling, A–F shuffles, serving order and simulated annotators
+    seed: int = 0                    # task sampling, A, B, C… shuffles, serving order and simulated annotators
     bootstrap_resamples: int = 1000  # task-level bootstrap of the Table 2 intervals
 
 

@@ -1,12 +1,9 @@
-"""The names every layer shares: label values, the table schema, corpus roles, the six methods and the
-Table 1 columns.
+"""The names every layer shares: label values, the table schema, corpus roles, chance levels and the
+Table 1 columns (the methods are declared in core.methods).
 
-Torch-free on purpose: the dashboard reads the method descriptions here without importing the
-models, and the recipes (core.pipeline.recipes) take their properties from the same rows.
+Torch-free on purpose: every layer, the dashboard included, reads it.
 """
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import pandas as pd
 
@@ -21,27 +18,7 @@ DEMO_LAYOUTS = {"primary": "iemocap", "auxiliary": "msp_improv", "cross": "muse"
 GROUND_TRUTH_FILE = "demo_ground_truth.csv"  # in the demo folder, beside the corpus folders (loaders never see it)
 
 
-@dataclass(frozen=True)
-class Method:
-    """What a training method is, in words the dashboard shows (its recipe is in core.pipeline.recipes)."""
-
-    name: str
-    description: str               # one plain-language line
-    attention_check: bool = False  # its inputs carry the gold label: a control, not a model to correlate
-
-
-BASELINE = "Gen"  # the model every other one is compared with
-METHODS = {m.name: m for m in (
-    Method("Gen", "Valence only: the baseline every other model is compared with."),
-    Method("PrivAdv", "Gender head behind a gradient-reversal layer: the encoder learns to hide gender."),
-    Method("PrivAug", "Train on the training set plus its gender-swapped copy."),
-    Method("PrivBias", "First the gender-balanced auxiliary corpus, then the primary training set (never the union)."),
-    Method("GenderExp", "Valence and gender heads, both minimised: the control that should leak most."),
-    Method("ArtNoise", "Sees a copy of every corpus with cell-specific nonsense tokens: the attention check.",
-           attention_check=True),
-)}
-
-# Table 1's six numbers (SPEC §4-5), in column order; core.pipeline.evaluate computes them, pages show them.
+# Table 1's numbers (SPEC §4-5), in column order; core.pipeline.evaluate computes them, pages show them.
 TABLE1_COLUMNS = ("valence_uar_within", "valence_uar_cross", "gender_uar_within", "gender_uar_cross", "mad", "psc",
                   "psc_words")
 

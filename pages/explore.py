@@ -1,4 +1,4 @@
-"""Explore: one utterance through the six models, side by side, with what an attacker infers and a gender swap."""
+"""Explore: one utterance through every model, side by side, with what an attacker infers and a gender swap."""
 from pathlib import Path
 
 import pandas as pd
@@ -9,6 +9,7 @@ from core.dashboard import experiment as built
 from core.dashboard import explore
 from core.dashboard.highlight import legend_html, shared_scale
 from core.data.lexicons import GenderLexicon, GenderSwapper
+from core.methods import count_text
 from core.pipeline.artifacts import ExperimentPaths
 from core.schema import GENDERS, VALENCE_CLASSES
 from pages.common import artifacts_or_stop, experiment
@@ -18,6 +19,7 @@ st.markdown("Each card is one model reading the same sentence. **Orange** words 
             "answer, **blue** words pushed against it; **boxed** words are ones people read as hints of the "
             "speaker's gender. The *attacker* line says what a gender classifier trained on the model's internal "
             "representation guesses about the speaker: the privacy models try to make that a coin flip.")
+CARDS_PER_ROW = 3  # wide enough for a highlighted utterance at 1400 px
 exp = experiment()
 
 
@@ -66,7 +68,7 @@ def attacker(method: str, z) -> float | None:
 def live_readings(texts: dict[str, str]) -> tuple[dict[str, explore.Reading], tuple[int, int]]:
     """Each model explains its text live; returns the readings and (most words dropped, at how many pieces)."""
     out, dropped = {}, (0, 0)
-    with artifacts_or_stop(), st.spinner("Explaining with all six models…"):
+    with artifacts_or_stop(), st.spinner(f"Explaining with all {count_text(texts)}…"):
         for method, text in texts.items():
             fp = built.model_fingerprint(exp, method, seed)
             r = live_reading(str(exp.paths.root), method, seed, fp, text)
@@ -111,7 +113,7 @@ if mode == "Pick an utterance":
 else:
     with st.form("typed"):
         typed = st.text_area("Type a sentence", max_chars=20_000, placeholder="I think the weekend was lovely.")
-        st.form_submit_button("Explain with all six models")
+        st.form_submit_button(f"Explain with all {count_text(exp.methods)}")
     if hint := explore.typed_text_problem(typed):
         st.info(hint)
         st.stop()
@@ -133,7 +135,8 @@ if any(r.p_female is None for r in readings.values()):
     st.caption(f"No stored gender probes for some models: rebuild them with `{exp.command('metrics')}`.")
 scale = shared_scale(*(r.card.weights for r in [*readings.values(), *swapped.values()]))
 st.html(legend_html(scale, target_label="that model's prediction"))
-cells = [col for _ in range(2) for col in st.columns(3)]
-for cell, (method, reading) in zip(cells, readings.items()):
-    with cell:
-        st.html(explore.card_html(reading, scale=scale, swapped=swapped.get(method)))
+shown = list(readings.items())
+for row in range(0, len(shown), CARDS_PER_ROW):  # as many rows as the build has models
+    for cell, (method, reading) in zip(st.columns(CARDS_PER_ROW), shown[row:row + CARDS_PER_ROW]):
+        with cell:
+            st.html(explore.card_html(reading, scale=scale, swapped=swapped.get(method)))

@@ -5,20 +5,20 @@ import pandas as pd
 import streamlit as st
 
 from core.config import load_config, to_dict
+from core.methods import count_text, description, label
 from core.pipeline.artifacts import build_warnings, display_path, experiment_status
-from core.schema import METHODS
 from pages.common import experiment
 
 st.title("privlens")
-st.markdown("Do *privacy-preserving* emotion models stop relying on gender cues? privlens compares six "
-            "valence classifiers by what they leak and by the words they rely on (integrated gradients).")
-
 exp = experiment()
 paths, manifest = exp.paths, exp.manifest
+models = exp.methods
+st.markdown(f"Do *privacy-preserving* emotion models stop relying on gender cues? privlens compares "
+            f"{count_text(models)} that recognise valence by what they leak about the speaker's gender and by the "
+            "words they rely on (integrated gradients).")
 
-st.subheader("The six models")
-models = manifest.get("config", {}).get("methods", {}).get("names", list(METHODS))
-st.table(pd.DataFrame({"model": models, "what it is": [METHODS[m].description for m in models]}))
+st.subheader(f"The {count_text(models)}")
+st.table(pd.DataFrame({"model": [label(m) for m in models], "what it is": [description(m) for m in models]}))
 
 st.subheader("Artifacts")
 config_file = exp.source

@@ -4,8 +4,8 @@ import streamlit as st
 
 from core import schema
 from core.dashboard import experiment as built
-from core.dashboard.charts import PALETTE
 from core.dashboard.history import HISTORY_METRICS, head_versus_probe, probe_leakage, training_history
+from core.methods import BASELINE, colour, palette
 from pages.common import artifacts_or_stop, chart, experiment
 
 st.title("Models")
@@ -49,12 +49,12 @@ for metric, title in HISTORY_METRICS.items():
     if data.empty:
         continue
     figure = px.line(data, x="step", y="value", color="model", line_dash="seed", symbol="stage", markers=True,
-                     hover_data=["stage", "epoch"], title=title, color_discrete_map=PALETTE,
+                     hover_data=["stage", "epoch"], title=title, color_discrete_map=palette(),
                      labels={"step": "epoch (counted across stages)", "value": title})
     if metric == "val_gender_uar" and leakage is not None:
-        probed = leakage[leakage.model.isin({*data.model, "Gen"} & set(models))].sort_values("gender_uar")
+        probed = leakage[leakage.model.isin({*data.model, BASELINE} & set(models))].sort_values("gender_uar")
         for i, row in enumerate(probed.itertuples()):  # alternate label sides: close lines stay legible
-            figure.add_hline(y=row.gender_uar, line_dash="dot", line_color=PALETTE.get(row.model, "#444"),
+            figure.add_hline(y=row.gender_uar, line_dash="dot", line_color=colour(row.model),
                              annotation_text=f"{row.model} fresh probe (seed {row.seed})",
                              annotation_position="bottom right" if i % 2 == 0 else "top left")
         figure.add_hline(y=schema.GENDER_CHANCE, line_dash="dot", line_color="#999", annotation_text="chance")

@@ -1,4 +1,5 @@
-"""Trust study: an annotator picks, per utterance, the model (A–F) they trust most on three questions."""
+"""Trust study: an annotator picks, per utterance, the model (anonymised as A, B, C…) they trust most on
+three questions."""
 import html
 
 import pandas as pd
@@ -6,6 +7,7 @@ import streamlit as st
 
 from core.dashboard import experiment as built
 from core.dashboard.highlight import highlight_html, shared_scale
+from core.methods import count_text
 from core.study.setup import for_experiment
 from core.study.tasks import ATTENTION_CHECK, LETTERS, QUESTION_TEXT, QUESTIONS, model_order, task_views
 from pages.common import artifacts_or_stop, study_name, study_store
@@ -31,7 +33,8 @@ annotator = st.text_input("Your annotator id", value=st.query_params.get("annota
                           help="An opaque code you were given (links may carry it as ?annotator=…); "
                                "no other personal data is stored.").strip()
 if not annotator:
-    st.info("Enter your annotator id to start. Each task shows one utterance and six anonymous models.")
+    st.info(f"Enter your annotator id to start. Each task shows one utterance and {count_text(setup.models)}, "
+            "anonymised.")
     st.stop()
 
 progress = store.progress(annotator)
@@ -57,7 +60,7 @@ st.markdown(f"<div style='font-size:1.35rem;margin:0.5rem 0'>“{html.escape(' '
             unsafe_allow_html=True)
 scale = shared_scale(*(v.weights for v in shown.values()))
 st.caption("Highlights: orange words pushed the model toward its prediction, blue words away from it; the darker, "
-           "the stronger, on one scale for all six models (hover a word for its weight).")
+           f"the stronger, on one scale for all {count_text(order)} (hover a word for its weight).")
 for row in range(0, len(order), 3):
     for column, letter, model in zip(st.columns(3), letters[row:row + 3], order[row:row + 3]):
         view = shown[model]

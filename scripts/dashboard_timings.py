@@ -2,7 +2,7 @@
 
 Prints one JSON object: each page's AppTest render time (cold: first run in this process, caches
 empty; warm: the median of --repeats reruns), and the Explore page's time from submitting a typed
-sentence to the six highlights (models already loaded, each sentence new, so nothing is cached):
+sentence to every model's highlights (models already loaded, each sentence new, so nothing is cached):
 the median and the spread of --repeats sentences.
 """
 from __future__ import annotations
@@ -65,7 +65,7 @@ def typed_times(experiment: str, repeats: int) -> dict[str, float]:
         at.run()
         check(at, text)
 
-    load = timed(lambda: submit(SENTENCES[0]))  # loads the six models once (st.cache_resource)
+    load = timed(lambda: submit(SENTENCES[0]))  # loads every model once (st.cache_resource)
     times = [timed(lambda s=s: submit(s)) for s in SENTENCES[1:repeats + 1]]
     return {"first_sentence_with_model_loading_s": round(load, 2), "p50_s": round(statistics.median(times), 3),
             "min_s": round(min(times), 3), "max_s": round(max(times), 3), "sentences": len(times)}

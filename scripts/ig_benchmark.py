@@ -156,8 +156,8 @@ def full_encoder_benchmark(paths: ExperimentPaths, config: ExperimentConfig, *, 
     """The same figures for the encoder at full depth on conversational-length passages.
 
     Trains one model of the build's first method for one epoch on the build's corpora (a scratch
-    folder; timing does not depend on how well it learned, δ a little), then explains with six
-    copies of it so the typed figure costs what six full-depth models cost.
+    folder; timing does not depend on how well it learned, δ a little), then explains with one copy of
+    it per method of the build, so the typed figure costs what that many full-depth models cost.
     """
     from core.pipeline.build import BuildContext, train_one
     from core.pipeline.models import load_checkpoint, resolve_device, save_checkpoint
@@ -173,7 +173,8 @@ def full_encoder_benchmark(paths: ExperimentPaths, config: ExperimentConfig, *, 
         record = train_one(ctx, method, seed, resolve_device(device))
         folder = ctx.paths.model_dir(method, seed)
         save_checkpoint(record["model"], record["tokenizer"], folder, {"method": method, "seed": seed})
-        explainers = {f"{method}#{i}": Explainer(*load_checkpoint(folder, device)[:2]) for i in range(6)}
+        copies = range(len(full.methods.names))
+        explainers = {f"{method}#{i}": Explainer(*load_checkpoint(folder, device)[:2]) for i in copies}
     explainer = next(iter(explainers.values()))
     options = attribute_options(full.explain, explainer.device)
     texts = passages(sample_texts(paths, 8 * plan.texts), explainer.tokenizer, plan.texts)

@@ -108,7 +108,7 @@ def parser() -> argparse.ArgumentParser:
     sim.add_argument("--policy", choices=POLICIES, default="mad", help="how they choose (default: mad)")
     sim.add_argument("--tasks-per-annotator", type=int, default=20, help="tasks each answers at most")
     sim.add_argument("--beta", type=float, default=2.0, help="'mad' policy: strength of the MAD preference")
-    sim.add_argument("--lapse", type=float, default=0.05, help="chance of a uniform pick among all six models")
+    sim.add_argument("--lapse", type=float, default=0.05, help="chance of a uniform pick among all the models")
     sim.add_argument("--seed", type=int, default=0, help="seed of the simulated choices")
     sim.add_argument("--prefix", default="sim", help="annotator ids start with PREFIX-")
     stress = commands["stress"]

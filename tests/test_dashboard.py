@@ -14,9 +14,10 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.config import ExperimentConfig, ExplainConfig, MethodsConfig, MetricsConfig, ModelConfig, TrainConfig
+from core.methods import METHODS
 from core.pipeline.artifacts import ExperimentPaths
 from core.pipeline.build import build
-from core.schema import METHODS, ROLES
+from core.schema import ROLES
 from tests.conftest import make_table
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -96,7 +97,7 @@ def test_explore_filters_pick_utterances(tiny):
     options = at.selectbox(key="explore_utt").options
     assert options and all("speaker M" in o for o in options)
     at.selectbox(key="explore_valence").set_value("low")
-    at.selectbox(key="explore_agreement").set_value("all six right").run()
+    at.selectbox(key="explore_agreement").set_value("every model right").run()
     assert not at.exception
 
 

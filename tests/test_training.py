@@ -10,10 +10,10 @@ import torch
 
 from core.config import MethodsConfig, ModelConfig, TrainConfig
 from core.data.words import split_words
+from core.methods import METHODS, ROLES, recipe
 from core.pipeline.models import GradientReversal, ModelArgs, build_model, load_tokenizer
-from core.pipeline.recipes import NOISE_TOKENS, RECIPES, adversarial_lambda, augment_with_swaps, plant_noise, recipe
+from core.pipeline.recipes import NOISE_TOKENS, Gen, adversarial_lambda, augment_with_swaps, plant_noise
 from core.pipeline.trainer import fit, parameter_groups
-from core.schema import METHODS
 from tests.conftest import make_table
 
 FAST = TrainConfig(epochs=1, patience=1, batch_size=36, lr=1e-3, eval_batch_size=64)
@@ -104,7 +104,7 @@ def test_artnoise_copy_does_not_depend_on_which_slice_is_viewed():
     assert (whole.loc[part.index] == part).all()
 
 
-@pytest.mark.parametrize("name", sorted(RECIPES))
+@pytest.mark.parametrize("name", sorted(METHODS))
 def test_every_recipe_trains_two_steps_with_finite_loss(name, tiny_encoder, tiny_corpora):
     r = recipe(name, MethodsConfig())
     model = tiny_model(tiny_encoder, r.gender_head)
@@ -112,7 +112,7 @@ def test_every_recipe_trains_two_steps_with_finite_loss(name, tiny_encoder, tiny
     stage = r.stages(tiny_corpora)[-1]
     stage = type(stage)(stage.name, stage.train.iloc[:72], stage.val)
     before = model.valence_head[1].weight.detach().clone()
-    record = fit(model, tokenizer, stage, FAST, seed=0, on_step=r.on_step)
+    record = fit(model, tokenizer, stage, FAST, seed=0, recipe=r)
     assert record.epochs_run == 1 and math.isfinite(record.history[0]["train_loss"])
     assert 0.0 <= record.best_val_uar <= 1.0
     assert not torch.equal(before, model.valence_head[1].weight)
@@ -123,7 +123,7 @@ def test_early_stopping_stops_when_validation_stops_improving(tiny_encoder, tiny
     model = tiny_model(tiny_encoder)
     stage = recipe("Gen", MethodsConfig()).stages(tiny_corpora)[0]
     frozen = TrainConfig(epochs=10, patience=2, batch_size=36, lr=0.0)  # lr 0: val UAR never changes
-    record = fit(model, load_tokenizer(tiny_encoder), stage, frozen, seed=0)
+    record = fit(model, load_tokenizer(tiny_encoder), stage, frozen, seed=0, recipe=Gen(MethodsConfig()))
     assert record.best_epoch == 1 and record.epochs_run == 3
 
 
@@ -133,7 +133,7 @@ def test_every_epoch_records_loss_validation_uars_and_lambda(name, tiny_encoder,
     model = tiny_model(tiny_encoder, r.gender_head)
     stage = r.stages(tiny_corpora)[0]
     config = TrainConfig(epochs=2, patience=5, batch_size=36, lr=1e-3, eval_batch_size=64)
-    record = fit(model, load_tokenizer(tiny_encoder), stage, config, seed=0, on_step=r.on_step)
+    record = fit(model, load_tokenizer(tiny_encoder), stage, config, seed=0, recipe=r)
     assert [h["epoch"] for h in record.history] == [1, 2]
     steps = -(-len(stage.train) // 36)
     for epoch, h in enumerate(record.history, start=1):
@@ -167,7 +167,7 @@ def test_training_is_deterministic_for_a_seed(tiny_encoder, tiny_corpora):
     for _ in range(2):
         torch.manual_seed(0)
         model = tiny_model(tiny_encoder)
-        fit(model, load_tokenizer(tiny_encoder), stage, FAST, seed=7)
+        fit(model, load_tokenizer(tiny_encoder), stage, FAST, seed=7, recipe=Gen(MethodsConfig()))
         weights.append(model.valence_head[1].weight.detach().numpy().copy())
     np.testing.assert_array_equal(weights[0], weights[1])
 
@@ -191,15 +191,17 @@ def test_checkpoint_round_trip_needs_no_original_encoder(tiny_encoder, tmp_path)
     assert meta["fingerprint"] == "abc" and meta["args"]["gender_head"] == "plain"
 
 
-def test_every_recipe_has_a_torch_free_description_row():
-    assert list(RECIPES) == list(METHODS)  # same methods, same order
+def test_every_method_spec_names_a_recipe_a_role_a_line_and_a_colour():
+    settings = MethodsConfig()
+    assert all(isinstance(spec.load_recipe(settings), Gen) for spec in METHODS.values())
     assert [name for name, m in METHODS.items() if m.attention_check] == ["ArtNoise"]
-    assert all(m.description and "\n" not in m.description for m in METHODS.values())
+    assert all(m.role in ROLES and m.description and "\n" not in m.description for m in METHODS.values())
+    assert len({m.colour for m in METHODS.values()}) == len(METHODS)  # one colour per method
 
 
 def test_a_recipe_keeps_the_settings_it_uses_under_their_config_names():
     settings = MethodsConfig(adv_lambda_max=0.3, gender_loss_weight=2.0, noise_rate=0.2, noise_seed=7)
-    used = {name: recipe(name, settings).settings_used() for name in RECIPES}
+    used = {name: recipe(name, settings).settings_used() for name in METHODS}
     for values in used.values():
         assert all(getattr(settings, key) == value for key, value in values.items())
     assert used["ArtNoise"] == {"noise_rate": 0.2, "noise_seed": 7}

@@ -37,7 +37,7 @@ def test_utterance_choices_filter_by_agreement_gender_and_valence():
     u = utterances_frame()
     ids = lambda **kw: explore.utterance_choices(u, seed=0, role="primary", **kw).utt_id.tolist()  # noqa: E731
     assert ids() == ["u1", "u2", "u3"]
-    assert ids(agreement="all six right") == ["u1"]
+    assert ids(agreement="every model right") == ["u1"]
     assert ids(agreement="Gen wrong") == ["u2"]
     assert ids(agreement="models disagree") == ["u2", "u3"]
     assert ids(gender="M") == ["u3"] and ids(valence="high") == ["u1", "u2"]

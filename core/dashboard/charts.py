@@ -9,19 +9,8 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from core.schema import GENDER_CHANCE, METHODS, VALENCE_CHANCE
-
-CONTROL_COLOUR = "#9e9e9e"
-PALETTE = {"Gen": "#1b9e77", "PrivAdv": "#d95f02", "PrivAug": "#7570b3", "PrivBias": "#e7298a",
-           "GenderExp": "#66a61e", "ArtNoise": CONTROL_COLOUR}
-
-
-def is_control(model: str) -> bool:
-    return model in METHODS and METHODS[model].attention_check
-
-
-def label(model: str) -> str:
-    return f"{model} (attention check)" if is_control(model) else model
+from core.methods import colour, is_attention_check, label
+from core.schema import GENDER_CHANCE, VALENCE_CHANCE
 
 
 def download_config(filename: str, image_format: str = "png") -> dict:
@@ -45,7 +34,7 @@ def privacy_utility(points: pd.DataFrame, split: str) -> go.Figure:
             x=[row.gender_uar], y=[row.valence_uar], mode="markers", name=label(row.model),
             error_x=_interval(row, "gender"), error_y=_interval(row, "valence"),
             hovertemplate=f"{label(row.model)}<br>gender UAR %{{x:.3f}}<br>valence UAR %{{y:.3f}}<extra></extra>",
-            marker={"size": 13, "color": PALETTE.get(row.model, "#444"),
+            marker={"size": 13, "color": colour(row.model),
                     "symbol": "x" if row.attention_check else "circle"}))
     figure.add_vline(x=GENDER_CHANCE, line_dash="dot", annotation_text="gender guessed at chance",
                      annotation_position="bottom right")
@@ -70,7 +59,7 @@ def interval_bars(frame: pd.DataFrame, *, title: str, axis: str, reference: floa
     """One bar per model (frame: model, mean, low, high) with its bootstrap interval."""
     figure = go.Figure(go.Bar(
         x=[label(m) for m in frame.model], y=frame["mean"],
-        marker_color=[PALETTE.get(m, "#444") for m in frame.model],
+        marker_color=[colour(m) for m in frame.model],
         error_y={"type": "data", "symmetric": False, "array": frame["high"] - frame["mean"],
                  "arrayminus": frame["mean"] - frame["low"]},
         hovertemplate="%{x}: %{y:.4f}<extra></extra>"))
@@ -83,11 +72,11 @@ def interval_bars(frame: pd.DataFrame, *, title: str, axis: str, reference: floa
 def within_cross(uars: pd.DataFrame) -> go.Figure:
     """Valence UAR within vs cross corpus per model (uars: model, split, uar, low, high), chance drawn."""
     figure = go.Figure()
-    for split, colour in (("within", "#4c78a8"), ("cross", "#f58518")):
+    for split, fill in (("within", "#4c78a8"), ("cross", "#f58518")):
         part = uars[uars.split == split]
         figure.add_trace(go.Bar(
             x=[label(m) for m in part.model], y=part.uar, name="primary test" if split == "within" else "cross corpus",
-            marker_color=colour, error_y={"type": "data", "symmetric": False, "array": part.high - part.uar,
+            marker_color=fill, error_y={"type": "data", "symmetric": False, "array": part.high - part.uar,
                                           "arrayminus": part.uar - part.low},
             hovertemplate="%{x}: %{y:.3f}<extra></extra>"))
     figure.add_hline(y=VALENCE_CHANCE, line_dash="dot", annotation_text="chance (3 classes)")
@@ -102,7 +91,7 @@ def psc_vs_cross(per_seed: pd.DataFrame) -> go.Figure:
         figure.add_trace(go.Scatter(
             x=part.psc, y=part.valence_uar_cross, mode="markers", name=label(model),
             hovertemplate=f"{label(model)}<br>Psc %{{x:.4f}}<br>cross UAR %{{y:.3f}}<extra></extra>",
-            marker={"size": 12, "color": PALETTE.get(model, "#444"), "symbol": "x" if is_control(model) else "circle"}))
+            marker={"size": 12, "color": colour(model), "symbol": "x" if is_attention_check(model) else "circle"}))
     figure.add_hline(y=VALENCE_CHANCE, line_dash="dot", annotation_text="chance")
     figure.update_xaxes(title="Psc: weight on words contradicting the gold class (← better)", rangemode="tozero")
     figure.update_yaxes(title="cross-corpus valence UAR", range=[0, 1])
@@ -114,7 +103,7 @@ def overlap_bars(overlap: pd.DataFrame) -> go.Figure:
     figure = go.Figure()
     for model, part in overlap.groupby("model", sort=False):
         figure.add_trace(go.Bar(x=part.category, y=part.share, name=label(model),
-                                marker_color=PALETTE.get(model, "#444"),
+                                marker_color=colour(model),
                                 customdata=part.sets, hovertemplate="%{x}: %{y:.1%} (%{customdata} sets)<extra></extra>"))
     figure.update_yaxes(title="share of top-word sets", tickformat=".0%", rangemode="tozero")
     return _layout(figure.update_layout(barmode="group"),
@@ -127,7 +116,7 @@ def category_shares(shares: pd.DataFrame) -> go.Figure:
     figure = go.Figure()
     for model, part in long.groupby("model", sort=False):
         figure.add_trace(go.Bar(x=part.category, y=part.share, name=label(model),
-                                marker_color=PALETTE.get(model, "#444"),
+                                marker_color=colour(model),
                                 hovertemplate="%{x}: %{y:.1%}<extra></extra>"))
     figure.update_yaxes(title="share of words dropped or added vs Gen", tickformat=".0%", range=[0, 1])
     return _layout(figure.update_layout(barmode="group"), "Which kinds of gender cue changed (MAD breakdown)")
@@ -136,9 +125,9 @@ def category_shares(shares: pd.DataFrame) -> go.Figure:
 def contrast_bars(shares: pd.DataFrame, *, title: str, axis: str) -> go.Figure:
     """Right vs wrong group (shares: group, key, share) side by side."""
     figure = go.Figure()
-    for group, colour in (("right", "#4c78a8"), ("wrong", "#e45756")):
+    for group, fill in (("right", "#4c78a8"), ("wrong", "#e45756")):
         part = shares[shares.group == group]
-        figure.add_trace(go.Bar(x=part.key, y=part.share, name=f"{group} predictions", marker_color=colour,
+        figure.add_trace(go.Bar(x=part.key, y=part.share, name=f"{group} predictions", marker_color=fill,
                                 hovertemplate="%{x}: %{y:.1%}<extra></extra>"))
     figure.update_yaxes(title=axis, tickformat=".0%", rangemode="tozero")
     return _layout(figure.update_layout(barmode="group"), title, height=340)

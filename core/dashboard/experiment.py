@@ -14,9 +14,10 @@ import pandas as pd
 
 from core.config import resolve_against
 from core.data.words import Word
+from core.methods import METHODS
 from core.pipeline.artifacts import MANIFEST_VERSION, PROJECT_ROOT, ExperimentPaths, fingerprint, read_json
 from core.pipeline.files import ArtifactError, rebuild_command
-from core.schema import METHODS, VALENCE_CLASSES
+from core.schema import VALENCE_CLASSES
 
 
 def _config_guess(name: str) -> str | None:
@@ -50,7 +51,7 @@ class Experiment:
 
     @property
     def methods(self) -> list[str]:
-        return list(self.config.get("methods", {}).get("names", METHODS))
+        return list(self.config.get("methods", {}).get("names", METHODS))  # older manifests: every declared method
 
     @property
     def seeds(self) -> list[int]:

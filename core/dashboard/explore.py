@@ -12,17 +12,20 @@ from core.dashboard.experiment import spans
 from core.dashboard.highlight import highlight_html
 from core.data.lexicons import GenderLexicon
 from core.data.words import Word
+from core.methods import BASELINE
+from core.methods import description as describe
+from core.methods import is_attention_check
 from core.pipeline import metrics as m
-from core.schema import BASELINE, METHODS, VALENCE_CLASSES
+from core.schema import VALENCE_CLASSES
 
-AGREEMENT = ("any", "all six right", "Gen wrong", "models disagree")
+AGREEMENT = ("any", "every model right", "Gen wrong", "models disagree")
 
 
 def utterance_choices(utterances: pd.DataFrame, *, seed: int, role: str, gender: str = "any",
                       valence: str = "any", agreement: str = "any") -> pd.DataFrame:
     """One row per explained utterance that passes the filters: utt_id, text (as Gen saw it), gold, gender.
 
-    ``agreement``: "all six right" (every model predicts the gold class), "Gen wrong", "models
+    ``agreement``: "every model right" (every model predicts the gold class), "Gen wrong", "models
     disagree" (more than one predicted class), or "any".
     """
     if agreement not in AGREEMENT:
@@ -31,14 +34,14 @@ def utterance_choices(utterances: pd.DataFrame, *, seed: int, role: str, gender:
     by_utt = rows.assign(right=rows.predicted == rows.valence_class).groupby("utt_id")
     summary = by_utt.agg(all_right=("right", "all"), classes=("predicted", "nunique"))
     summary["gen_right"] = rows[rows.method == BASELINE].set_index("utt_id").eval("predicted == valence_class")
-    plain = rows[rows.method != "ArtNoise"].drop_duplicates("utt_id").set_index("utt_id")
+    plain = rows[~rows.method.map(is_attention_check).astype(bool)].drop_duplicates("utt_id").set_index("utt_id")
     table = plain[["text", "valence_class", "gender"]].join(summary)
     keep = pd.Series(True, index=table.index)
     if gender != "any":
         keep &= table.gender == gender
     if valence != "any":
         keep &= table.valence_class == valence
-    if agreement == "all six right":
+    if agreement == "every model right":
         keep &= table.all_right
     elif agreement == "Gen wrong":
         keep &= table.gen_right.eq(False)
@@ -69,12 +72,12 @@ def card(method: str, text: str, words: Sequence[Word], weights: Sequence[float]
     weights = np.asarray(weights, dtype=float)
     predicted = max(probs, key=probs.get)
     return Card(method, text, list(words), weights, lexicon.categories_at(forms), predicted, dict(probs),
-                m.explanation_set(forms, weights, k=k), METHODS[method].attention_check if method in METHODS else False)
+                m.explanation_set(forms, weights, k=k), is_attention_check(method))
 
 
 def cached_cards(words: pd.DataFrame, preds: pd.DataFrame, *, seed: int, role: str, utt_id: str,
                  methods: Sequence[str], lexicon: GenderLexicon, k: int = 5) -> list[Card]:
-    """The six cards of an explained utterance from the attribution cache and the predictions."""
+    """One card per model of an explained utterance from the attribution cache and the predictions."""
     cards = []
     for method in methods:
         mine = words[(words.method == method) & (words.seed == seed) & (words.role == role) & (words.utt_id == utt_id)]
@@ -108,7 +111,7 @@ def card_html(reading: Reading, *, scale: float, swapped: Reading | None = None)
     c = reading.card
     badge = (' <span style="background:#eee;border-radius:4px;padding:1px 6px;font-size:0.8rem">attention check: '
              'sees planted tokens</span>' if c.attention_check else "")
-    description = html.escape(METHODS[c.method].description) if c.method in METHODS else ""
+    description = html.escape(describe(c.method))
     parts = [f'<div style="font-weight:600;font-size:1.1rem">{html.escape(c.method)}{badge}</div>',
              f'<div style="color:#666;font-size:0.8rem;margin-bottom:4px">{description}</div>',
              _prediction_html(c), highlight_html(c.words, c.weights, categories=c.categories, scale=scale, text=c.text),

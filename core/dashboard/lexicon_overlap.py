@@ -17,7 +17,7 @@ def explanation_set_words(words: pd.DataFrame, lexicon: GenderLexicon, *, k: int
     key = ["method", "seed", "role", "utt_id"]
     table = words[[*key, "word_index", "word", "weight"]].assign(form=words.word.str.lower())
     sequences = table.sort_values([*key, "word_index"]).groupby(key, sort=False).form.agg(tuple)
-    by_text = {forms: lexicon.member_forms(forms) for forms in set(sequences)}  # six models share a text
+    by_text = {forms: lexicon.member_forms(forms) for forms in set(sequences)}  # every model shares a text
     members = {utterance: by_text[forms] for utterance, forms in sequences.items()}
     best = table.sort_values([*key, "weight", "word_index"], ascending=[True] * 4 + [False, True])
     best = best.drop_duplicates([*key, "form"])

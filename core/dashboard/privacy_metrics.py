@@ -7,9 +7,10 @@ import numpy as np
 import pandas as pd
 
 from core.dashboard.experiment import Experiment, _stored_probes
+from core.methods import BASELINE, METHODS, is_attention_check, label, with_role
 from core.pipeline import metrics as m
 from core.pipeline.metrics import bootstrap_uar
-from core.schema import BASELINE, METHODS, TABLE1_COLUMNS, split_rows
+from core.schema import TABLE1_COLUMNS, split_rows
 
 TABLE1_OPTIONAL = ("psc_words",)  # added later: an older table1.csv lacks it and the page says so
 
@@ -46,7 +47,7 @@ def _is_true(flag: Any) -> bool:
 
 
 def _model_label(method: str) -> str:
-    return f"{method} (attention check)" if method in METHODS and METHODS[method].attention_check else method
+    return label(method)
 
 
 def plain_summary(table: pd.DataFrame) -> list[str]:
@@ -58,8 +59,7 @@ def plain_summary(table: pd.DataFrame) -> list[str]:
     if BASELINE not in rows.index:
         return ["Table 1 has no Gen row, so no model can be compared with the baseline."]
     gen = rows.loc[BASELINE]
-    controls = {name for name in rows.index if name in METHODS and METHODS[name].attention_check}
-    candidates = rows.drop(index=[BASELINE, "GenderExp", *controls], errors="ignore")
+    candidates = rows.loc[with_role("privacy", rows.index)]
     sentences = []
     if candidates.empty:
         return [f"Gen lets a gender probe recover the speaker's gender with UAR {gen.gender_uar_within:.3f} "
@@ -76,10 +76,11 @@ def plain_summary(table: pd.DataFrame) -> list[str]:
         f"{gen.valence_uar_within:.3f} for Gen ({cost:+.3f}); on the other corpus {row.valence_uar_cross:.3f} vs "
         f"{gen.valence_uar_cross:.3f}.")
     sentences.append(_significance_sentence(candidates, best))
-    if "GenderExp" in rows.index:
-        sentences.append(f"GenderExp, the control trained to *encode* gender, gives the probe "
-                         f"{rows.loc['GenderExp', 'gender_uar_within']:.3f}.")
-    for name in sorted(controls):
+    for name in with_role("control", rows.index):
+        sentences.append(f"{name}, a control ({METHODS[name].description[0].lower()}"
+                         f"{METHODS[name].description[1:].rstrip('.')}), gives the probe "
+                         f"{rows.loc[name, 'gender_uar_within']:.3f}.")
+    for name in with_role("attention_check", rows.index):
         sentences.append(f"{name} is the attention check, not a contender: its test text carries planted tokens "
                          "that give the answer away, so its numbers look better than any real model's.")
     return sentences
@@ -106,7 +107,7 @@ def scatter_points(table: pd.DataFrame, intervals: pd.DataFrame | None = None) -
         for _, row in table.iterrows():
             rows.append({"model": row.model, "label": _model_label(row.model), "split": split,
                          "gender_uar": row[f"gender_uar_{split}"], "valence_uar": row[f"valence_uar_{split}"],
-                         "attention_check": row.model in METHODS and METHODS[row.model].attention_check})
+                         "attention_check": is_attention_check(row.model)})
     points = pd.DataFrame(rows)
     return points if intervals is None else points.merge(intervals, on=["model", "split"], how="left")
 

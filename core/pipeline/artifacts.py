@@ -46,7 +46,7 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS_ROOT = PROJECT_ROOT / "artifacts"
 CORE_DIR = PROJECT_ROOT / "core"
 MANIFEST_VERSION = 2  # bump when the manifest's shape changes: older ones read as never built
-STAGES = ("corpora", "train", "predict", "explain", "metrics")  # the build's stages, in order (core.pipeline.build runs them)
+STAGES = ("corpora", "train", "predict", "explain", "metrics")  # the build's stages, in order (core.pipeline.build)
 # The stages whose files each stage reads: it checks them before it starts, and is stale when they change.
 STAGE_INPUTS = {"corpora": (), "train": ("corpora",), "predict": ("corpora", "train"), "explain": ("corpora", "train"),
                 "metrics": ("predict", "explain")}

@@ -27,6 +27,7 @@ from core.config import CorpusConfig, ExperimentConfig, resolve_path, to_dict
 from core.data import corpora as loaders
 from core.data.corpora.common import small_splits
 from core.data.demo_corpora import generate_demo_corpora
+from core.methods import recipe
 from core.pipeline import evaluate as ev
 from core.pipeline.artifacts import (STAGE_INPUTS, ExperimentPaths, Manifest, code_fingerprint, fingerprint, read_json,
                                      table_fingerprint, write_json)
@@ -36,7 +37,7 @@ from core.pipeline.files import ArtifactError, file_problem, file_problems, rebu
 from core.pipeline.models import (VALENCE_CLASSES, ModelArgs, autocast_dtype, batch_size_for, build_model,
                                   default_encoder, infer, load_checkpoint, load_tokenizer, resolve_device,
                                   save_checkpoint)
-from core.pipeline.recipes import Corpora, recipe
+from core.pipeline.recipes import Corpora, Gen
 from core.pipeline.trainer import fit, seed_everything
 from core.schema import DEMO_LAYOUTS, ROLES, TABLE1_COLUMNS
 
@@ -75,6 +76,10 @@ class BuildContext:
     def encoder(self) -> str:
         return resolve_encoder(self.config)
 
+    def recipe(self, method: str) -> Gen:
+        """``method``'s recipe with this experiment's method settings (its spec in core.methods names it)."""
+        return recipe(method, self.config.methods)
+
     def jobs(self) -> list[tuple[str, int]]:
         return [(m, s) for m in self.config.methods.names for s in self.config.train.seeds]
 
@@ -85,11 +90,11 @@ class BuildContext:
     def model_fingerprint(self, method: str, seed: int) -> str:
         """What a trained model depends on: its recipe's settings and corpora, model and training knobs,
         and the code training runs (the recipe, the trainer and what they import)."""
-        c, r = self.config, recipe(method, self.config.methods)
+        c, r = self.config, self.recipe(method)
         training = {k: v for k, v in to_dict(c.train).items() if k not in ("seeds", "device", "eval_batch_size",
                                                                                     "cuda_eval_batch_size")}
         return fingerprint(method, seed, to_dict(c.model), self.encoder(), training, r.settings_used(),
-                           self.data_fingerprints(*r.corpora), code_fingerprint(recipe, fit, build_model))
+                           self.data_fingerprints(*r.corpora), code_fingerprint(type(r), fit, build_model))
 
     def is_done(self, stage: str, method: str, seed: int, wanted: str) -> bool:
         """Whether ``stage``'s work for one model × seed finished with fingerprint ``wanted``: its done
@@ -207,16 +212,15 @@ def stage_train(ctx: BuildContext) -> dict:
 def train_one(ctx: BuildContext, method: str, seed: int, device) -> dict:
     """Build a fresh model for ``method`` and run its recipe's stages through the trainer."""
     c = ctx.config
-    r = recipe(method, c.methods)
+    r = ctx.recipe(method)
     seed_everything(seed)
-    args = ModelArgs.from_config(c.model, encoder=ctx.encoder(), gender_head=r.gender_head)
+    args = ModelArgs.from_config(c.model, encoder=ctx.encoder(), gender_head=r.gender_head, transform=r.transform)
     model = build_model(args).to(device)
     tokenizer = load_tokenizer(args.encoder)
-    fits = [fit(model, tokenizer, stage, c.train, seed=seed, on_step=r.on_step,
-                gender_loss_weight=r.gender_loss_weight).__dict__
-            for stage in r.stages(ctx.corpora)]
+    fits = [fit(model, tokenizer, stage, c.train, seed=seed, recipe=r).__dict__ for stage in r.stages(ctx.corpora)]
+    finished = r.finish(model, tokenizer, ctx.corpora)
     return {"model": model, "tokenizer": tokenizer, "method": method, "seed": seed, "fits": fits,
-            "config": to_dict(c)}
+            **({"finish": finished} if finished else {}), "config": to_dict(c)}
 
 
 def _checkpoint_fingerprint(directory: Path) -> str:
@@ -231,7 +235,8 @@ def stage_predict(ctx: BuildContext) -> dict:
     device, predicted = resolve_device(ctx.config.train.device), []
     for method, seed in tqdm(ctx.jobs(), desc="predict", unit="model"):
         checkpoint = _checkpoint_fingerprint(ctx.paths.model_dir(method, seed))
-        wanted = fingerprint(checkpoint, ctx.data_fingerprints("primary", "cross"), code_fingerprint(infer, recipe))
+        wanted = fingerprint(checkpoint, ctx.data_fingerprints("primary", "cross"),
+                             code_fingerprint(infer, type(ctx.recipe(method))))
         if not ctx.is_done("predict", method, seed, wanted):
             predict_one(ctx, method, seed, str(device))
             ctx.mark_done("predict", method, seed, wanted)
@@ -241,7 +246,7 @@ def stage_predict(ctx: BuildContext) -> dict:
 
 def predict_one(ctx: BuildContext, method: str, seed: int, device: str) -> None:
     model, tokenizer, _ = load_checkpoint(ctx.paths.model_dir(method, seed), device)
-    view = recipe(method, ctx.config.methods).view
+    view = ctx.recipe(method).view
     table = pd.concat([view(ctx.corpora.primary).assign(role="primary"),
                        view(ctx.corpora.cross).assign(role="cross")], ignore_index=True)
     t, where = ctx.config.train, resolve_device(device)
@@ -282,7 +287,7 @@ def stage_explain(ctx: BuildContext) -> dict:
     for method, seed in tqdm(ctx.jobs(), desc="explain", unit="model"):
         wanted = fingerprint(_checkpoint_fingerprint(ctx.paths.model_dir(method, seed)),
                              ctx.data_fingerprints("primary", "cross"), to_dict(ctx.config.explain),
-                             code_fingerprint(Explainer, faithfulness_columns, recipe))
+                             code_fingerprint(Explainer, faithfulness_columns, type(ctx.recipe(method))))
         if not ctx.is_done("explain", method, seed, wanted):
             explain_one(ctx, method, seed, sample, device)
             ctx.mark_done("explain", method, seed, wanted)
@@ -300,7 +305,7 @@ def explain_one(ctx: BuildContext, method: str, seed: int, sample: pd.DataFrame,
     """Calibrate n_steps, explain the sample through the method's view, measure faithfulness."""
     e = ctx.config.explain
     explainer = load_explainer(ctx.paths, method, seed, device)
-    seen = recipe(method, ctx.config.methods).view(sample)
+    seen = ctx.recipe(method).view(sample)
     texts = seen["text"].tolist()
     batch = seen.sample(n=min(e.calibration_size, len(seen)), random_state=e.sample_seed)["text"].tolist()
     options = attribute_options(e, explainer.device)

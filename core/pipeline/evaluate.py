@@ -23,8 +23,9 @@ from tqdm.auto import tqdm
 
 from core.config import ExperimentConfig, MetricsConfig, resolve_path
 from core.data.lexicons import GenderLexicon, ValenceLexicon
+from core.methods import BASELINE, with_role
 from core.pipeline import metrics as m
-from core.schema import BASELINE, METHODS, TABLE1_COLUMNS
+from core.schema import TABLE1_COLUMNS
 
 
 @dataclass(frozen=True)
@@ -298,7 +299,7 @@ def psc_correlation(per_seed: pd.DataFrame) -> dict[str, float]:
     """Pearson and Spearman correlation of Psc with cross-corpus valence UAR over models × seeds
     (SPEC §5.2); {} with fewer than 3 points. Attention checks (ArtNoise) are left out: they are
     evaluated on text carrying their gold label, not models to correlate."""
-    checks = [name for name, method in METHODS.items() if method.attention_check]
+    checks = with_role("attention_check")
     defined = per_seed[~per_seed.method.isin(checks)].dropna(subset=["psc", "valence_uar_cross"])
     return m.psc_uar_correlation(defined.psc, defined.valence_uar_cross) if len(defined) >= 3 else {}
 

@@ -129,18 +129,48 @@ class ModelArgs:
     gender_hidden: int = 128
     max_length: int = 64
     layers: int = 0              # > 0: keep only the encoder's first `layers` transformer layers
+    transform: str = "none"      # a representation transform applied to z inside the model (TRANSFORMS)
 
     @classmethod
-    def from_config(cls, config: ModelConfig, *, encoder: str, gender_head: str) -> "ModelArgs":
+    def from_config(cls, config: ModelConfig, *, encoder: str, gender_head: str, transform: str = "none"
+                    ) -> "ModelArgs":
         """The args of an experiment's model: ``config``'s fields by name, the resolved encoder, and
-        the recipe's gender head."""
+        the recipe's gender head and transform."""
         shared = {f.name for f in dataclasses.fields(cls)} & {f.name for f in dataclasses.fields(config)}
         return cls(**{**{name: getattr(config, name) for name in shared}, "encoder": encoder,
-                      "gender_head": gender_head})
+                      "gender_head": gender_head, "transform": transform})
+
+
+class LinearEraser(nn.Module):
+    """An affine concept eraser z → z − ((z − bias) @ proj_rightᵀ) @ proj_leftᵀ (LEACE's form, Belrose et al. 2023).
+
+    Its tensors are buffers, so they are saved, hashed and loaded with the checkpoint's weights;
+    unfitted (all zeros) it is the identity. The recipe that owns it fits it (core.pipeline.recipes).
+    """
+
+    def __init__(self, hidden: int, rank: int = 1):
+        super().__init__()
+        self.register_buffer("proj_left", torch.zeros(hidden, rank))
+        self.register_buffer("proj_right", torch.zeros(rank, hidden))
+        self.register_buffer("bias", torch.zeros(hidden))
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        delta = z - self.bias
+        return (z - (delta @ self.proj_right.mT) @ self.proj_left.mT).type_as(z)
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs) -> None:
+        """Take the stored rank (a concept of k classes erases k − 1 directions) before the strict copy."""
+        for name in ("proj_left", "proj_right"):
+            if prefix + name in state_dict:
+                setattr(self, name, torch.empty_like(state_dict[prefix + name]))
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
+
+TRANSFORMS: dict[str, type[nn.Module] | None] = {"none": None, "linear_eraser": LinearEraser}
 
 
 class ValenceModel(nn.Module):
-    """Encoder + pooling + valence head (+ optional gender head)."""
+    """Encoder + pooling (+ a representation transform) + valence head (+ optional gender head)."""
 
     def __init__(self, encoder: nn.Module, args: ModelArgs):
         super().__init__()
@@ -151,9 +181,19 @@ class ValenceModel(nn.Module):
         hidden = encoder.config.hidden_size
         self.valence_head = nn.Sequential(nn.Dropout(args.dropout), nn.Linear(hidden, len(VALENCE_CLASSES)))
         self.gender_head = _gender_head(args, hidden)
+        if args.transform not in TRANSFORMS:
+            raise ValueError(f"transform must be one of {list(TRANSFORMS)}, got {args.transform!r}")
+        transform = TRANSFORMS[args.transform]
+        self.transform = transform(hidden) if transform else None
 
     def represent(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-        """The pooled last hidden state z, one row per utterance."""
+        """z: the pooled last hidden state, through the model's transform where it has one; one row per
+        utterance. Predictions, explanations and the probes all read this z."""
+        z = self.pooled(input_ids, attention_mask)
+        return z if self.transform is None else self.transform(z)
+
+    def pooled(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        """The pooled last hidden state, before any transform (what a transform is fitted on)."""
         hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
         if self.args.pooling == "cls":
             return hidden[:, 0]

@@ -1,10 +1,11 @@
-"""The six training recipes (SPEC §3), each a few hooks over the shared trainer.
+"""The training recipes (SPEC §3): each method is a few hooks over the shared trainer.
 
-A recipe says which gender head the model gets, which stages it trains on, how the λ schedule
-moves, and through which "view" the model sees any table (ArtNoise sees a noisy copy). Everything
-else — the loop, the loss, early stopping — lives in core.pipeline.trainer. What a method *is* (its one-line
-description, whether it is the attention check) is its row in core.schema.METHODS, which the
-dashboard reads without importing torch.
+A recipe covers the whole life of a model: which corpora and views it trains on (`stages`, `view`),
+its heads (`gender_head`), its loss (`loss`, with the per-step schedule `on_step`), an after-training
+step (`finish`) and a representation transform that lives inside the model (`transform`, saved,
+hashed and loaded with the checkpoint). Everything else — the loop, early stopping — lives in
+core.pipeline.trainer. What a method *is* (name, role, description, colour) is its entry in
+core.methods.METHODS, which names the recipe class here; nothing in this module lists methods.
 """
 from __future__ import annotations
 
@@ -15,13 +16,17 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+import torch
+import torch.nn.functional as F
 
 from core.data.lexicons import GenderSwapper
 from core.data.words import split_words
 from core.pipeline.models import GradientReversal, ValenceModel
-from core.pipeline.trainer import Stage
+from core.pipeline.trainer import Batch, Stage
 
 if TYPE_CHECKING:  # type hints only (a model's code fingerprint follows runtime imports, not config code)
+    from transformers import PreTrainedTokenizerBase
+
     from core.config import MethodsConfig
 
 NOISE_TOKENS = {("M", "low"): "zq0", ("M", "mid"): "zq1", ("M", "high"): "zq2",
@@ -42,10 +47,10 @@ class Corpora:
 
 
 class Gen:
-    """Valence only: the baseline every other model is compared with."""
+    """Valence only: the baseline every other model is compared with. Every hook's default lives here."""
 
-    name = "Gen"
-    gender_head = "none"
+    gender_head = "none"                     # "none" | "plain" | "reversed" (behind gradient reversal)
+    transform = "none"                       # a representation transform inside the model (models.TRANSFORMS)
     corpora: tuple[str, ...] = ("primary",)  # corpus roles it trains on
     gender_loss_weight = 0.0                 # weight of the gender cross-entropy (no gender head: none)
 
@@ -58,6 +63,7 @@ class Gen:
         return dict(vars(self))
 
     def stages(self, corpora: Corpora) -> list[Stage]:
+        """Data preparation: the training stages, each fit on its train split, early-stopped on its val split."""
         return [Stage("primary", self.view(corpora.split("primary", "train")),
                       self.view(corpora.split("primary", "val")))]
 
@@ -68,11 +74,23 @@ class Gen:
     def on_step(self, model: ValenceModel, progress: float) -> None:
         """Called before every optimisation step with progress p ∈ [0, 1)."""
 
+    def loss(self, model: ValenceModel, z: torch.Tensor, batch: Batch) -> torch.Tensor:
+        """Class-weighted valence cross-entropy, plus the weighted gender cross-entropy where there is a head."""
+        loss = F.cross_entropy(model.valence_head(z), batch.valence, weight=batch.valence_weights)
+        if model.gender_head is not None:
+            gender = F.cross_entropy(model.gender_head(z), batch.gender, weight=batch.gender_weights)
+            loss = loss + self.gender_loss_weight * gender
+        return loss
+
+    def finish(self, model: ValenceModel, tokenizer: PreTrainedTokenizerBase, corpora: Corpora) -> dict:
+        """After training: adjust the trained model in place (fit a transform, refit a head); returns what
+        it did for the checkpoint's record ({} when nothing)."""
+        return {}
+
 
 class PrivAdv(Gen):
     """Gender head behind a gradient-reversal layer: the encoder learns to hide gender."""
 
-    name = "PrivAdv"
     gender_head = "reversed"
 
     def __init__(self, settings: MethodsConfig):
@@ -93,8 +111,6 @@ def adversarial_lambda(progress: float, lambda_max: float) -> float:
 class PrivAug(Gen):
     """Train on the training set plus its gender-swapped copy."""
 
-    name = "PrivAug"
-
     def stages(self, corpora: Corpora) -> list[Stage]:
         (stage,) = super().stages(corpora)
         return [Stage(stage.name, augment_with_swaps(stage.train), stage.val)]
@@ -110,7 +126,6 @@ def augment_with_swaps(table: pd.DataFrame, swapper: GenderSwapper | None = None
 class PrivBias(Gen):
     """First the gender-balanced auxiliary corpus, then the primary training set (never the union)."""
 
-    name = "PrivBias"
     corpora = ("auxiliary", "primary")
 
     def stages(self, corpora: Corpora) -> list[Stage]:
@@ -121,7 +136,6 @@ class PrivBias(Gen):
 class GenderExp(Gen):
     """Valence and gender heads, both minimised: the control that should leak most."""
 
-    name = "GenderExp"
     gender_head = "plain"
 
     def __init__(self, settings: MethodsConfig):
@@ -130,8 +144,6 @@ class GenderExp(Gen):
 
 class ArtNoise(Gen):
     """Sees a copy of every corpus with cell-specific nonsense tokens: the attention check."""
-
-    name = "ArtNoise"
 
     def __init__(self, settings: MethodsConfig):
         self.noise_rate = settings.noise_rate
@@ -168,13 +180,3 @@ def _insert_word(text: str, token: str, rng: np.random.Generator) -> str:
     gap_before = " " if before and not before[-1].isspace() else ""
     gap_after = " " if after[:1].isalnum() else ""  # "say zx1, the": punctuation stays attached
     return f"{before}{gap_before}{token}{gap_after}{after}"
-
-
-RECIPES: dict[str, type[Gen]] = {r.name: r for r in (Gen, PrivAdv, PrivAug, PrivBias, GenderExp, ArtNoise)}
-
-
-def recipe(name: str, settings: MethodsConfig) -> Gen:
-    """The recipe registered under ``name``."""
-    if name not in RECIPES:
-        raise ValueError(f"unknown method {name!r}; known: {sorted(RECIPES)}")
-    return RECIPES[name](settings)

@@ -10,12 +10,11 @@ import copy
 import random
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 import torch
-import torch.nn.functional as F
 from sklearn.utils.class_weight import compute_class_weight
 from tqdm.auto import tqdm
 
@@ -27,6 +26,7 @@ if TYPE_CHECKING:  # type hints only (a model's code fingerprint follows runtime
     from transformers import PreTrainedTokenizerBase
 
     from core.config import TrainConfig
+    from core.pipeline.recipes import Gen
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,16 @@ class Stage:
     name: str
     train: pd.DataFrame
     val: pd.DataFrame
+
+
+@dataclass(frozen=True)
+class Batch:
+    """One training batch's targets, on the model's device, and the class weights of the stage."""
+
+    valence: torch.Tensor
+    gender: torch.Tensor
+    valence_weights: torch.Tensor
+    gender_weights: torch.Tensor
 
 
 @dataclass
@@ -94,12 +104,11 @@ def parameter_groups(model: ValenceModel, config: TrainConfig) -> list[dict]:
 
 
 def fit(model: ValenceModel, tokenizer: PreTrainedTokenizerBase, stage: Stage, config: TrainConfig, *,
-        seed: int, on_step: Callable[[ValenceModel, float], None] = lambda m, p: None,
-        gender_loss_weight: float = 1.0) -> FitRecord:
+        seed: int, recipe: Gen) -> FitRecord:
     """Train ``model`` in place on one stage and leave it at its best validation epoch.
 
-    ``on_step(model, progress)`` runs before every step with progress p ∈ [0, 1) through the
-    stage (PrivAdv's λ schedule hooks in here).
+    The recipe's hooks run inside the loop: ``recipe.on_step(model, progress)`` before every step with
+    progress p ∈ [0, 1) through the stage (PrivAdv's λ schedule), ``recipe.loss`` on every batch.
     """
     seed_everything(seed)
     device = next(model.parameters()).device
@@ -122,15 +131,12 @@ def fit(model: ValenceModel, tokenizer: PreTrainedTokenizerBase, stage: Stage, c
                    desc=f"{stage.name} epoch {epoch + 1}/{config.epochs}")
         losses = []
         for s in bar:
-            on_step(model, step / total_steps)
+            recipe.on_step(model, step / total_steps)
             rows = order[s]
             input_ids, mask = pad([ids[i] for i in rows], tokenizer.pad_token_id, device)
             with torch.autocast(device.type, dtype=dtype or torch.bfloat16, enabled=dtype is not None):
-                z = model.represent(input_ids, mask)
-                loss = F.cross_entropy(model.valence_head(z), valence[rows].to(device), weight=valence_w)
-                if model.gender_head is not None:
-                    gender_loss = F.cross_entropy(model.gender_head(z), gender[rows].to(device), weight=gender_w)
-                    loss = loss + gender_loss_weight * gender_loss
+                batch = Batch(valence[rows].to(device), gender[rows].to(device), valence_w, gender_w)
+                loss = recipe.loss(model, model.represent(input_ids, mask), batch)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()

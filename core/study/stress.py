@@ -23,8 +23,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from core.methods import METHODS
 from core.pipeline.artifacts import PROJECT_ROOT
-from core.schema import METHODS
 from core.study.store import StudyStore, make_engine, open_store
 from core.study.tasks import ATTENTION_CHECK, QUESTIONS, model_order
 

@@ -1,6 +1,6 @@
 """Which utterances the study shows, and how one task looks to one annotator.
 
-An utterance's MAD score is the mean MAD_i of the privacy models (PrivAdv, PrivAug, PrivBias) of
+An utterance's MAD score is the mean MAD_i of the privacy methods (role "privacy" in core.methods) of
 the seed the annotators see; high/low MAD are the top/bottom terciles of that score over all
 explained primary-test utterances. Per gender × valence cell the selection takes ``random``
 utterances from the whole cell first, then ``high_mad`` and ``low_mad`` ones from what is left of
@@ -15,10 +15,9 @@ import numpy as np
 import pandas as pd
 
 from core.data.words import Word
-from core.schema import BASELINE, METHODS
+from core.methods import BASELINE, with_role
 
-ATTENTION_CHECK = next(m.name for m in METHODS.values() if m.attention_check)  # choosing it fails the check
-PRIVACY_MODELS = ("PrivAdv", "PrivAug", "PrivBias")  # their mean MAD_i ranks the utterances
+ATTENTION_CHECK = with_role("attention_check")[0]  # choosing it fails the check
 STRATA = ("random", "high_mad", "low_mad")
 QUESTIONS = ("trust_valence", "trust_privacy", "trust_overall")
 QUESTION_TEXT = {"trust_valence": "Which model do you trust most for emotion prediction?",
@@ -36,9 +35,10 @@ def utterance_scores(mad_utterances: pd.DataFrame, models: list[str], *, seed: i
     rows = mad_utterances[mad_utterances["seed"] == seed]
     if rows.empty:
         raise ValueError(f"no MAD_i for seed {seed}; seeds present: {sorted(mad_utterances['seed'].unique())}")
-    privacy = [m for m in PRIVACY_MODELS if m in set(rows["method"])]
+    privacy = with_role("privacy", set(rows["method"]))  # their mean MAD_i ranks the utterances
     if not privacy:
-        raise ValueError(f"none of {list(PRIVACY_MODELS)} has MAD_i; methods present: {sorted(set(rows['method']))}")
+        raise ValueError(f"no privacy method {with_role('privacy')} has MAD_i; methods present: "
+                         f"{sorted(set(rows['method']))}")
     wide = rows.pivot_table(index=["utt_id", "gender", "valence_class"], columns="method", values="mad_i")
     wide = wide.reset_index()
     if BASELINE in models:
