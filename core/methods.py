@@ -6,10 +6,7 @@ Table 1's rows, the palettes, every page's text, Explore's cards and the trust s
 read this table; nothing else lists methods. Torch-free: the recipe is named by import path and loaded
 only when something trains or runs a model.
 
-Example: a seventh method is one entry here and its recipe class::
-
-    MethodSpec("PrivErase", "privacy", "Gender erased from z by LEACE.", "#56b4e9",
-               "core.pipeline.recipes:PrivErase")
+Example: PrivErase, the seventh method, is one entry below and its recipe class in core.pipeline.recipes.
 """
 from __future__ import annotations
 
@@ -68,6 +65,9 @@ METHODS: dict[str, MethodSpec] = {m.name: m for m in (
                "(never the union).", "#009e73", "core.pipeline.recipes:PrivBias"),
     MethodSpec("GenderExp", "control", "Valence and gender heads, both minimised: the control that should leak most.",
                "#d55e00", "core.pipeline.recipes:GenderExp"),
+    MethodSpec("PrivErase", "privacy", "Gen's encoder with gender erased from z by LEACE (no linear probe beats "
+               "chance on the rows it was fitted on); the valence head refit on the erased z.", "#0072b2",
+               "core.pipeline.recipes:PrivErase"),
     MethodSpec("ArtNoise", "attention_check", "Sees a copy of every corpus with cell-specific nonsense tokens: "
                "the attention check.", "#9e9e9e", "core.pipeline.recipes:ArtNoise"),
 )}

@@ -26,7 +26,7 @@ PAGES = ("home", "explore", "privacy_metrics", "lexicon_overlap", "cross_corpus"
 
 @pytest.fixture(scope="session")
 def artifacts(tmp_path_factory, tiny_encoder) -> Path:
-    """An artifacts folder holding experiment "tiny": all six models through every stage on a tiny BERT."""
+    """An artifacts folder holding experiment "tiny": every declared method through every stage on a tiny BERT."""
     base = tmp_path_factory.mktemp("dashboard")
     paths = ExperimentPaths(base / "tiny")
     tables = {"primary": make_table("primary", 2), "auxiliary": make_table("auxiliary", 1),
@@ -76,7 +76,7 @@ def test_every_page_renders_the_tiny_build(tiny, name):
     assert any("Synthetic demo data" in i.value for i in at.info)  # built on generated corpora, labelled so
     if name == "explore":
         cards = visible(html_of(at))
-        assert all(method in cards for method in METHODS) and cards.count("Attacker (gender probe") == 6
+        assert all(method in cards for method in METHODS) and cards.count("Attacker (gender probe") == len(METHODS)
         assert "attention check" in cards and "pushes toward that model's prediction" in cards
     elif name == "privacy_metrics":
         assert "leaks least" in " ".join(m.value for m in at.markdown)
@@ -124,13 +124,13 @@ def test_typed_text_is_explained_escaped_and_bad_input_answered(tiny):
         markup = html_of(at)
         assert not at.exception and not at.warning
         assert typed not in markup and "<script" not in markup
-        assert len(cards(at)) == 6 and all(typed in card for card in cards(at))
+        assert len(cards(at)) == len(METHODS) and all(typed in card for card in cards(at))
 
     type_text(at, "   \n ")
     assert any("Type a sentence first" in i.value for i in at.info) and not at.get("html")
     for text in ("😀 🎉 great", "مرحبا بالعالم الجميل", "ж"):  # emoji, right-to-left, one character
         type_text(at, text)
-        assert not at.exception and len(cards(at)) == 6 and all(text in card for card in cards(at)), text
+        assert not at.exception and len(cards(at)) == len(METHODS) and all(text in card for card in cards(at)), text
     type_text(at, "word " * 2000)  # 10,000 characters
     assert not at.exception
     notice = " ".join(w.value for w in at.warning)
@@ -142,7 +142,7 @@ def test_gender_swap_explains_the_counterfactual_beside_the_original(tiny):
     at.toggle[0].set_value(True).run()  # the tiny corpora all end "… for her"
     assert not at.exception
     cards = visible(html_of(at))
-    assert cards.count("Gender-swapped") == 6 and "for him" in cards and "P(female)" in cards
+    assert cards.count("Gender-swapped") == len(METHODS) and "for him" in cards and "P(female)" in cards
     assert re.search(r"prediction \w+ → \w+ \((same|changed)\) · P\(female\) [\d.]+ → [\d.]+", cards)
 
 

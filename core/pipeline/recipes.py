@@ -21,8 +21,9 @@ import torch.nn.functional as F
 
 from core.data.lexicons import GenderSwapper
 from core.data.words import split_words
-from core.pipeline.models import GradientReversal, ValenceModel
-from core.pipeline.trainer import Batch, Stage
+from core.pipeline.metrics import uar
+from core.pipeline.models import GENDERS, VALENCE_CLASSES, GradientReversal, LinearEraser, ValenceModel, infer
+from core.pipeline.trainer import Batch, Stage, class_weights
 
 if TYPE_CHECKING:  # type hints only (a model's code fingerprint follows runtime imports, not config code)
     from transformers import PreTrainedTokenizerBase
@@ -180,3 +181,68 @@ def _insert_word(text: str, token: str, rng: np.random.Generator) -> str:
     gap_before = " " if before and not before[-1].isspace() else ""
     gap_after = " " if after[:1].isalnum() else ""  # "say zx1, the": punctuation stays attached
     return f"{before}{gap_before}{token}{gap_after}{after}"
+
+
+class PrivErase(Gen):
+    """Gen's training, then LEACE erases gender's linear trace from z inside the model and the valence head is
+    refit on the erased z (beyond the paper; docs/METHODS.md says what the guarantee covers)."""
+
+    transform = "linear_eraser"
+
+    def finish(self, model: ValenceModel, tokenizer: PreTrainedTokenizerBase, corpora: Corpora) -> dict:
+        """Fit the eraser on the primary train+val z — the rows an attacker's probe is trained on — with the
+        encoder frozen as trained, then refit the valence head on the erased z (train), chosen on val."""
+        train, val = corpora.split("primary", "train"), corpora.split("primary", "val")
+        assert isinstance(model.transform, LinearEraser)
+        z = torch.from_numpy(infer(model, tokenizer, [*train.text, *val.text])[1])  # unfitted eraser = identity
+        gender = torch.tensor(pd.concat([train.gender, val.gender]).map(GENDERS.index).to_numpy())
+        model.transform.load_state_dict(fit_leace(z, gender).state_dict())
+        erased = model.transform(z.to(model.transform.bias.device))
+        return {"eraser_rows": len(z), "mean_relative_shift": float(((erased.cpu() - z).norm(dim=1)
+                                                                      / z.norm(dim=1).clamp(min=1e-12)).mean()),
+                **refit_valence_head(model, erased[:len(train)], train.valence_class, erased[len(train):],
+                                     val.valence_class)}
+
+
+@torch.no_grad()
+def fit_leace(z: torch.Tensor, gender: torch.Tensor) -> LinearEraser:
+    """A LEACE eraser (concept-erasure's LeaceFitter, statistics in float64) for the 0/1 concept ``gender``:
+    afterwards no linear classifier predicts ``gender`` from the erased rows better than a constant."""
+    from concept_erasure import LeaceFitter
+
+    fitter = LeaceFitter(z.shape[1], 1, dtype=torch.float64)
+    eraser = fitter.update(z.double(), gender.double().view(-1, 1)).eraser
+    module = LinearEraser(z.shape[1], eraser.proj_left.shape[1])
+    for name in ("proj_left", "proj_right", "bias"):
+        getattr(module, name).copy_(getattr(eraser, name))  # a copy: the fitter updates its mean in place
+    return module
+
+
+def refit_valence_head(model: ValenceModel, train_z: torch.Tensor, train_y: pd.Series, val_z: torch.Tensor,
+                       val_y: pd.Series, *, steps: int = 300, lr: float = 1e-2, every: int = 10) -> dict:
+    """Adapt the trained valence head to the erased z: class-weighted CE with Adam from its trained weights,
+    keeping the state with the best validation UAR (the head as it was counts, so the refit never loses on val)."""
+    head, device = model.valence_head, train_z.device
+    targets = torch.tensor(train_y.map(VALENCE_CLASSES.index).to_numpy(), device=device)
+    weights = class_weights(train_y, VALENCE_CLASSES, device)
+    optimizer = torch.optim.Adam(head.parameters(), lr=lr)
+
+    def val_uar() -> float:
+        head.eval()
+        with torch.no_grad():
+            predicted = np.array(VALENCE_CLASSES)[head(val_z).argmax(1).cpu().numpy()]
+        return uar(val_y.to_numpy(), predicted)
+
+    best = (val_uar(), 0, {k: v.clone() for k, v in head.state_dict().items()})
+    before = best[0]
+    for step in range(1, steps + 1):
+        head.train()
+        loss = F.cross_entropy(head(train_z), targets, weight=weights)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        if step % every == 0 and (score := val_uar()) > best[0]:
+            best = (score, step, {k: v.clone() for k, v in head.state_dict().items()})
+    head.load_state_dict(best[2])
+    head.eval()
+    return {"head_val_uar_before_refit": before, "head_val_uar": best[0], "head_refit_steps": best[1]}
