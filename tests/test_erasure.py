@@ -9,8 +9,7 @@ from sklearn.metrics import balanced_accuracy_score
 from core.config import MethodsConfig
 from core.methods import recipe
 from core.pipeline.evaluate import probe_models
-from core.pipeline.models import (LinearEraser, ModelArgs, build_model, infer, load_checkpoint, load_tokenizer,
-                                  save_checkpoint)
+from core.pipeline.models import ModelArgs, build_model, infer, load_checkpoint, load_tokenizer, save_checkpoint
 from core.pipeline.recipes import Corpora, fit_leace
 from core.pipeline.trainer import fit
 from tests.conftest import make_table
