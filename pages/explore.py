@@ -37,8 +37,8 @@ def resources() -> tuple[GenderLexicon, GenderSwapper]:
 
 
 @st.cache_resource
-def probe(root: str, method: str, seed: int, stamp: float):
-    return built.load_probe(ExperimentPaths(Path(root)), method, seed)
+def probes(root: str, method: str, seed: int, stamp: float):
+    return built.load_probes(ExperimentPaths(Path(root)), method, seed)
 
 
 @st.cache_resource
@@ -60,9 +60,10 @@ def live_reading(root: str, method: str, seed: int, fingerprint: str, text: str)
     return live.run(*live_model(root, method, seed, fingerprint), text)
 
 
-def attacker(method: str, z) -> float | None:
-    fitted = probe(str(exp.paths.root), method, seed, exp.stamp)
-    return None if fitted is None else built.p_female(fitted, z)
+def attacker(method: str, z) -> dict[str, float]:
+    """P(female) by each stored probe (the linear and the nonlinear attacker)."""
+    fitted = probes(str(exp.paths.root), method, seed, exp.stamp)
+    return {name: built.p_female(probe, z) for name, probe in fitted.items()}
 
 
 def live_readings(texts: dict[str, str]) -> tuple[dict[str, explore.Reading], tuple[int, int]]:
@@ -131,7 +132,7 @@ if swap:
     else:
         swapped, _ = live_readings(texts)
 
-if any(r.p_female is None for r in readings.values()):
+if any(not r.p_female for r in readings.values()):
     st.caption(f"No stored gender probes for some models: rebuild them with `{exp.command('metrics')}`.")
 scale = shared_scale(*(r.card.weights for r in [*readings.values(), *swapped.values()]))
 st.html(legend_html(scale, target_label="that model's prediction"))

@@ -66,7 +66,7 @@ def visible(markup: str) -> str:
 
 def cards(at: AppTest) -> list[str]:
     """The visible text of each model card on the Explore page."""
-    return [visible(e.proto.body) for e in at.get("html") if "Attacker" in e.proto.body]
+    return [visible(e.proto.body) for e in at.get("html") if "attacker" in e.proto.body.lower()]
 
 
 @pytest.mark.parametrize("name", PAGES)
@@ -76,7 +76,8 @@ def test_every_page_renders_the_tiny_build(tiny, name):
     assert any("Synthetic demo data" in i.value for i in at.info)  # built on generated corpora, labelled so
     if name == "explore":
         cards = visible(html_of(at))
-        assert all(method in cards for method in METHODS) and cards.count("Attacker (gender probe") == len(METHODS)
+        assert all(method in cards for method in METHODS) and cards.count("Linear attacker") == len(METHODS)
+        assert cards.count("Nonlinear attacker") == len(METHODS)
         assert "attention check" in cards and "pushes toward that model's prediction" in cards
     elif name == "privacy_metrics":
         assert "leaks least" in " ".join(m.value for m in at.markdown)
@@ -143,7 +144,7 @@ def test_gender_swap_explains_the_counterfactual_beside_the_original(tiny):
     assert not at.exception
     cards = visible(html_of(at))
     assert cards.count("Gender-swapped") == len(METHODS) and "for him" in cards and "P(female)" in cards
-    assert re.search(r"prediction \w+ → \w+ \((same|changed)\) · P\(female\) [\d.]+ → [\d.]+", cards)
+    assert re.search(r"prediction \w+ → \w+ \((same|changed)\) · linear attacker P\(female\) [\d.]+ → [\d.]+", cards)
 
 
 def test_read_only_pages_never_import_torch(artifacts):

@@ -171,12 +171,14 @@ def test_case_and_card_html_escape_text_and_show_the_swap():
     assert card.predicted == "high" and card.attention_check
     other = explore.card("Gen", "my husband", split_words("my husband"), [0.2, 0.3], {"low": 0.6, "mid": 0.2,
                                                                                      "high": 0.2}, LEXICON)
-    out = explore.card_html(explore.Reading(card, 0.8), scale=0.5, swapped=explore.Reading(other, 0.3))
+    out = explore.card_html(explore.Reading(card, {"logreg": 0.8, "mlp": 0.996}), scale=0.5,
+                            swapped=explore.Reading(other, {"logreg": 0.3, "mlp": 0.4}))
     visible = html.unescape(re.sub(r"<[^>]+>", "", out))
-    assert "attention check" in visible and "80% sure the speaker is female" in visible
-    assert "prediction high → low (changed) · P(female) 0.80 → 0.30" in visible
+    assert "attention check" in visible and "Linear attacker: 80% sure the speaker is female" in visible
+    assert "Nonlinear attacker: > 99 % sure the speaker is female" in visible  # 0.996 is not "100 %"
+    assert "prediction high → low (changed) · linear attacker P(female) 0.80 → 0.30" in visible
     assert "<b>maybe</b> my wife" in visible and "<b>maybe" not in out
-    assert "no stored gender probe" in explore.card_html(explore.Reading(other, None), scale=0.5)
+    assert "no stored gender probe" in explore.card_html(explore.Reading(other, {}), scale=0.5)
 
 
 def test_typed_text_problems():

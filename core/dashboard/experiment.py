@@ -160,10 +160,10 @@ def representation_index(experiment: Experiment, method: str, seed: int) -> tupl
     return stored["z"], {key: i for i, key in enumerate(zip(stored["role"].tolist(), stored["utt_id"].tolist()))}
 
 
-def load_probe(paths: ExperimentPaths, method: str, seed: int) -> Any | None:
-    """The headline gender probe the metrics stage fitted on this model's z (None before it ran)."""
+def load_probes(paths: ExperimentPaths, method: str, seed: int) -> dict[str, Any]:
+    """The gender probes the metrics stage fitted on this model's z, by family ({} before it ran)."""
     stored = _stored_probes(paths, method, seed)
-    return None if stored is None else stored["probes"][stored["headline"]]
+    return {} if stored is None else dict(stored["probes"])
 
 
 def p_female(probe: Any, z: np.ndarray) -> float:

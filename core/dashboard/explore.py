@@ -98,12 +98,16 @@ def typed_text_problem(text: str | None) -> str | None:
     return None
 
 
+ATTACKERS = {"logreg": "Linear attacker", "mlp": "Nonlinear attacker"}  # the stored probes, weakest first
+
+
 @dataclass(frozen=True)
 class Reading:
-    """What an attacker and the model make of one text: the card, P(female) (None: no probe)."""
+    """What the model and the attackers make of one text: the card, and P(female) per stored probe
+    (keys of ATTACKERS; empty when the metrics stage has not stored probes for this model)."""
 
     card: Card
-    p_female: float | None
+    p_female: dict[str, float]
 
 
 def card_html(reading: Reading, *, scale: float, swapped: Reading | None = None) -> str:
@@ -139,18 +143,26 @@ def _top_words_html(c: Card) -> str:
     return f'<div style="font-size:0.85rem"><b>Top words</b> (its reasons): {words}</div>'
 
 
-def _attacker_html(p: float | None) -> str:
-    if p is None:
+def _attacker_html(p_female: dict[str, float]) -> str:
+    if not p_female:
         return '<div style="font-size:0.85rem;color:#666">Attacker: no stored gender probe for this model.</div>'
-    guess = "female" if p >= 0.5 else "male"
-    return (f'<div style="font-size:0.85rem"><b>Attacker</b> (gender probe on its representation): '
-            f'{max(p, 1 - p):.0%} sure the speaker is {guess} · P(female) = {p:.2f}</div>')
+    lines = "".join(f'<div><b>{ATTACKERS[name]}</b>: {sureness(p)} sure the speaker is '
+                    f'{"female" if p >= 0.5 else "male"} · P(female) = {p:.2f}</div>'
+                    for name, p in p_female.items())
+    return (f'<div style="font-size:0.85rem"><span style="color:#666">Gender probes on its representation '
+            f'(what an attacker infers):</span>{lines}</div>')
+
+
+def sureness(p_female: float) -> str:
+    """How sure a guess is, honestly rounded: 0.996 is "> 99 %", never "100 %"."""
+    sure = max(p_female, 1 - p_female)
+    return "> 99 %" if sure > 0.99 else f"{sure:.0%}"
 
 
 def _change_text(before: Reading, after: Reading) -> str:
     old, new = before.card.predicted, after.card.predicted
     change = f"prediction {old} → {new}" + (" (changed)" if old != new else " (same)")
-    if before.p_female is not None and after.p_female is not None:
-        change += f" · P(female) {before.p_female:.2f} → {after.p_female:.2f}"
+    for name in [n for n in ATTACKERS if n in before.p_female and n in after.p_female]:
+        change += f" · {ATTACKERS[name].lower()} P(female) {before.p_female[name]:.2f} → {after.p_female[name]:.2f}"
     return change
 
