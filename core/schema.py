@@ -28,17 +28,20 @@ class Method:
     name: str
     description: str               # one plain-language line
     attention_check: bool = False  # its inputs carry the gold label: a control, not a model to correlate
+    settings: tuple[str, ...] = ()  # the [methods] settings its recipe reads: what its models' fingerprint covers
 
 
 BASELINE = "Gen"  # the model every other one is compared with
 METHODS = {m.name: m for m in (
     Method("Gen", "Valence only: the baseline every other model is compared with."),
-    Method("PrivAdv", "Gender head behind a gradient-reversal layer: the encoder learns to hide gender."),
+    Method("PrivAdv", "Gender head behind a gradient-reversal layer: the encoder learns to hide gender.",
+           settings=("adv_lambda_max", "gender_loss_weight")),
     Method("PrivAug", "Train on the training set plus its gender-swapped copy."),
     Method("PrivBias", "First the gender-balanced auxiliary corpus, then the primary training set (never the union)."),
-    Method("GenderExp", "Valence and gender heads, both minimised: the control that should leak most."),
+    Method("GenderExp", "Valence and gender heads, both minimised: the control that should leak most.",
+           settings=("gender_loss_weight",)),
     Method("ArtNoise", "Sees a copy of every corpus with cell-specific nonsense tokens: the attention check.",
-           attention_check=True),
+           attention_check=True, settings=("noise_rate", "noise_seed")),
 )}
 
 # Table 1's six numbers (SPEC §4-5), in column order; core.pipeline.evaluate computes them, pages show them.

@@ -1,5 +1,5 @@
-"""Settings flow once: a typed sentence is explained as the cache was (a tiny l1 build on a random BERT,
-made once for the module)."""
+"""Settings flow once: a typed sentence is explained as the cache was, and Home's staleness follows the
+config slices the build fingerprints (a tiny l1 build on a random BERT, made once for the module)."""
 from __future__ import annotations
 
 import dataclasses
@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.config import ExperimentConfig, ExplainConfig
-from core.pipeline.artifacts import ExperimentPaths
+from core.config import ExperimentConfig, ExplainConfig, to_dict
+from core.pipeline.artifacts import ExperimentPaths, experiment_status
 from core.pipeline.build import build
 from core.pipeline.explain import explain
 from core.schema import ROLES
@@ -54,3 +54,24 @@ def test_a_typed_sentence_gets_the_cached_weights_of_the_same_sentence(l1_build)
     assert np.sqrt((default.weights ** 2).sum()) == pytest.approx(1.0)
     assert not np.allclose(default.weights, reading.weights, atol=1e-3)
 
+
+def test_home_calls_a_stage_stale_only_for_a_change_the_build_redoes_it_for(l1_build):
+    config, paths = l1_build
+
+    def states(changed: ExperimentConfig) -> dict[str, str]:
+        return {s.stage: s.state for s in experiment_status(paths, to_dict(changed)) if s.stage != "corpora"}
+
+    def train(**changes) -> ExperimentConfig:
+        return dataclasses.replace(config, train=dataclasses.replace(config.train, **changes))
+
+    built = {"train": "done", "predict": "done", "explain": "done", "metrics": "missing"}
+    assert states(config) == built
+    moved = train(device="cpu", eval_batch_size=7, cuda_eval_batch_size=9)
+    assert states(moved) == built  # where and in what batches models run changes no result ...
+    assert build(moved, stages=["train", "predict"], paths=paths).stage("train")["trained"] == []  # ... nor the build
+    assert states(train(lr=1e-4)) == {**built, "train": "stale", "predict": "stale", "explain": "stale"}
+    assert states(train(seeds=(0, 1)))["train"] == "stale"  # a new model to train
+    unused = dataclasses.replace(config, methods=dataclasses.replace(config.methods, noise_rate=0.2))
+    assert states(unused) == built  # only ArtNoise reads it, and ArtNoise is not built
+    relabelled = dataclasses.replace(config, explain=dataclasses.replace(config.explain, normalisation="l2"))
+    assert states(relabelled) == {**built, "explain": "stale"}

@@ -30,6 +30,7 @@ from core.data.demo_corpora import generate_demo_corpora
 from core.pipeline import evaluate as ev
 from core.pipeline.artifacts import (STAGE_INPUTS, ExperimentPaths, Manifest, code_fingerprint, fingerprint, read_json,
                                      table_fingerprint, write_json)
+from core.pipeline.config_slices import explanation_slice, model_slice
 from core.pipeline.explain import Explainer, attribution_rows, load_explainer
 from core.pipeline.faithfulness import faithfulness_columns
 from core.pipeline.files import ArtifactError, file_problem, file_problems, rebuild_command, record_files
@@ -82,12 +83,10 @@ class BuildContext:
         return {role: recorded.get(role) for role in roles}
 
     def model_fingerprint(self, method: str, seed: int) -> str:
-        """What a trained model depends on: its recipe's settings and corpora, model and training knobs,
-        and the code training runs (the recipe, the trainer and what they import)."""
-        c, r = self.config, recipe(method, self.config.methods)
-        training = {k: v for k, v in to_dict(c.train).items() if k not in ("seeds", "device", "eval_batch_size",
-                                                                                    "cuda_eval_batch_size")}
-        return fingerprint(method, seed, to_dict(c.model), self.encoder(), training, r.settings_used(),
+        """What a trained model depends on: its config slice (the one Home compares), the encoder it starts
+        from, its recipe's corpora, and the code training runs (the recipe, the trainer and what they import)."""
+        r = recipe(method, self.config.methods)
+        return fingerprint(method, seed, model_slice(to_dict(self.config), method), self.encoder(),
                            self.data_fingerprints(*r.corpora), code_fingerprint(recipe, fit, build_model))
 
     def is_done(self, stage: str, method: str, seed: int, wanted: str) -> bool:
@@ -278,7 +277,7 @@ def stage_explain(ctx: BuildContext) -> dict:
     device = str(resolve_device(ctx.config.train.device))
     for method, seed in tqdm(ctx.jobs(), desc="explain", unit="model"):
         wanted = fingerprint(_checkpoint_fingerprint(ctx.paths.model_dir(method, seed)),
-                             ctx.data_fingerprints("primary", "cross"), to_dict(ctx.config.explain),
+                             ctx.data_fingerprints("primary", "cross"), explanation_slice(to_dict(ctx.config)),
                              code_fingerprint(Explainer, faithfulness_columns, recipe))
         if not ctx.is_done("explain", method, seed, wanted):
             explain_one(ctx, method, seed, sample, device)
