@@ -19,7 +19,7 @@ import typing
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from core.data.corpora import FORMATS
 from core.methods import BASELINE, METHODS
@@ -53,6 +53,15 @@ class ModelConfig:
 
 
 @dataclass(frozen=True)
+class DeviceSettings:
+    """A forward pass's batch sizes and precision in the shape core.pipeline.models.device_plan reads."""
+    cpu_batch_size: int   # utterances per batch on the CPU
+    cuda_batch_size: int  # the same on CUDA
+    precision: str        # "auto" | "fp32" | "bf16"
+    cpu_bf16: bool        # whether "auto" picks bf16 on a CPU that computes it natively (else only on a GPU)
+
+
+@dataclass(frozen=True)
 class TrainConfig:
     seeds: tuple[int, ...] = (0,)   # one model per method and seed (paper: 3 seeds)
     epochs: int = 10                # maximum epochs per training stage
@@ -64,6 +73,11 @@ class TrainConfig:
     eval_batch_size: int = 128      # utterances per forward pass when predicting on the CPU
     cuda_eval_batch_size: int = 1024  # the same on CUDA
     precision: str = "auto"         # training and prediction: "auto" (bf16 on CUDA, fp32 on the CPU), "fp32", "bf16"
+
+    @property
+    def device_settings(self) -> DeviceSettings:
+        """Training and prediction on a device: the eval batch sizes; "auto" stays fp32 on every CPU."""
+        return DeviceSettings(self.eval_batch_size, self.cuda_eval_batch_size, self.precision, cpu_bf16=False)
 
 
 @dataclass(frozen=True)
@@ -90,6 +104,16 @@ class ExplainConfig:
     precision: str = "auto"         # first pass of the integral: "auto" (bf16 where the hardware has it), "fp32", "bf16"
     sample_seed: int = 0            # which utterances are explained
     normalisation: str = "l2"       # word weights = scores / L2 norm ("l2"), / Σ|score| ("l1"), or raw ("none")
+
+    @property
+    def fixed_steps(self) -> int | None:
+        """``n_steps`` as code reads it (never ``n_steps`` itself): None = calibrate per model (the TOML's 0)."""
+        return self.n_steps or None
+
+    @property
+    def device_settings(self) -> DeviceSettings:
+        """Attribution on a device: the attribution batch sizes; "auto" is bf16 wherever it is native."""
+        return DeviceSettings(self.batch_size, self.cuda_batch_size, self.precision, cpu_bf16=True)
 
 
 @dataclass(frozen=True)
@@ -192,6 +216,7 @@ def _coerce(hint: Any, value: Any, *, where: str) -> Any:
 # --- validation ---------------------------------------------------------------------------------
 
 Check = Callable[[Any], "str | None"]  # None when a value is allowed, else what is allowed
+Section = TypeVar("Section")  # a section's dataclass (ExplainConfig, …), for load_section
 
 
 def _at_least(low: float) -> Check:
@@ -287,8 +312,7 @@ RULES: dict[str, Check] = {
 def validate(config: ExperimentConfig) -> None:
     """Raise one ConfigError listing every problem of ``config``: values outside :data:`RULES`, corpus
     sources (known kind, existing path, the loader's options and its files) and the other paths."""
-    problems = [f"{key} = {json.dumps(_get(config, key))}: {problem}" for key, check in RULES.items()
-                if (problem := check(_get(config, key)))]
+    problems = _rule_problems(config)
     for role in ROLES:
         problems += _source_problems(config, role)
     problems += _path_problems(config, "metrics.valence_lexicon", config.metrics.valence_lexicon)
@@ -300,6 +324,22 @@ def validate(config: ExperimentConfig) -> None:
         where = config.source or "config"
         raise ConfigError(f"{where}: {problems[0]}" if len(problems) == 1 else
                           f"{where}: {len(problems)} problems:\n" + "\n".join(f"  {p}" for p in problems))
+
+
+def load_section(cls: type[Section], values: dict, *, where: str) -> Section:
+    """Section ``cls`` (e.g. ExplainConfig) from plain values, typed, defaulted and checked against :data:`RULES`
+    as from a TOML: how settings a stage recorded in the manifest come back as the object the code takes."""
+    name = {hint: key for key, hint in typing.get_type_hints(ExperimentConfig).items()}[cls]
+    config = dataclasses.replace(ExperimentConfig(), **{name: _coerce(cls, values, where=f"{where}: {name}")})
+    if problems := _rule_problems(config, f"{name}."):
+        raise ConfigError(f"{where}: " + "; ".join(problems))
+    return getattr(config, name)
+
+
+def _rule_problems(config: ExperimentConfig, prefix: str = "") -> list[str]:
+    """The values of ``config`` outside :data:`RULES`, among the keys that start with ``prefix``."""
+    return [f"{key} = {json.dumps(_get(config, key))}: {problem}" for key, check in RULES.items()
+            if key.startswith(prefix) and (problem := check(_get(config, key)))]
 
 
 def _get(config: Any, key: str) -> Any:

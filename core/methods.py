@@ -32,6 +32,7 @@ class MethodSpec:
     description: str   # one plain-language line
     colour: str        # its colour in every chart (Okabe–Ito, colour-blind safe; the attention check grey)
     recipe: str        # "module:Class" of its recipe over the shared trainer
+    settings: tuple[str, ...] = ()  # the [methods] settings its recipe reads: what its models' fingerprint covers
 
     def __post_init__(self) -> None:
         if self.role not in ROLES:
@@ -58,18 +59,19 @@ METHODS: dict[str, MethodSpec] = {m.name: m for m in (
     MethodSpec("Gen", "baseline", "Valence only: the baseline every other model is compared with.", "#000000",
                "core.pipeline.recipes:Gen"),
     MethodSpec("PrivAdv", "privacy", "Gender head behind a gradient-reversal layer: the encoder learns to hide gender.",
-               "#e69f00", "core.pipeline.recipes:PrivAdv"),
+               "#e69f00", "core.pipeline.recipes:PrivAdv", settings=("adv_lambda_max", "gender_loss_weight")),
     MethodSpec("PrivAug", "privacy", "Train on the training set plus its gender-swapped copy.", "#56b4e9",
                "core.pipeline.recipes:PrivAug"),
     MethodSpec("PrivBias", "privacy", "First the gender-balanced auxiliary corpus, then the primary training set "
                "(never the union).", "#009e73", "core.pipeline.recipes:PrivBias"),
     MethodSpec("GenderExp", "control", "Valence and gender heads, both minimised: the control that should leak most.",
-               "#d55e00", "core.pipeline.recipes:GenderExp"),
+               "#d55e00", "core.pipeline.recipes:GenderExp", settings=("gender_loss_weight",)),
     MethodSpec("PrivErase", "privacy", "Gen's encoder with gender erased from z by LEACE (no linear probe beats "
                "chance on the rows it was fitted on); the valence head refit on the erased z.", "#0072b2",
                "core.pipeline.recipes:PrivErase"),
     MethodSpec("ArtNoise", "attention_check", "Sees a copy of every corpus with cell-specific nonsense tokens: "
-               "the attention check.", "#9e9e9e", "core.pipeline.recipes:ArtNoise"),
+               "the attention check.", "#9e9e9e", "core.pipeline.recipes:ArtNoise",
+               settings=("noise_rate", "noise_seed")),
 )}
 UNKNOWN_COLOUR = "#444444"  # a model in an older build that this checkout no longer declares
 

@@ -57,7 +57,7 @@ def live_model(root: str, method: str, seed: int, fingerprint: str):
 def live_reading(root: str, method: str, seed: int, fingerprint: str, text: str):
     from core.dashboard import live
 
-    return live.run(*live_model(root, method, seed, fingerprint), text)
+    return live.run(live_model(root, method, seed, fingerprint), text)
 
 
 def attacker(method: str, z) -> dict[str, float]:

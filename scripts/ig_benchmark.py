@@ -22,7 +22,7 @@ from captum.attr import LayerIntegratedGradients
 
 from core.config import ExperimentConfig, ExplainConfig
 from core.pipeline.artifacts import ExperimentPaths, Manifest, read_json
-from core.pipeline.explain import Explainer, attribute_options, calibrated_steps, explain, load_explainer
+from core.pipeline.explain import Explainer, calibrated_steps, explain, load_explainer
 from core.pipeline.files import rebuild_command
 
 NAIVE_STEPS = 50  # plain Captum's n_steps (its default), Gauss-Legendre, one utterance per call
@@ -73,16 +73,17 @@ def relative_deltas(deltas: Sequence[float], gaps: Sequence[float]) -> np.ndarra
         return np.where(gaps > 0, np.abs(np.asarray(deltas, dtype=float)) / gaps, np.inf)
 
 
-def compare_paths(explainer: Explainer, texts: Sequence[str], *, n_steps: int, options: dict,
+def compare_paths(explainer: Explainer, texts: Sequence[str], *, n_steps: int, settings: ExplainConfig,
                   repeats: int) -> dict[str, float]:
-    """Plain Captum and the project's path over ``texts``, interleaved ``repeats`` times."""
+    """Plain Captum and the project's path (with the experiment's explain ``settings``) over ``texts``,
+    interleaved ``repeats`` times."""
     naive_s, fast_s = [], []
     for _ in range(repeats):
         start = time.perf_counter()
         naive = [plain_captum(explainer, t) for t in texts]
         naive_s.append(time.perf_counter() - start)
         start = time.perf_counter()
-        fast = explainer.attribute(texts, n_steps=n_steps, **options)
+        fast = explainer.attribute(texts, n_steps=n_steps, settings=settings)
         fast_s.append(time.perf_counter() - start)
     n = len(texts)
     return {"ig_naive_utts_per_s": n / statistics.median(naive_s),
@@ -142,9 +143,8 @@ def ig_benchmark(paths: ExperimentPaths, config: ExperimentConfig, *, plan: Plan
     explainers = {m: load_explainer(paths, m, seed, device) for m in config.methods.names}
     steps = {m: calibrated_steps(paths, m, seed) for m in explainers}
     reference = config.methods.names[0]
-    options = attribute_options(config.explain, explainers[reference].device)
     figures = compare_paths(explainers[reference], sample_texts(paths, plan.texts), n_steps=steps[reference],
-                            options=options, repeats=plan.repeats)
+                            settings=config.explain, repeats=plan.repeats)
     figures.update(typed_latencies(explainers, steps, config.explain, plan.typed_repeats))
     figures["encoder_layers"] = explainers[reference].model.encoder.config.num_hidden_layers
     figures["build_stage_seconds"] = manifest_seconds(paths)
@@ -176,11 +176,9 @@ def full_encoder_benchmark(paths: ExperimentPaths, config: ExperimentConfig, *, 
         copies = range(len(full.methods.names))
         explainers = {f"{method}#{i}": Explainer(*load_checkpoint(folder, device)[:2]) for i in copies}
     explainer = next(iter(explainers.values()))
-    options = attribute_options(full.explain, explainer.device)
     texts = passages(sample_texts(paths, 8 * plan.texts), explainer.tokenizer, plan.texts)
-    start = explainer.calibrate(texts[:16], grid=full.explain.steps_grid, tolerance=full.explain.delta_tolerance,
-                                batch_size=options["batch_size"], precision=options["precision"]).n_steps
-    figures = compare_paths(explainer, texts, n_steps=start, options=options, repeats=plan.repeats)
+    start = explainer.calibrate(texts[:16], settings=full.explain).n_steps
+    figures = compare_paths(explainer, texts, n_steps=start, settings=full.explain, repeats=plan.repeats)
     figures.update(typed_latencies(explainers, {m: start for m in explainers}, full.explain, plan.typed_repeats))
     lengths = [min(len(explainer.tokenizer.tokenize(t)) + 2, max_length) for t in texts]  # as the model reads them
     figures.update(encoder_layers=explainer.model.encoder.config.num_hidden_layers, max_length=max_length,

@@ -213,11 +213,11 @@ def test_trade_off_intervals_bracket_table1(tiny):
 def test_live_reading_cuts_at_max_length(tiny):
     from core.dashboard import live
 
-    explainer, n_steps = live.load(tiny, "Gen", 0)
-    assert n_steps == 8
-    short = live.run(explainer, n_steps, "the day was lovely")
+    model = live.load(tiny, "Gen", 0)
+    assert model.n_steps == 8 and model.settings.n_steps == 8 and model.settings.batch_size == 8  # the build's
+    short = live.run(model, "the day was lovely")
     assert short.dropped_words == 0 and [w.text for w in short.words] == ["the", "day", "was", "lovely"]
-    long = live.run(explainer, n_steps, " ".join(["lovely"] * 40))
+    long = live.run(model, " ".join(["lovely"] * 40))
     assert long.dropped_words == 40 - len(long.words) and 0 < len(long.words) <= 14  # 16 pieces − [CLS], [SEP]
     assert long.text_shown == " ".join(["lovely"] * len(long.words))
     assert sum(long.probs.values()) == pytest.approx(1.0, abs=1e-5) and long.z.ndim == 1

@@ -8,12 +8,17 @@ import pytest
 import torch
 from captum.attr import LayerIntegratedGradients
 
-from core.config import ExplainConfig
+from core.config import ExplainConfig, TrainConfig, load_section, to_dict
 from core.data.words import split_words
 from core.pipeline.explain import (Explainer, erase_words, explain, normalise, refinement_steps, within_tolerance,
                                    word_scores)
-from core.pipeline.models import (ModelArgs, autocast_dtype, batch_size_for, build_model, intra_op_threads,
+from core.pipeline.models import (DevicePlan, ModelArgs, autocast_dtype, build_model, device_plan, intra_op_threads,
                                   load_tokenizer)
+
+
+def fp32(**settings) -> ExplainConfig:
+    """Explain settings with an fp32 first pass (exact comparisons) and ``settings`` changed."""
+    return ExplainConfig(precision="fp32", **settings)
 
 
 @pytest.fixture(scope="module")
@@ -65,19 +70,19 @@ def test_normalise_l2_l1_and_none_by_hand():
 def test_attribute_applies_the_chosen_normalisation(explainer):
     text = ["Well, I think it was wonderful!"]
     (l2,) = explainer.attribute(text, n_steps=16)
-    (l1,) = explainer.attribute(text, n_steps=16, normalisation="l1")
-    (raw,) = explainer.attribute(text, n_steps=16, normalisation="none")
+    (l1,) = explainer.attribute(text, n_steps=16, settings=ExplainConfig(normalisation="l1"))
+    (raw,) = explainer.attribute(text, n_steps=16, settings=ExplainConfig(normalisation="none"))
     np.testing.assert_allclose(l2.scores, raw.scores)
     np.testing.assert_allclose(raw.weights, raw.scores)
     np.testing.assert_allclose(l2.weights, raw.scores / np.sqrt((raw.scores ** 2).sum()))
     np.testing.assert_allclose(l1.weights, raw.scores / np.abs(raw.scores).sum())
     with pytest.raises(ValueError, match="normalisation"):
-        explainer.attribute(text, n_steps=16, normalisation="max")
+        explainer.attribute(text, n_steps=16, settings=ExplainConfig(normalisation="max"))
 
 
 def test_attributions_align_with_words_and_converge(explainer):
     texts = ["Well, I think it was wonderful!", "that exam was terrible 😀", "fine"]
-    for a in explainer.attribute(texts, n_steps=64, precision="fp32"):
+    for a in explainer.attribute(texts, n_steps=64, settings=fp32()):
         assert [w.text for w in a.words] == [w.text for w in split_words(a.text)]
         assert len(a.scores) == len(a.weights) == len(a.words)
         assert np.sqrt((a.weights ** 2).sum()) == pytest.approx(1.0)  # default "l2"
@@ -99,14 +104,16 @@ def test_explicit_target_is_explained(explainer):
 
 def test_calibration_raises_n_steps_until_delta_is_small(explainer):
     texts = ["Well, I think it was wonderful!", "that exam was terrible"]
-    loose = explainer.calibrate(texts, grid=(1, 256), tolerance=0.5, precision="fp32")
-    strict = explainer.calibrate(texts, grid=(1, 2, 256), tolerance=1e-4, precision="fp32")
+    loose = explainer.calibrate(texts, settings=fp32(steps_grid=(1, 256), delta_tolerance=0.5))
+    strict = explainer.calibrate(texts, settings=fp32(steps_grid=(1, 2, 256), delta_tolerance=1e-4))
     assert strict.tried[1]["ratio"] > 1e-4  # one step is too coarse ...
     assert strict.n_steps > 2 and strict.converged  # ... so calibration moved on
     assert loose.n_steps <= strict.n_steps
-    impossible = explainer.calibrate(texts, grid=(1, 2), tolerance=0.0, precision="fp32")
+    impossible = explainer.calibrate(texts, settings=fp32(steps_grid=(1, 2), delta_tolerance=0.0))
     assert impossible.n_steps == 2 and not impossible.converged
     assert set(impossible.tried) == {1, 2} and len(impossible.tried[2]["deltas"]) == 2
+    fixed = explainer.calibrate(texts, settings=fp32(n_steps=2, steps_grid=(1, 256), delta_tolerance=0.0))
+    assert set(fixed.tried) == {2} and (fixed.n_steps, fixed.converged) == (2, False)  # a fixed n is only checked
 
 
 def test_erase_words_removes_or_keeps_positions():
@@ -138,7 +145,7 @@ def plain_captum(explainer, text: str, n_steps: int) -> tuple[np.ndarray, float]
 
 def test_fast_path_equals_plain_captum(explainer):
     """Tokenising once, reusing F(x) and F(baseline), length-sorted batches: the same numbers as Captum."""
-    fast = explainer.attribute(TEXTS, n_steps=24, steps_grid=(), precision="fp32", batch_size=3)
+    fast = explainer.attribute(TEXTS, n_steps=24, settings=fp32(steps_grid=(), batch_size=3))
     for a in fast:
         scores, delta = plain_captum(explainer, a.text, 24)
         np.testing.assert_allclose(a.scores, scores, rtol=1e-4, atol=1e-6)
@@ -160,22 +167,21 @@ def test_direct_integral_is_captums_layer_integrated_gradients(explainer):
 
 
 def test_bf16_integral_stays_close_and_refinement_keeps_the_bound(explainer):
-    exact = explainer.attribute(TEXTS, n_steps=64, steps_grid=(), precision="fp32")
-    fast = explainer.attribute(TEXTS, n_steps=64, steps_grid=(), precision="bf16")
+    exact = explainer.attribute(TEXTS, n_steps=64, settings=fp32(steps_grid=()))
+    fast = explainer.attribute(TEXTS, n_steps=64, settings=ExplainConfig(steps_grid=(), precision="bf16"))
     for a, b in zip(exact, fast):
         assert b.gap == a.gap and b.target == a.target  # F(x), F(baseline) stay fp32
         np.testing.assert_allclose(b.scores, a.scores, atol=0.03 * np.abs(a.scores).max())
     # A tiny |F(x) − F(b)| can sit below bf16's noise; the refinement (fp32) still meets the bound.
-    refined = explainer.attribute(TEXTS, n_steps=64, steps_grid=(128,), precision="bf16")
+    refined = explainer.attribute(TEXTS, n_steps=64, settings=ExplainConfig(steps_grid=(128,), precision="bf16"))
     assert all(a.converged and abs(a.delta) <= 0.05 * abs(a.gap) for a in refined)
     assert all(r.delta == b.delta for r, b in zip(refined, fast) if r.n_steps == 64)
 
 
 def test_refinement_never_returns_an_unflagged_miss(explainer):
-    coarse = explainer.attribute(TEXTS, n_steps=1, steps_grid=(), precision="fp32")
+    coarse = explainer.attribute(TEXTS, n_steps=1, settings=fp32(steps_grid=()))
     tolerance = float(np.median([abs(a.delta) / abs(a.gap) for a in coarse]))  # about half miss at one step
-    explained = explainer.attribute(TEXTS, n_steps=1, steps_grid=(2, 4, 64), delta_tolerance=tolerance,
-                                    precision="fp32")
+    explained = explainer.attribute(TEXTS, n_steps=1, settings=fp32(steps_grid=(2, 4, 64), delta_tolerance=tolerance))
     assert {a.n_steps for a in explained} - {1, 2, 4, 64} == set()
     assert max(a.n_steps for a in explained) > 1  # one step is too coarse for some: they were refined
     for a in explained:
@@ -183,13 +189,12 @@ def test_refinement_never_returns_an_unflagged_miss(explainer):
         assert a.converged == within
         assert within or a.n_steps == 64  # a miss only at the largest n, and then flagged
     refined = [a for a in explained if a.n_steps > 1]
-    again = explainer.attribute([a.text for a in refined], n_steps=refined[0].n_steps, steps_grid=(),
-                                precision="fp32")
+    again = explainer.attribute([a.text for a in refined], n_steps=refined[0].n_steps, settings=fp32(steps_grid=()))
     assert again[0].delta == pytest.approx(refined[0].delta, abs=1e-6)  # a refined utterance is a plain run at its n
 
 
 def test_impossible_tolerance_flags_everything_at_the_largest_n(explainer):
-    explained = explainer.attribute(TEXTS[:2], n_steps=2, steps_grid=(1, 4), delta_tolerance=0.0, precision="fp32")
+    explained = explainer.attribute(TEXTS[:2], n_steps=2, settings=fp32(steps_grid=(1, 4), delta_tolerance=0.0))
     assert [(a.n_steps, a.converged) for a in explained] == [(4, False), (4, False)]
 
 
@@ -215,7 +220,11 @@ def test_precision_and_batch_size_follow_the_device(monkeypatch):
     assert autocast_dtype(cpu, "auto") is None and autocast_dtype(cuda, "auto") is None
     with pytest.raises(ValueError, match="precision"):
         autocast_dtype(cpu, "fp16")
-    assert batch_size_for(cuda, cpu=8, cuda=64) == 64 and batch_size_for(cpu, cpu=8, cuda=64) == 8
+    explaining, training = ExplainConfig(batch_size=8, cuda_batch_size=64), TrainConfig(eval_batch_size=128)
+    monkeypatch.setattr("core.pipeline.models.native_cpu_bf16", lambda: True)
+    assert device_plan(explaining, cpu) == DevicePlan(8, torch.bfloat16)  # the integral: bf16 where native
+    assert device_plan(training, cpu) == DevicePlan(128, None)  # training and prediction: fp32 on any CPU
+    assert device_plan(explaining, cuda).batch_size == 64 and device_plan(training, cuda).batch_size == 1024
 
 
 def test_small_work_runs_on_one_thread_and_restores_the_count(explainer, monkeypatch):
@@ -230,14 +239,14 @@ def test_small_work_runs_on_one_thread_and_restores_the_count(explainer, monkeyp
     monkeypatch.setattr(explainer, "_probabilities",
                         lambda *a, _real=explainer._probabilities, **k: seen.append(torch.get_num_threads())
                         or _real(*a, **k))
-    explainer.attribute(["fine"], n_steps=4, steps_grid=())
+    explainer.attribute(["fine"], n_steps=4, settings=ExplainConfig(steps_grid=()))
     assert set(seen) == {1} and torch.get_num_threads() == before
 
 
-def test_explain_starts_at_the_given_or_the_smallest_n_steps(explainer):
+def test_explain_starts_at_the_given_the_fixed_or_the_smallest_n_steps(explainer):
     settings = ExplainConfig(steps_grid=(64, 2), delta_tolerance=0.05, precision="fp32")
     live = explain(TEXTS[:2], {"m": explainer}, settings=settings)
-    expected = explainer.attribute(TEXTS[:2], n_steps=2, steps_grid=(64,), delta_tolerance=0.05, precision="fp32")
+    expected = explainer.attribute(TEXTS[:2], n_steps=2, settings=settings)
     assert [a.n_steps for a in live["m"]] == [a.n_steps for a in expected]
     np.testing.assert_allclose(live["m"][0].scores, expected[0].scores, atol=1e-6)
     impossible = ExplainConfig(steps_grid=(1, 256), delta_tolerance=0.0, precision="fp32")
@@ -246,6 +255,19 @@ def test_explain_starts_at_the_given_or_the_smallest_n_steps(explainer):
     loose = ExplainConfig(steps_grid=(1, 256), delta_tolerance=10.0, precision="fp32")
     (b, _) = explain(TEXTS[:2], {"m": explainer}, n_steps={"m": 1}, settings=loose)["m"]
     assert b.n_steps == 1  # a given n_steps is where integration starts
+    fixed = ExplainConfig(n_steps=4, steps_grid=(1, 256), delta_tolerance=10.0, precision="fp32")
+    (c, _) = explain(TEXTS[:2], {"m": explainer}, settings=fixed)["m"]
+    assert c.n_steps == 4  # none given: the config's fixed n, where the build starts too
+
+
+def test_explain_settings_come_back_from_a_manifest_record_typed_and_checked():
+    settings = ExplainConfig(steps_grid=(4, 8), delta_tolerance=0.1, precision="fp32", normalisation="l1")
+    assert load_section(ExplainConfig, to_dict(settings), where="manifest.json") == settings  # lists back to tuples
+    assert load_section(ExplainConfig, {"normalisation": "l1"}, where="m").steps_grid == ExplainConfig().steps_grid
+    with pytest.raises(ValueError, match='manifest.json: explain.normalisation = "l3": must be one of'):
+        load_section(ExplainConfig, {"normalisation": "l3"}, where="manifest.json")
+    with pytest.raises(ValueError, match=r"unknown key\(s\) \['norm'\]"):
+        load_section(ExplainConfig, {"norm": "l1"}, where="manifest.json")
 
 
 def test_explain_normalisation_is_a_validated_config_key(tmp_path):

@@ -13,8 +13,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.config import (ExperimentConfig, ExplainConfig, MethodsConfig, MetricsConfig, ModelConfig, TrainConfig,
-                         to_dict)
+from core.config import ExperimentConfig, ExplainConfig, MethodsConfig, MetricsConfig, ModelConfig, TrainConfig, to_dict
 from core.methods import METHODS, MethodSpec, count_text
 from core.pipeline.artifacts import ExperimentPaths, Manifest
 from core.pipeline.build import build

@@ -199,10 +199,11 @@ def test_every_method_spec_names_a_recipe_a_role_a_line_and_a_colour():
     assert len({m.colour for m in METHODS.values()}) == len(METHODS)  # one colour per method
 
 
-def test_a_recipe_keeps_the_settings_it_uses_under_their_config_names():
+def test_a_recipe_keeps_exactly_the_settings_its_method_row_lists_under_their_config_names():
     settings = MethodsConfig(adv_lambda_max=0.3, gender_loss_weight=2.0, noise_rate=0.2, noise_seed=7)
-    used = {name: recipe(name, settings).settings_used() for name in METHODS}
-    for values in used.values():
+    used = {name: vars(recipe(name, settings)) for name in METHODS}
+    for name, values in used.items():  # the row is what the model's fingerprint (and Home) covers
+        assert set(values) == set(METHODS[name].settings), name
         assert all(getattr(settings, key) == value for key, value in values.items())
     assert used["ArtNoise"] == {"noise_rate": 0.2, "noise_seed": 7}
     assert used["Gen"] == {} and recipe("Gen", settings).gender_loss_weight == 0.0  # no gender head, no loss

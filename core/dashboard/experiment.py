@@ -135,13 +135,14 @@ def attributions(experiment: Experiment) -> pd.DataFrame:
 
 
 def model_fingerprint(experiment: Experiment, method: str, seed: int) -> str:
-    """Identifies a checkpoint's weights on disk: the key live explanations are cached under."""
+    """The key live explanations are cached under: a checkpoint's weights on disk and the explain stage's
+    calibration of it, which every explain run rewrites (so new explain settings are never served stale)."""
     weights = experiment.paths.model_dir(method, seed) / "model.safetensors"
     if not weights.is_file():
         raise ArtifactError(f"The {method} checkpoint (seed {seed}) is missing: the **train** stage has not run.",
                             experiment.command("train"))
-    stat = weights.stat()
-    return fingerprint(str(weights), stat.st_size, stat.st_mtime_ns)
+    files = (weights, experiment.paths.calibration(method, seed))
+    return fingerprint([(str(f), f.stat().st_size, f.stat().st_mtime_ns) for f in files if f.is_file()])
 
 
 def spans(words: pd.DataFrame) -> list[Word]:

@@ -1,8 +1,10 @@
 """Typed text through the built models: the only dashboard path that runs a model.
 
 Explore imports this module lazily, when a typed or gender-swapped sentence needs explaining, so the
-read-only pages never load torch. Explanations go through `core.pipeline.explain.explain` at the n_steps the
-explain stage calibrated, exactly as the cache was made.
+read-only pages never load torch. Explanations go through `core.pipeline.explain.explain` exactly as the
+cache was made: at the n_steps the explain stage calibrated, with the explain settings it recorded in the
+manifest (normalisation, steps grid, tolerance, precision), so a typed sentence's weights and the cached
+ones share one scale.
 """
 from __future__ import annotations
 
@@ -10,9 +12,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from core.config import ExplainConfig
 from core.data.words import Word, split_words
 from core.pipeline.artifacts import ExperimentPaths
-from core.pipeline.explain import Explainer, calibrated_steps, explain, load_explainer
+from core.pipeline.explain import Explainer, cached_settings, calibrated_steps, explain, load_explainer
 from core.pipeline.models import infer
 from core.schema import VALENCE_CLASSES
 
@@ -28,11 +31,23 @@ class LiveResult:
     dropped_words: int       # words past the model's max_length (not seen, not explained)
     text_shown: str          # the part of the text the model saw
     max_length: int          # word pieces the model reads, [CLS] and [SEP] included
+    n_steps: int             # integration steps the explanation took (the cache's for the same text)
 
 
-def load(paths: ExperimentPaths, method: str, seed: int) -> tuple[Explainer, int | None]:
-    """A built model's explainer on the CPU and its calibrated n_steps (None: calibrate on the text)."""
-    return load_explainer(paths, method, seed, "cpu"), calibrated_steps(paths, method, seed)
+@dataclass(frozen=True)
+class LiveModel:
+    """What explaining a typed text as the cache was takes: the model, where the cache's integration
+    started for it, and the explain settings the cache was made with."""
+
+    explainer: Explainer
+    n_steps: int | None      # the explain stage's calibrated n (None: the settings' own start)
+    settings: ExplainConfig
+
+
+def load(paths: ExperimentPaths, method: str, seed: int) -> LiveModel:
+    """A built model on the CPU with its calibrated n_steps and the experiment's cached explain settings."""
+    return LiveModel(load_explainer(paths, method, seed, "cpu"), calibrated_steps(paths, method, seed),
+                     cached_settings(paths))
 
 
 def seen_words(explainer: Explainer, text: str) -> int:
@@ -43,13 +58,15 @@ def seen_words(explainer: Explainer, text: str) -> int:
     return sum(1 for w in split_words(text) if w.start < last)
 
 
-def run(explainer: Explainer, n_steps: int | None, text: str) -> LiveResult:
-    """Explain ``text`` with one model and take its representation z for the gender probe."""
-    attribution = explain([text], {"model": explainer}, n_steps={"model": n_steps})["model"][0]
+def run(model: LiveModel, text: str) -> LiveResult:
+    """Explain ``text`` with one model as the cache was, and take its representation z for the gender probe."""
+    explainer = model.explainer
+    attribution = explain([text], {"model": explainer}, n_steps={"model": model.n_steps},
+                          settings=model.settings)["model"][0]
     _, z = infer(explainer.model, explainer.tokenizer, [text])
     kept = seen_words(explainer, text)
     words = list(attribution.words)
     shown = text[:words[kept - 1].end] if kept else ""
     return LiveResult(words[:kept], np.asarray(attribution.weights[:kept], dtype=float),
                       {c: float(p) for c, p in zip(VALENCE_CLASSES, attribution.probs)}, z[0],
-                      len(words) - kept, shown, explainer.model.args.max_length)
+                      len(words) - kept, shown, explainer.model.args.max_length, attribution.n_steps)

@@ -39,7 +39,8 @@ from typing import Any, Sequence
 
 import pandas as pd
 
-from core.pipeline.files import file_problems, file_record, rebuild_command
+from core.pipeline.config_slices import STAGE_SLICES
+from core.pipeline.files import file_problems, rebuild_command
 from core.schema import GROUND_TRUTH_FILE, ROLES
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -50,11 +51,6 @@ STAGES = ("corpora", "train", "predict", "explain", "metrics")  # the build's st
 # The stages whose files each stage reads: it checks them before it starts, and is stale when they change.
 STAGE_INPUTS = {"corpora": (), "train": ("corpora",), "predict": ("corpora", "train"), "explain": ("corpora", "train"),
                 "metrics": ("predict", "explain")}
-# The config sections a stage's results depend on, its own and its upstream stages': Home calls a stage stale
-# only when one of these changed (a new metrics.alpha leaves the trained models current).
-_MODEL_SECTIONS = ("data", "model", "train", "methods")
-STAGE_CONFIG = {"corpora": ("data",), "train": _MODEL_SECTIONS, "predict": _MODEL_SECTIONS,
-                "explain": (*_MODEL_SECTIONS, "explain"), "metrics": (*_MODEL_SECTIONS, "explain", "metrics")}
 # The tables the metrics stage writes as metrics/<name>.csv (core.pipeline.evaluate.metrics_tables computes them).
 METRICS_TABLES = ("table1", "per_seed", "probes", "mad_categories", "mad_utterances", "faithfulness", "psc_utterances",
                   "psc_correlation")
@@ -334,8 +330,14 @@ def list_experiments(base: Path | None = None) -> list[str]:
 
 
 def _stage_part(config: dict, stage: str) -> dict:
-    """The sections of ``config`` that ``stage``'s results depend on (not where the TOML lives)."""
-    return {k: config.get(k) for k in STAGE_CONFIG[stage]}
+    """What ``stage``'s results depend on in ``config``: the slices (core.pipeline.config_slices, the ones the
+    build fingerprints) of the stage and of every stage upstream of it; a new metrics.alpha leaves the
+    trained models current, a new train.device leaves everything current."""
+    upstream, todo = set(), [stage]
+    while todo:
+        upstream.add(s := todo.pop())
+        todo += STAGE_INPUTS[s]
+    return {s: STAGE_SLICES[s](config) for s in sorted(upstream)}
 
 
 def experiment_status(paths: ExperimentPaths, current_config: dict | None = None,

@@ -31,12 +31,12 @@ from core.methods import recipe
 from core.pipeline import evaluate as ev
 from core.pipeline.artifacts import (STAGE_INPUTS, ExperimentPaths, Manifest, code_fingerprint, fingerprint, read_json,
                                      table_fingerprint, write_json)
-from core.pipeline.explain import Explainer, attribute_options, attribution_rows, load_explainer
+from core.pipeline.config_slices import explanation_slice, model_slice
+from core.pipeline.explain import Explainer, attribution_rows, load_explainer
 from core.pipeline.faithfulness import faithfulness_columns
 from core.pipeline.files import ArtifactError, file_problem, file_problems, rebuild_command, record_files
-from core.pipeline.models import (VALENCE_CLASSES, ModelArgs, autocast_dtype, batch_size_for, build_model,
-                                  default_encoder, infer, load_checkpoint, load_tokenizer, resolve_device,
-                                  save_checkpoint)
+from core.pipeline.models import (VALENCE_CLASSES, ModelArgs, build_model, default_encoder, device_plan, infer,
+                                  load_checkpoint, load_tokenizer, resolve_device, save_checkpoint)
 from core.pipeline.recipes import Corpora, Gen
 from core.pipeline.trainer import fit, seed_everything
 from core.schema import DEMO_LAYOUTS, ROLES, TABLE1_COLUMNS
@@ -88,12 +88,10 @@ class BuildContext:
         return {role: recorded.get(role) for role in roles}
 
     def model_fingerprint(self, method: str, seed: int) -> str:
-        """What a trained model depends on: its recipe's settings and corpora, model and training knobs,
-        and the code training runs (the recipe, the trainer and what they import)."""
-        c, r = self.config, self.recipe(method)
-        training = {k: v for k, v in to_dict(c.train).items() if k not in ("seeds", "device", "eval_batch_size",
-                                                                                    "cuda_eval_batch_size")}
-        return fingerprint(method, seed, to_dict(c.model), self.encoder(), training, r.settings_used(),
+        """What a trained model depends on: its config slice (the one Home compares), the encoder it starts
+        from, its recipe's corpora, and the code training runs (the recipe, the trainer and what they import)."""
+        r = self.recipe(method)
+        return fingerprint(method, seed, model_slice(to_dict(self.config), method), self.encoder(),
                            self.data_fingerprints(*r.corpora), code_fingerprint(type(r), fit, build_model))
 
     def is_done(self, stage: str, method: str, seed: int, wanted: str) -> bool:
@@ -249,10 +247,8 @@ def predict_one(ctx: BuildContext, method: str, seed: int, device: str) -> None:
     view = ctx.recipe(method).view
     table = pd.concat([view(ctx.corpora.primary).assign(role="primary"),
                        view(ctx.corpora.cross).assign(role="cross")], ignore_index=True)
-    t, where = ctx.config.train, resolve_device(device)
-    probs, z = infer(model, tokenizer, table["text"].tolist(),
-                     batch_size=batch_size_for(where, cpu=t.eval_batch_size, cuda=t.cuda_eval_batch_size),
-                     dtype=autocast_dtype(where, t.precision, cpu_auto=False))
+    plan = device_plan(ctx.config.train, resolve_device(device))
+    probs, z = infer(model, tokenizer, table["text"].tolist(), batch_size=plan.batch_size, dtype=plan.dtype)
     keep = ["role", "corpus", "utt_id", "split", "speaker", "gender", "valence_class", "text"]
     predictions = table[keep].assign(method=method, seed=seed,
                                      predicted=np.array(VALENCE_CLASSES)[probs.argmax(1)],
@@ -286,7 +282,7 @@ def stage_explain(ctx: BuildContext) -> dict:
     device = str(resolve_device(ctx.config.train.device))
     for method, seed in tqdm(ctx.jobs(), desc="explain", unit="model"):
         wanted = fingerprint(_checkpoint_fingerprint(ctx.paths.model_dir(method, seed)),
-                             ctx.data_fingerprints("primary", "cross"), to_dict(ctx.config.explain),
+                             ctx.data_fingerprints("primary", "cross"), explanation_slice(to_dict(ctx.config)),
                              code_fingerprint(Explainer, faithfulness_columns, type(ctx.recipe(method))))
         if not ctx.is_done("explain", method, seed, wanted):
             explain_one(ctx, method, seed, sample, device)
@@ -302,24 +298,23 @@ def stage_explain(ctx: BuildContext) -> dict:
 
 
 def explain_one(ctx: BuildContext, method: str, seed: int, sample: pd.DataFrame, device: str) -> None:
-    """Calibrate n_steps, explain the sample through the method's view, measure faithfulness."""
+    """Calibrate n_steps, explain the sample through the method's view, measure faithfulness.
+
+    The explain config goes to the explainer whole: the app explains a typed sentence with the same object,
+    rebuilt from the manifest (core.pipeline.explain.cached_settings)."""
     e = ctx.config.explain
     explainer = load_explainer(ctx.paths, method, seed, device)
     seen = ctx.recipe(method).view(sample)
     texts = seen["text"].tolist()
     batch = seen.sample(n=min(e.calibration_size, len(seen)), random_state=e.sample_seed)["text"].tolist()
-    options = attribute_options(e, explainer.device)
-    calibration = explainer.calibrate(batch, grid=(e.n_steps,) if e.n_steps else e.steps_grid,
-                                      tolerance=e.delta_tolerance, batch_size=options["batch_size"],
-                                      precision=e.precision)
-    attributions = explainer.attribute(texts, n_steps=calibration.n_steps, progress=True, **options)
+    calibration = explainer.calibrate(batch, settings=e)
+    attributions = explainer.attribute(texts, n_steps=calibration.n_steps, settings=e, progress=True)
     ids = {"method": [method] * len(seen), "seed": [seed] * len(seen), **{c: seen[c].tolist() for c in
            ("role", "corpus", "split", "utt_id", "gender", "valence_class")}}
     words = pd.DataFrame(attribution_rows(attributions, **ids))
-    t = ctx.config.train
+    # Faithfulness probabilities stay fp32, like F(x) they are compared with; only the batch size follows the device.
     utterances = pd.DataFrame(ids).assign(text=texts, **faithfulness_columns(
-        explainer, attributions, e.top_k, batch_size_for(explainer.device, cpu=t.eval_batch_size,
-                                                         cuda=t.cuda_eval_batch_size)))
+        explainer, attributions, e.top_k, device_plan(ctx.config.train, explainer.device).batch_size))
     for path, frame in ((ctx.paths.attributions_part(method, seed), words),
                         (ctx.paths.explained_part(method, seed), utterances)):
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -5,8 +5,10 @@ LayerIntegratedGradients over the word-embedding layer against a ``[CLS] [PAD]�
 of the same length, explaining the softmax probability of the target class (default: the
 predicted class) with Captum's Gauss-Legendre quadrature. WordPiece scores are summed into the
 words of the original text (core.data.words), and normalised to signed weights (`normalise`: L2 by default).
-`Explainer.calibrate` picks the starting n_steps; `explain` is the app's path. Defaults come from
-core.config.ExplainConfig.
+`Explainer.calibrate` picks the starting n_steps; `explain` is the app's path. How to explain — grid,
+tolerance, precision, normalisation, batch sizes — is one object, the experiment's frozen
+core.config.ExplainConfig, passed whole from the TOML to the explain stage and, rebuilt from the
+manifest (`cached_settings`), to the app: a typed sentence is explained exactly as the cache was.
 
 Speed (docs/PERFORMANCE.md): the integral is computed directly (`layer_integrated_gradients`,
 held equal to Captum's by the tests) so the endpoints cost two embedding lookups instead of two
@@ -17,6 +19,7 @@ whose own convergence delta misses the tolerance is integrated again at the next
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Sequence
 
@@ -25,11 +28,12 @@ import torch
 from captum.attr._utils.approximation_methods import approximation_parameters
 from tqdm.auto import tqdm
 
-from core.config import ExplainConfig
+from core.config import ConfigError, ExplainConfig, load_section
 from core.data.words import Word, split_words
-from core.pipeline.artifacts import ExperimentPaths, read_json
-from core.pipeline.models import (VALENCE_CLASSES, ValenceModel, attention_kernels, autocast_dtype, batch_size_for,
-                                  batches, intra_op_threads, load_checkpoint, pad)
+from core.pipeline.artifacts import ExperimentPaths, Manifest, read_json
+from core.pipeline.files import ArtifactError, rebuild_command
+from core.pipeline.models import (VALENCE_CLASSES, ValenceModel, attention_kernels, batches, device_plan,
+                                  intra_op_threads, load_checkpoint, pad)
 
 if TYPE_CHECKING:
     from transformers import PreTrainedTokenizerBase
@@ -141,42 +145,38 @@ class Explainer:
         return torch.softmax(logits.float(), dim=-1)
 
     def attribute(self, texts: Sequence[str], *, n_steps: int, target: int | Sequence[int] | None = None,
-                  steps_grid: Sequence[int] = DEFAULTS.steps_grid,
-                  delta_tolerance: float = DEFAULTS.delta_tolerance, batch_size: int = DEFAULTS.batch_size,
-                  precision: str = DEFAULTS.precision, internal_batch_size: int | None = None,
-                  normalisation: str = DEFAULTS.normalisation, progress: bool = False) -> list[WordAttribution]:
+                  settings: ExplainConfig = DEFAULTS, internal_batch_size: int | None = None,
+                  progress: bool = False) -> list[WordAttribution]:
         """Word attributions for ``texts``, integrated with ``n_steps`` Gauss-Legendre points.
 
-        ``target`` None explains each text's predicted class. An utterance whose
-        |delta| > ``delta_tolerance`` · |F(x) − F(baseline)| is integrated again at the next larger
-        n of ``steps_grid`` (``steps_grid=()``: ``n_steps`` only); one that misses at the largest n
-        comes back with ``converged=False``. ``precision`` ("auto", "fp32", "bf16") is the first
-        pass's arithmetic (see core.pipeline.models.autocast_dtype); refinements, F(x) and F(baseline), hence
-        delta, are always fp32.
-        ``batch_size`` utterances are integrated together, at most ``internal_batch_size`` rows per
-        forward pass (None: as many as `TOKENS_PER_PASS` allows for the batch's width on this device).
-        ``normalisation`` ("l2" | "l1" | "none") turns word scores into weights (see `normalise`).
+        ``target`` None explains each text's predicted class. ``settings`` is the experiment's explain
+        config; of it, attribute reads: ``steps_grid`` and ``delta_tolerance`` (an utterance whose
+        |delta| > delta_tolerance · |F(x) − F(baseline)| is integrated again at the next larger n of the
+        grid; an empty grid: ``n_steps`` only; one that misses at the largest n comes back with
+        ``converged=False``), ``normalisation`` ("l2" | "l1" | "none", see `normalise`), and through
+        core.pipeline.models.device_plan the batch size and the first pass's precision on this device;
+        refinements, F(x) and F(baseline), hence delta, are always fp32. At most ``internal_batch_size``
+        rows go through one forward pass (None: as many as `TOKENS_PER_PASS` allows for the batch's width).
         """
-        if normalisation not in NORMALISATIONS:
-            raise ValueError(f"normalisation must be one of {NORMALISATIONS}, got {normalisation!r}")
+        if settings.normalisation not in NORMALISATIONS:
+            raise ValueError(f"normalisation must be one of {NORMALISATIONS}, got {settings.normalisation!r}")
         texts = list(texts)
         targets = [target] * len(texts) if isinstance(target, int) or target is None else list(target)
         if len(targets) != len(texts):
             raise ValueError(f"got {len(targets)} targets for {len(texts)} texts")
-        if batch_size < 1:
-            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-        dtype = autocast_dtype(self.device, precision)
+        plan = device_plan(settings, self.device)
+        if plan.batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {plan.batch_size}")
         enc = self.tokenizer(texts, truncation=True, max_length=self.model.args.max_length,
                              return_offsets_mapping=True)
         results: dict[int, WordAttribution] = {}
         with intra_op_threads(self._threads(n_steps * sum(map(len, enc["input_ids"])))):
-            encoded = self._encode(enc, targets, batch_size)
+            encoded = self._encode(enc, targets, plan.batch_size)
             pending = list(range(len(texts)))
-            for n in refinement_steps(n_steps, steps_grid):
+            for n in refinement_steps(n_steps, settings.steps_grid):
                 # Refinements run in fp32: a tiny |F(x) − F(b)| can sit below bf16's rounding noise.
-                results.update(self._integrate(texts, encoded, pending, n, delta_tolerance, batch_size,
-                                               internal_batch_size, dtype if n == n_steps else None, progress,
-                                               normalisation))
+                results.update(self._integrate(texts, encoded, pending, n, settings, plan.batch_size,
+                                               internal_batch_size, plan.dtype if n == n_steps else None, progress))
                 pending = [i for i in pending if not results[i].converged]
                 if not pending:
                     break
@@ -200,9 +200,9 @@ class Explainer:
         gaps = probs_np[rows, chosen] - base_np[rows, chosen]
         return _Encoded(ids, [[tuple(o) for o in offs] for offs in enc["offset_mapping"]], probs_np, chosen, gaps)
 
-    def _integrate(self, texts: list[str], encoded: _Encoded, indices: list[int], n_steps: int, tolerance: float,
-                   batch_size: int, internal_batch_size: int | None, dtype: torch.dtype | None,
-                   progress: bool, normalisation: str) -> dict[int, WordAttribution]:
+    def _integrate(self, texts: list[str], encoded: _Encoded, indices: list[int], n_steps: int,
+                   settings: ExplainConfig, batch_size: int, internal_batch_size: int | None,
+                   dtype: torch.dtype | None, progress: bool) -> dict[int, WordAttribution]:
         """One integration pass at ``n_steps`` over ``indices``, in batches of similar length."""
         order = sorted(indices, key=lambda i: len(encoded.ids[i]))
         chunks, sums = [], []
@@ -220,12 +220,12 @@ class Explainer:
         for chunk, token_scores in zip(chunks, sums):
             token_scores = token_scores.cpu().numpy()
             deltas = token_scores.sum(1) - encoded.gaps[chunk]
-            ok = within_tolerance(deltas, encoded.gaps[chunk], tolerance)
+            ok = within_tolerance(deltas, encoded.gaps[chunk], settings.delta_tolerance)
             for row, i in enumerate(chunk):
                 words, scores = word_scores(texts[i], encoded.offsets[i], token_scores[row, :len(encoded.ids[i])])
-                out[i] = WordAttribution(texts[i], words, scores, normalise(scores, normalisation), int(encoded.targets[i]),
-                                         encoded.probs[i], float(deltas[row]), float(encoded.gaps[i]), n_steps,
-                                         bool(ok[row]))
+                out[i] = WordAttribution(texts[i], words, scores, normalise(scores, settings.normalisation),
+                                         int(encoded.targets[i]), encoded.probs[i], float(deltas[row]),
+                                         float(encoded.gaps[i]), n_steps, bool(ok[row]))
         return out
 
     def layer_integrated_gradients(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, target: torch.Tensor,
@@ -273,22 +273,22 @@ class Explainer:
         return torch.where(torch.isin(input_ids, special), input_ids,
                            torch.full_like(input_ids, self.tokenizer.pad_token_id))
 
-    def calibrate(self, texts: Sequence[str], *, grid: Sequence[int] = DEFAULTS.steps_grid,
-                  tolerance: float = DEFAULTS.delta_tolerance, batch_size: int = DEFAULTS.batch_size,
-                  precision: str = DEFAULTS.precision) -> Calibration:
-        """The smallest n_steps in ``grid`` with mean |delta| ≤ tolerance · mean |F(x) − F(baseline)|.
+    def calibrate(self, texts: Sequence[str], *, settings: ExplainConfig = DEFAULTS) -> Calibration:
+        """The smallest n_steps of ``settings.steps_grid`` with mean |delta| ≤ delta_tolerance · mean
+        |F(x) − F(baseline)|; a fixed ``settings.fixed_steps`` is the only n tried (still checked).
 
-        When no n in the grid converges, the largest is used and ``converged`` is False. Only
-        calibrates: `attribute` starts from the returned n and refines per utterance.
+        When no n converges, the largest is used and ``converged`` is False. Only calibrates:
+        `attribute` starts from the returned n and refines per utterance.
         """
+        grid = (settings.fixed_steps,) if settings.fixed_steps else settings.steps_grid
+        single_pass = dataclasses.replace(settings, steps_grid=())
         tried = {}
         for n in sorted(grid):
-            explained = self.attribute(texts, n_steps=n, steps_grid=(), delta_tolerance=tolerance,
-                                       batch_size=batch_size, precision=precision)
+            explained = self.attribute(texts, n_steps=n, settings=single_pass)
             deltas = [abs(e.delta) for e in explained]
             ratio = float(np.mean(deltas) / max(np.mean([abs(e.gap) for e in explained]), 1e-12))
             tried[n] = {"ratio": ratio, "deltas": [e.delta for e in explained]}
-            if ratio <= tolerance:
+            if ratio <= settings.delta_tolerance:
                 return Calibration(n, True, tried)
         return Calibration(max(grid), False, tried)
 
@@ -326,12 +326,18 @@ def calibrated_steps(paths: ExperimentPaths, method: str, seed: int) -> int | No
     return read_json(path)["n_steps"] if path.exists() else None
 
 
-def attribute_options(settings: ExplainConfig, device: torch.device) -> dict:
-    """`Explainer.attribute`'s settings from an experiment's explain config on ``device``: the one reading
-    the build, the app and the benchmark share."""
-    return {"steps_grid": settings.steps_grid, "delta_tolerance": settings.delta_tolerance,
-            "precision": settings.precision, "normalisation": settings.normalisation,
-            "batch_size": batch_size_for(device, cpu=settings.batch_size, cuda=settings.cuda_batch_size)}
+def cached_settings(paths: ExperimentPaths) -> ExplainConfig:
+    """The explain settings the cached explanations were made with: the explain stage's record in the
+    manifest, rebuilt and checked by core.config as the TOML's were. ArtifactError (with the rebuild
+    command) before the stage ran, or when the record no longer loads."""
+    record = Manifest(paths).stage("explain").get("config", {})
+    rebuild = rebuild_command(record.get("source"), "explain")
+    if "explain" not in record:
+        raise ArtifactError(f"{paths.root.name} has no explain stage yet: no explanations to match.", rebuild)
+    try:
+        return load_section(ExplainConfig, record["explain"], where=f"{paths.manifest} (explain stage)")
+    except ConfigError as error:
+        raise ArtifactError(f"The explain settings the manifest recorded no longer load: {error}", rebuild) from None
 
 
 def explain(texts: Sequence[str], explainers: dict[str, Explainer], *, n_steps: dict[str, int | None] | None = None,
@@ -339,14 +345,14 @@ def explain(texts: Sequence[str], explainers: dict[str, Explainer], *, n_steps: 
             **options) -> dict[str, list[WordAttribution]]:
     """Explain ``texts`` with several models through `Explainer.attribute`: the app's live path.
 
-    ``n_steps[method]`` is typically `calibrated_steps` of the build; None (or missing) starts from
-    the smallest n of ``settings.steps_grid``. Either way each utterance is refined up that grid until
-    its own delta is within ``settings.delta_tolerance``. ``options`` go to `Explainer.attribute`
-    (internal_batch_size, progress).
+    ``n_steps[method]`` is typically `calibrated_steps` of the build; None (or missing) starts where
+    the build starts without a calibration: ``settings.fixed_steps``, else the smallest n of
+    ``settings.steps_grid``. Either way each utterance is refined up that grid until its own delta is
+    within ``settings.delta_tolerance``. ``options`` go to `Explainer.attribute` (internal_batch_size,
+    progress).
     """
     out = {}
     for method, explainer in explainers.items():
-        start = (n_steps or {}).get(method) or min(settings.steps_grid)
-        out[method] = explainer.attribute(texts, n_steps=start, target=target,
-                                          **attribute_options(settings, explainer.device), **options)
+        start = (n_steps or {}).get(method) or settings.fixed_steps or min(settings.steps_grid)
+        out[method] = explainer.attribute(texts, n_steps=start, target=target, settings=settings, **options)
     return out

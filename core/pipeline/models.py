@@ -26,7 +26,7 @@ from core.pipeline.files import ArtifactError, file_problem, file_record, rebuil
 from core.schema import GENDERS, VALENCE_CLASSES  # label order = head output order
 
 if TYPE_CHECKING:  # type hints only: a model's code fingerprint follows runtime imports, not config code
-    from core.config import ModelConfig
+    from core.config import ExplainConfig, ModelConfig, TrainConfig
 
 
 def default_encoder() -> str:
@@ -91,9 +91,20 @@ def intra_op_threads(n: int | None) -> Iterator[None]:
         torch.set_num_threads(before)
 
 
-def batch_size_for(device: torch.device, *, cpu: int, cuda: int) -> int:
-    """Utterances per batch on ``device``: GPUs need wide batches to be busy, CPUs do not gain from them."""
-    return cuda if device.type == "cuda" else cpu
+@dataclass(frozen=True)
+class DevicePlan:
+    """How one kind of forward pass runs on a device."""
+
+    batch_size: int             # utterances per batch
+    dtype: torch.dtype | None   # autocast dtype; None = plain fp32
+
+
+def device_plan(settings: TrainConfig | ExplainConfig, device: torch.device) -> DevicePlan:
+    """The one rule for batch size and precision on ``device``, from a config section's `device_settings`:
+    the wide batch on CUDA (a GPU needs it to be busy, a CPU gains nothing from it) and `autocast_dtype`."""
+    knobs = settings.device_settings
+    return DevicePlan(knobs.cuda_batch_size if device.type == "cuda" else knobs.cpu_batch_size,
+                      autocast_dtype(device, knobs.precision, cpu_auto=knobs.cpu_bf16))
 
 
 class GradientReversal(nn.Module):

@@ -56,12 +56,9 @@ class Gen:
     gender_loss_weight = 0.0                 # weight of the gender cross-entropy (no gender head: none)
 
     def __init__(self, settings: MethodsConfig):
-        """A recipe keeps the method settings it uses as attributes named like the MethodsConfig
-        fields; :meth:`settings_used` is then exactly the slice its model's fingerprint covers."""
-
-    def settings_used(self) -> dict[str, object]:
-        """The MethodsConfig values this recipe runs with (its fingerprint slice)."""
-        return dict(vars(self))
+        """A recipe keeps the method settings it uses as attributes named like the MethodsConfig fields:
+        exactly the ones its spec in core.methods.METHODS lists (a test checks), which its models'
+        fingerprint covers (core.pipeline.config_slices)."""
 
     def stages(self, corpora: Corpora) -> list[Stage]:
         """Data preparation: the training stages, each fit on its train split, early-stopped on its val split."""

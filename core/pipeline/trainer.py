@@ -19,8 +19,7 @@ from sklearn.utils.class_weight import compute_class_weight
 from tqdm.auto import tqdm
 
 from core.pipeline.metrics import uar
-from core.pipeline.models import (GENDERS, VALENCE_CLASSES, ValenceModel, autocast_dtype, batch_size_for, batches,
-                                  encode, infer, pad)
+from core.pipeline.models import GENDERS, VALENCE_CLASSES, ValenceModel, batches, device_plan, encode, infer, pad
 
 if TYPE_CHECKING:  # type hints only (a model's code fingerprint follows runtime imports, not config code)
     from transformers import PreTrainedTokenizerBase
@@ -82,7 +81,10 @@ def class_weights(labels: pd.Series, classes: tuple[str, ...], device: torch.dev
 
 def validation_uars(model: ValenceModel, tokenizer: PreTrainedTokenizerBase, table: pd.DataFrame,
                     batch_size: int) -> tuple[float, float | None]:
-    """Valence UAR on ``table`` and, for a model with a gender head, that head's gender UAR."""
+    """Valence UAR on ``table`` and, for a model with a gender head, that head's gender UAR.
+
+    Always fp32, whatever the training precision: these scores pick the epoch that is kept, and they have
+    always been computed at full precision (bf16 here could keep another epoch: another model)."""
     probs, z = infer(model, tokenizer, table["text"].tolist(), batch_size=batch_size)
     valence = uar(table["valence_class"].to_numpy(), np.array(VALENCE_CLASSES)[probs.argmax(1)])
     if model.gender_head is None:
@@ -122,7 +124,7 @@ def fit(model: ValenceModel, tokenizer: PreTrainedTokenizerBase, stage: Stage, c
     steps_per_epoch = -(-len(ids) // config.batch_size)
     total_steps, step = config.epochs * steps_per_epoch, 0
     record, best_state, start = FitRecord(stage.name), None, time.perf_counter()
-    dtype = autocast_dtype(device, config.precision, cpu_auto=False)  # bf16 on CUDA by default
+    plan = device_plan(config, device)  # bf16 on CUDA by default
 
     for epoch in range(config.epochs):
         model.train()
@@ -134,7 +136,7 @@ def fit(model: ValenceModel, tokenizer: PreTrainedTokenizerBase, stage: Stage, c
             recipe.on_step(model, step / total_steps)
             rows = order[s]
             input_ids, mask = pad([ids[i] for i in rows], tokenizer.pad_token_id, device)
-            with torch.autocast(device.type, dtype=dtype or torch.bfloat16, enabled=dtype is not None):
+            with torch.autocast(device.type, dtype=plan.dtype or torch.bfloat16, enabled=plan.dtype is not None):
                 batch = Batch(valence[rows].to(device), gender[rows].to(device), valence_w, gender_w)
                 loss = recipe.loss(model, model.represent(input_ids, mask), batch)
             optimizer.zero_grad(set_to_none=True)
@@ -144,8 +146,7 @@ def fit(model: ValenceModel, tokenizer: PreTrainedTokenizerBase, stage: Stage, c
             losses.append(loss.item())
             bar.set_postfix(loss=f"{losses[-1]:.3f}")
 
-        val_uar, val_gender_uar = validation_uars(model, tokenizer, stage.val, batch_size_for(
-            device, cpu=config.eval_batch_size, cuda=config.cuda_eval_batch_size))
+        val_uar, val_gender_uar = validation_uars(model, tokenizer, stage.val, plan.batch_size)
         record.history.append({"epoch": epoch + 1, "train_loss": float(np.mean(losses)), "val_valence_uar": val_uar,
                                "val_gender_uar": val_gender_uar, "adv_lambda": model.reversal_lambda})
         record.epochs_run = epoch + 1
