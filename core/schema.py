@@ -1,5 +1,5 @@
-"""The names every layer shares: label values, the table schema, corpus roles, the six methods and the
-Table 1 columns.
+"""The names every layer shares: label values, the table schema, corpus roles and the six methods (Table 1's
+columns are declared in core.pipeline.table1).
 
 Torch-free on purpose: the dashboard reads the method descriptions here without importing the
 models, and the recipes (core.pipeline.recipes) take their properties from the same rows.
@@ -40,10 +40,6 @@ METHODS = {m.name: m for m in (
     Method("ArtNoise", "Sees a copy of every corpus with cell-specific nonsense tokens: the attention check.",
            attention_check=True),
 )}
-
-# Table 1's six numbers (SPEC §4-5), in column order; core.pipeline.evaluate computes them, pages show them.
-TABLE1_COLUMNS = ("valence_uar_within", "valence_uar_cross", "gender_uar_within", "gender_uar_cross", "mad", "psc",
-                  "psc_words")
 
 GENDER_CHANCE = 0.5                         # a gender probe guessing
 VALENCE_CHANCE = 1 / len(VALENCE_CLASSES)   # a valence classifier guessing
