@@ -1,5 +1,5 @@
-"""The names every layer shares: label values, the table schema, corpus roles, chance levels and the
-Table 1 columns (the methods are declared in core.methods).
+"""The names every layer shares: label values, the table schema, corpus roles and chance levels (the
+methods are declared in core.methods, Table 1's columns in core.pipeline.table1).
 
 Torch-free on purpose: every layer, the dashboard included, reads it.
 """
@@ -18,9 +18,6 @@ DEMO_LAYOUTS = {"primary": "iemocap", "auxiliary": "msp_improv", "cross": "muse"
 GROUND_TRUTH_FILE = "demo_ground_truth.csv"  # in the demo folder, beside the corpus folders (loaders never see it)
 
 
-# Table 1's numbers (SPEC §4-5), in column order; core.pipeline.evaluate computes them, pages show them.
-TABLE1_COLUMNS = ("valence_uar_within", "valence_uar_cross", "gender_uar_within", "gender_uar_cross", "mad", "psc",
-                  "psc_words")
 
 GENDER_CHANCE = 0.5                         # a gender probe guessing
 VALENCE_CHANCE = 1 / len(VALENCE_CLASSES)   # a valence classifier guessing

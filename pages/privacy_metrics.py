@@ -14,7 +14,7 @@ exp = experiment()
 
 @st.cache_data
 def load_table(name: str, stamp: float) -> pd.DataFrame:
-    return built.metrics_frame(built.open_experiment(name), "table1", privacy_metrics.TABLE1_REQUIRED)
+    return built.metrics_frame(built.open_experiment(name), "table1", privacy_metrics.required_columns())
 
 
 @st.cache_data
@@ -31,36 +31,29 @@ def load_trade_off(name: str, stamp: float, seed: int) -> pd.DataFrame:
     return privacy_metrics.trade_off_intervals(e, built.predictions(e), seed=seed)
 
 
-stamp = exp.stamp
+stamp, alpha = exp.stamp, privacy_metrics.significance_level(exp)
 with artifacts_or_stop():
     table = load_table(exp.name, stamp)
 
 st.subheader("In plain words")
-for sentence in privacy_metrics.plain_summary(table):
+for sentence in privacy_metrics.plain_summary(table, alpha=alpha):
     st.markdown(f"- {sentence}")
 
 st.subheader("Table 1")
-st.caption("Means over seeds (± standard deviation when there are several) · * = significantly different from Gen "
-           "(Holm-adjusted p < 0.05; p-values below) · ↑ higher is better, ↓ lower is better · valence and "
-           "gender leak are UARs (balanced accuracy; chance is 0.33 for valence, 0.5 for gender) on the primary "
-           "corpus's test split and on the cross corpus")
-st.dataframe(privacy_metrics.format_table1(table), hide_index=True, width="stretch")
-if "psc_words" not in table.columns:
-    st.caption(f"No `psc_words` column: this Table 1 predates it. Rebuild with `{exp.command('metrics')}`.")
+st.caption(f"Means over seeds (± standard deviation when there are several) · * = significantly different from Gen "
+           f"(Holm-adjusted p < {alpha}; p-values below) · ↑ higher is better, ↓ lower is better · hover a "
+           "header, or open *What the columns mean*, for what each column measures")
+help_texts = privacy_metrics.column_help(table)
+st.dataframe(privacy_metrics.format_table1(table), hide_index=True, width="stretch",
+             column_config={header: st.column_config.Column(help=text) for header, text in help_texts.items()})
+for column in privacy_metrics.missing_optional(table):
+    st.caption(f"No `{column}` column: this Table 1 predates it. Rebuild with `{exp.command('metrics')}`.")
 st.download_button("Download Table 1 (CSV, every column)", table.to_csv(index=False),
                    file_name=f"{exp.name}_table1.csv", mime="text/csv")
 with st.expander("Every column: std, p-values (bootstrap and t-test), significance"):
     st.dataframe(table, hide_index=True, width="stretch")
 with st.expander("What the columns mean"):
-    st.markdown(
-        "- **valence UAR** – how well the model recognises low / mid / high valence, on the test split of the "
-        "corpus it was trained on (*within*) and on another corpus (*cross*).\n"
-        "- **gender UAR** – how well an attacker's probe recovers the speaker's gender from the model's internal "
-        "representation. Closer to 0.5 = leaks less.\n"
-        "- **MAD** – how much the model stopped relying on words people read as gender cues, compared with "
-        "Gen (higher = closer to what people perceive as private).\n"
-        "- **Psc** – how much weight the model puts on words whose sentiment contradicts the true answer "
-        "(lower = fewer spurious cues).")
+    st.markdown("\n".join(f"- **{header}** – {text}" for header, text in help_texts.items()))
 
 try:
     intervals = load_intervals(exp.name, stamp)

@@ -1,8 +1,10 @@
-"""Shared fixtures: a tiny randomly initialised BERT and small corpus tables in the SPEC §2.1 schema."""
+"""Shared fixtures: a tiny randomly initialised BERT, small corpus tables in the SPEC §2.1 schema, and one tiny
+experiment built through every stage (the dashboard and metric-spec tests share it)."""
 from __future__ import annotations
 
 import itertools
 import os
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -10,7 +12,12 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # as in scripts/: the tests never download anything
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
+from core.config import (ExperimentConfig, ExplainConfig, MethodsConfig, MetricsConfig, ModelConfig,  # noqa: E402
+                         TrainConfig)
+from core.methods import METHODS  # noqa: E402
+from core.pipeline.artifacts import ExperimentPaths  # noqa: E402
 from core.pipeline.models import default_encoder  # noqa: E402
+from core.schema import ROLES  # noqa: E402
 
 POSITIVE = ["wonderful", "great", "lovely", "happy"]
 NEGATIVE = ["terrible", "awful", "sad", "horrible"]
@@ -50,3 +57,29 @@ def tiny_corpora():
     from core.pipeline.recipes import Corpora
 
     return Corpora(make_table("primary", 4), make_table("auxiliary", 2), make_table("cross", 2, splits=("all",)))
+
+
+def dashboard_config(encoder: str) -> ExperimentConfig:
+    """The config of the `artifacts` experiment: every declared method, one seed, tiny everything."""
+    return ExperimentConfig(
+        name="tiny", model=ModelConfig(encoder=encoder, max_length=16, gender_hidden=8),
+        train=TrainConfig(seeds=(0,), epochs=1, patience=1, batch_size=36, lr=1e-3),
+        methods=MethodsConfig(names=tuple(METHODS)),
+        explain=ExplainConfig(n_primary=4, n_cross=4, n_steps=8, batch_size=8),
+        metrics=MetricsConfig(bootstrap_resamples=50, probe_max_iter=50))
+
+
+@pytest.fixture(scope="session")
+def artifacts(tmp_path_factory, tiny_encoder) -> Path:
+    """An artifacts folder holding experiment "tiny": every declared method through every stage on a tiny BERT."""
+    from core.pipeline.build import build
+
+    base = tmp_path_factory.mktemp("dashboard")
+    paths = ExperimentPaths(base / "tiny")
+    tables = {"primary": make_table("primary", 2), "auxiliary": make_table("auxiliary", 1),
+              "cross": make_table("cross", 2, splits=("all",))}
+    for role in ROLES:
+        paths.corpus_table(role).parent.mkdir(parents=True, exist_ok=True)
+        tables[role].to_parquet(paths.corpus_table(role), index=False)
+    build(dashboard_config(tiny_encoder), stages=["train", "predict", "explain", "metrics"], paths=paths)
+    return base

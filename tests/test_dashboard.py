@@ -1,4 +1,5 @@
-"""Every dashboard page (AppTest) on a tiny experiment built once: content, bad input, errors, no torch."""
+"""Every dashboard page (AppTest) on a tiny experiment built once (tests/conftest.py `artifacts`): content, bad
+input, errors, no torch."""
 from __future__ import annotations
 
 import html
@@ -13,35 +14,11 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.config import ExperimentConfig, ExplainConfig, MethodsConfig, MetricsConfig, ModelConfig, TrainConfig
 from core.methods import METHODS
 from core.pipeline.artifacts import ExperimentPaths
-from core.pipeline.build import build
-from core.schema import ROLES
-from tests.conftest import make_table
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = ("home", "explore", "privacy_metrics", "lexicon_overlap", "cross_corpus", "models")
-
-
-@pytest.fixture(scope="session")
-def artifacts(tmp_path_factory, tiny_encoder) -> Path:
-    """An artifacts folder holding experiment "tiny": every declared method through every stage on a tiny BERT."""
-    base = tmp_path_factory.mktemp("dashboard")
-    paths = ExperimentPaths(base / "tiny")
-    tables = {"primary": make_table("primary", 2), "auxiliary": make_table("auxiliary", 1),
-              "cross": make_table("cross", 2, splits=("all",))}
-    for role in ROLES:
-        paths.corpus_table(role).parent.mkdir(parents=True, exist_ok=True)
-        tables[role].to_parquet(paths.corpus_table(role), index=False)
-    config = ExperimentConfig(
-        name="tiny", model=ModelConfig(encoder=tiny_encoder, max_length=16, gender_hidden=8),
-        train=TrainConfig(seeds=(0,), epochs=1, patience=1, batch_size=36, lr=1e-3),
-        methods=MethodsConfig(names=tuple(METHODS)),
-        explain=ExplainConfig(n_primary=4, n_cross=4, n_steps=8, batch_size=8),
-        metrics=MetricsConfig(bootstrap_resamples=50, probe_max_iter=50))
-    build(config, stages=["train", "predict", "explain", "metrics"], paths=paths)
-    return base
 
 
 @pytest.fixture

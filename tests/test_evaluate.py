@@ -8,8 +8,11 @@ import pytest
 
 from core.config import MetricsConfig
 from core.data.lexicons import ValenceLexicon
+from core.pipeline import table1 as t1
 from core.pipeline.evaluate import (Explanation, PairedComparison, align_to, faithfulness, leakage, per_seed_table,
-                                    psc_correlation, psc_items, significance)
+                                    psc_correlation, psc_items, significance, significance_plan, table1_markdown)
+
+SPEC = {metric.column: metric for metric in t1.METRICS}
 
 
 def test_align_inserts_zero_weight_for_the_noise_token():
@@ -45,12 +48,10 @@ def test_psc_uses_the_utterances_gen_of_the_same_seed_gets_right():
 
 
 def test_table1_markdown_shows_mean_std_marks_and_a_pvalue_table():
-    from core.pipeline.evaluate import TABLE1_COLUMNS, table1_markdown
-
-    row = {c: 0.5 for c in TABLE1_COLUMNS}
-    gen = {"model": "Gen", **row, **{f"{c}_std": 0.01 for c in TABLE1_COLUMNS}}
+    row = {c: 0.5 for c in t1.columns()}
+    gen = {"model": "Gen", **row, **{f"{c}_std": 0.01 for c in t1.columns()}}
     adv = {"model": "PrivAdv", **row, "mad": 0.123456, "mad_std": 0.02, "mad_sig": True, "mad_p": 0.004,
-           "mad_p_ttest": 0.03, **{f"{c}_p": 0.5 for c in TABLE1_COLUMNS if c != "mad"}}
+           "mad_p_ttest": 0.03, **{f"{c}_p": 0.5 for c in t1.columns() if c != "mad"}}
     text = table1_markdown(pd.DataFrame([gen, adv]), normalisation="l1", alpha=0.05)
     assert "normalised by `l1`" in text
     values, pvalues = text.split("## p-values")
@@ -63,22 +64,34 @@ def test_table1_markdown_shows_mean_std_marks_and_a_pvalue_table():
 # ---------------------------------------------------------------- Table 1 aggregation and significance
 
 def test_per_seed_table_means_items_per_model_and_seed():
-    uars = pd.DataFrame({"method": ["Gen", "PrivAdv"], "seed": [0, 0], "valence_uar_within": [0.7, 0.6],
-                         "valence_uar_cross": [0.5, 0.4]})
-    probes = pd.DataFrame([{"method": x, "seed": 0, "probe": p, "split": s, "gender_uar": u}
-                           for x in ("Gen", "PrivAdv") for s in ("within", "cross")
-                           for p, u in (("logreg", 0.6), ("mlp", 0.8))])
+    # Gen: primary test low, high predicted low, low → UAR (1 + 0) / 2 (the train row does not count); cross right.
+    # PrivAdv: primary test right, cross both wrong.
+    predictions = pd.DataFrame({"method": ["Gen"] * 5 + ["PrivAdv"] * 5, "seed": 0,
+                                "role": ["primary"] * 3 + ["cross"] * 2 + ["primary"] * 3 + ["cross"] * 2,
+                                "split": ["train", "test", "test", "all", "all"] * 2, "utt_id": list("tabcd") * 2,
+                                "valence_class": ["low", "low", "high", "low", "high"] * 2,
+                                "predicted": ["high", "low", "low", "low", "high",
+                                              "low", "low", "high", "high", "low"]})
+    # The stronger probe's guesses (core.pipeline.evaluate.leakage): Gen's all right, PrivAdv's one of two within
+    guesses = pd.DataFrame({"method": ["Gen"] * 4 + ["PrivAdv"] * 4, "seed": 0, "utt_id": list("abcd") * 2,
+                            "split": ["within", "within", "cross", "cross"] * 2, "gender": list("FMFM") * 2,
+                            "guess": list("FMFM") + list("FFFM")})
     # MAD_i −.6, .15, −.2 → −.65 / 3; Gen's MAD is 0 by definition
-    mad = pd.DataFrame({"method": "PrivAdv", "seed": 0, "utt_id": ["a", "b", "c"], "mad_i": [-0.6, 0.15, -0.2]})
+    mad = pd.DataFrame({"method": "PrivAdv", "seed": 0, "utt_id": ["a", "b", "c"], "mad_i": [-0.6, 0.15, -0.2],
+                        "item": None})
     # P_i .14, .1875, .225 for PrivAdv; no utterance for Gen (it got nothing right): NaN, not a crash
     psc = pd.DataFrame({"method": "PrivAdv", "seed": 0, "utt_id": ["a", "b", "c"], "p_i": [0.14, 0.1875, 0.225],
                         "p_words_i": [0.4, 0.75, 0.75]})
-    table = per_seed_table(uars, probes, mad, psc).set_index("method")
+    plan = significance_plan(t1.Table1Inputs(None, predictions, pd.DataFrame(), {}, guesses, mad, psc))
+    table = per_seed_table(plan, predictions).set_index("method")
+    assert table.loc["Gen", ["valence_uar_within", "valence_uar_cross"]].tolist() == [0.5, 1.0]
+    assert table.loc["PrivAdv", ["valence_uar_within", "valence_uar_cross"]].tolist() == [1.0, 0.0]
     assert table.loc["PrivAdv", "mad"] == pytest.approx(-0.65 / 3) and table.loc["Gen", "mad"] == 0.0
     assert table.loc["PrivAdv", "psc"] == pytest.approx((0.14 + 0.1875 + 0.225) / 3)
     assert table.loc["PrivAdv", "psc_words"] == pytest.approx((0.4 + 0.75 + 0.75) / 3)
     assert np.isnan(table.loc["Gen", "psc"]) and np.isnan(table.loc["Gen", "psc_words"])
-    assert table.loc["Gen", ["gender_uar_within", "gender_uar_cross"]].tolist() == [0.8, 0.8]  # the stronger probe
+    assert table.loc["Gen", ["gender_uar_within", "gender_uar_cross"]].tolist() == [1.0, 1.0]
+    assert table.loc["PrivAdv", ["gender_uar_within", "gender_uar_cross"]].tolist() == [0.5, 1.0]
 
 
 def _labels(method: str, predicted: str, n: int = 20, seed: int = 0) -> pd.DataFrame:
@@ -92,7 +105,7 @@ def test_significance_bootstrap_and_holm_by_hand():
     # identical predictions give p = 1. Holm over the two: [0.02 · 2, 1] = [0.04, 1].
     frame = pd.concat([_labels("Gen", "high"), _labels("PrivAdv", "low"), _labels("GenderExp", "high")])
     per_seed = pd.DataFrame({"method": ["Gen", "PrivAdv", "GenderExp"], "seed": 0, "valence_uar_within": [0, 1, 0]})
-    plan = [PairedComparison("valence_uar_within", frame, "predicted", "uar")]
+    plan = [PairedComparison(SPEC["valence_uar_within"], frame)]
     tests = significance(per_seed, plan, MetricsConfig(bootstrap_resamples=99, alpha=0.05)).set_index("model")
     assert tests.valence_uar_within_p.tolist() == pytest.approx([0.04, 1.0])
     assert tests.valence_uar_within_sig.tolist() == [True, False]
@@ -107,7 +120,7 @@ def test_significance_compares_mad_with_zero_and_lets_the_ttest_decide_with_thre
     # CDF is 1/2 + t / (2 √(2 + t²)), so p = 1 − √12 / √14 = 0.0742 (not significant; the t-test decides).
     per_seed = pd.DataFrame({"method": ["Gen"] * 3 + ["PrivAdv"] * 3, "seed": [0, 1, 2] * 2,
                              "mad": [0.0, 0.0, 0.0, 0.1, 0.2, 0.3]})
-    plan = [PairedComparison("mad", mad, "mad_i", "mean")]
+    plan = [PairedComparison(SPEC["mad"], mad)]
     row = significance(per_seed, plan, MetricsConfig(bootstrap_resamples=99)).iloc[0]
     assert row.mad_p == pytest.approx(0.02)
     assert row.mad_p_ttest == pytest.approx(1 - np.sqrt(12 / 14))

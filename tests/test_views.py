@@ -124,24 +124,38 @@ def table1() -> pd.DataFrame:
 
 def test_format_table1_writes_value_std_and_significance():
     shown = privacy_metrics.format_table1(table1())
-    leak = privacy_metrics.TABLE1_LABELS["gender_uar_within"]
-    assert shown.loc[1, leak] == "0.610 ± 0.020 *"
-    assert shown.loc[2, leak] == "0.700"  # no std (one seed), not significant
-    assert shown.loc[0, privacy_metrics.TABLE1_LABELS["mad"]] == "0.000"
+    assert shown.columns.tolist() == ["model", "valence, primary ↑", "valence, cross ↑", "gender leak, primary ↓",
+                                      "gender leak, cross ↓", "MAD ↑", "Psc ↓"]  # psc_words, optional, is absent
+    assert shown.loc[1, "gender leak, primary ↓"] == "0.610 ± 0.020 *"
+    assert shown.loc[2, "gender leak, primary ↓"] == "0.700"  # no std (one seed), not significant
+    assert shown.loc[0, "MAD ↑"] == "0.000"
     assert shown.model.tolist()[-1] == "ArtNoise (attention check)"
-    assert privacy_metrics.TABLE1_LABELS["psc_words"] not in shown  # an older table without it still formats
+    assert privacy_metrics.missing_optional(table1()) == ["psc_words"]
+    help_texts = privacy_metrics.column_help(table1())
+    assert list(help_texts) == shown.columns.tolist()[1:] and "gender" in help_texts["gender leak, primary ↓"]
+
+
+def test_the_significance_level_is_the_metrics_stages_alpha(tmp_path):
+    def built_with(metrics_stage: dict) -> experiment.Experiment:
+        manifest = {"config": {"metrics": {"alpha": 0.2}}, "stages": {"metrics": metrics_stage}}
+        return experiment.Experiment("x", ExperimentPaths(tmp_path / "x"), manifest)
+
+    # A metrics-only rebuild with a new alpha records it with the stage, not in the experiment's config
+    assert privacy_metrics.significance_level(built_with({"config": {"metrics": {"alpha": 0.01}}})) == 0.01
+    assert privacy_metrics.significance_level(built_with({"config": {}})) == 0.05  # not recorded: the default
 
 
 def test_plain_summary_names_the_least_leaky_model_its_cost_and_significance():
-    text = " ".join(privacy_metrics.plain_summary(table1()))
+    text = " ".join(privacy_metrics.plain_summary(table1(), alpha=0.05))
     assert "**PrivAdv leaks least.**" in text  # not ArtNoise or GenderExp, whatever their numbers
     assert "0.610, against 0.740" in text and "0.780 vs 0.800 for Gen (-0.020)" in text
-    assert "statistically significant (Holm-adjusted p = 0.012)" in text and "**not**" not in text
+    assert "statistically significant at level 0.05 (Holm-adjusted p = 0.012)" in text and "**not**" not in text
     assert "ArtNoise is the attention check" in text and "GenderExp" in text
     flipped = table1().assign(gender_uar_within_sig=[np.nan, False, False, True, True])
-    assert "**not** statistically significant" in " ".join(privacy_metrics.plain_summary(flipped))
+    assert "**not** statistically significant at level 0.01" in " ".join(
+        privacy_metrics.plain_summary(flipped, alpha=0.01))
     with pytest.raises(ValueError, match="psc"):
-        privacy_metrics.plain_summary(table1().drop(columns="psc"))
+        privacy_metrics.plain_summary(table1().drop(columns="psc"), alpha=0.05)
 
 
 def test_weight_contrast_shares_of_positive_weight_per_group():
@@ -217,7 +231,7 @@ def test_read_frame_names_the_stage_and_the_missing_column(tmp_path):
     paths.metrics_dir.mkdir()
     pd.DataFrame({"model": ["Gen"], "mad": [0.0]}).to_csv(paths.metrics_table("table1"), index=False)
     with pytest.raises(experiment.ArtifactError, match="older privlens .*valence_uar_within"):
-        experiment.metrics_frame(exp, "table1", privacy_metrics.TABLE1_REQUIRED)
+        experiment.metrics_frame(exp, "table1", privacy_metrics.required_columns())
     paths.predictions("Gen", 0).parent.mkdir()
     paths.predictions("Gen", 0).write_bytes(b"not parquet")
     with pytest.raises(experiment.ArtifactError, match="unreadable"):

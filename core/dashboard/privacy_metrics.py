@@ -6,31 +6,52 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from core.config import MetricsConfig
 from core.dashboard.experiment import Experiment, _stored_probes
 from core.methods import BASELINE, METHODS, is_attention_check, label, with_role
 from core.pipeline import metrics as m
+from core.pipeline import table1 as t1
 from core.pipeline.metrics import bootstrap_uar
-from core.schema import TABLE1_COLUMNS, split_rows
-
-TABLE1_OPTIONAL = ("psc_words",)  # added later: an older table1.csv lacks it and the page says so
+from core.schema import split_rows
 
 
-TABLE1_REQUIRED = ("model", *(c for c in TABLE1_COLUMNS if c not in TABLE1_OPTIONAL))
+def required_columns() -> tuple[str, ...]:
+    """What a table1.csv must hold for the page: the model and every metric but the optional ones, which an
+    older table may lack."""
+    return ("model", *(x.column for x in t1.metrics() if not x.optional))
 
 
-TABLE1_LABELS = {"valence_uar_within": "valence, primary ↑", "valence_uar_cross": "valence, cross ↑",
-                 "gender_uar_within": "gender leak, primary ↓", "gender_uar_cross": "gender leak, cross ↓",
-                 "mad": "MAD ↑", "psc": "Psc ↓", "psc_words": "Psc words ↓"}
+def shown_metrics(table: pd.DataFrame) -> list[t1.Table1Metric]:
+    """The metrics of core.pipeline.table1 that ``table`` has, in column order."""
+    return [x for x in t1.metrics() if x.column in table.columns]
+
+
+def missing_optional(table: pd.DataFrame) -> list[str]:
+    """The optional columns ``table`` lacks: it predates them, and a rebuild of the metrics stage adds them."""
+    return [x.column for x in t1.metrics() if x.optional and x.column not in table.columns]
+
+
+def column_help(table: pd.DataFrame) -> dict[str, str]:
+    """Each shown metric's header (as `format_table1` writes it) → its plain-language help."""
+    return {x.header: x.help for x in shown_metrics(table)}
+
+
+def significance_level(experiment: Experiment) -> float:
+    """The level (metrics.alpha) the significance marks of table1.csv were decided at: from the config the
+    metrics stage last ran with, which a metrics-only rebuild updates and the experiment's own config does not
+    (only the corpora stage records that); the default when the record does not hold it."""
+    config = experiment.manifest.get("stages", {}).get("metrics", {}).get("config", {})
+    return float(config.get("metrics", {}).get("alpha", MetricsConfig.alpha))
 
 
 def format_table1(table: pd.DataFrame, *, digits: int = 3) -> pd.DataFrame:
     """Table 1 as text under readable headers: value ± std (with several seeds), * where significant vs Gen."""
-    columns = [*TABLE1_REQUIRED[1:], *(c for c in TABLE1_OPTIONAL if c in table.columns)]
     out = pd.DataFrame({"model": [_model_label(x) for x in table.model]})
-    for column in columns:
+    for metric in shown_metrics(table):
+        column = metric.column
         std = table.get(f"{column}_std", pd.Series(np.nan, index=table.index))
         sig = table.get(f"{column}_sig", pd.Series(False, index=table.index))
-        out[TABLE1_LABELS[column]] = [_cell(v, s, g, digits) for v, s, g in zip(table[column], std, sig)]
+        out[metric.header] = [_cell(v, s, g, digits) for v, s, g in zip(table[column], std, sig)]
     return out
 
 
@@ -50,9 +71,10 @@ def _model_label(method: str) -> str:
     return label(method)
 
 
-def plain_summary(table: pd.DataFrame) -> list[str]:
-    """Plain-language sentences about Table 1: who leaks least, at what cost, and whether it is significant."""
-    missing = [c for c in TABLE1_REQUIRED if c not in table.columns]
+def plain_summary(table: pd.DataFrame, *, alpha: float) -> list[str]:
+    """Plain-language sentences about Table 1: who leaks least, at what cost, and whether it is significant
+    at ``alpha`` (the experiment's metrics.alpha, which decided the table's marks)."""
+    missing = [c for c in required_columns() if c not in table.columns]
     if missing:
         raise ValueError(f"Table 1 lacks columns {missing}")
     rows = table.set_index("model")
@@ -75,7 +97,7 @@ def plain_summary(table: pd.DataFrame) -> list[str]:
         f"**The cost in accuracy:** {best} recognises valence with UAR {row.valence_uar_within:.3f} vs "
         f"{gen.valence_uar_within:.3f} for Gen ({cost:+.3f}); on the other corpus {row.valence_uar_cross:.3f} vs "
         f"{gen.valence_uar_cross:.3f}.")
-    sentences.append(_significance_sentence(candidates, best))
+    sentences.append(_significance_sentence(candidates, best, alpha))
     for name in with_role("control", rows.index):
         sentences.append(f"{name}, a control ({METHODS[name].description[0].lower()}"
                          f"{METHODS[name].description[1:].rstrip('.')}), gives the probe "
@@ -86,15 +108,15 @@ def plain_summary(table: pd.DataFrame) -> list[str]:
     return sentences
 
 
-def _significance_sentence(candidates: pd.DataFrame, best: str) -> str:
+def _significance_sentence(candidates: pd.DataFrame, best: str, alpha: float) -> str:
     if "gender_uar_within_sig" not in candidates.columns:
         return "Significance was not computed for this build."
     p = candidates.loc[best].get("gender_uar_within_p", np.nan)
     p_text = f" (Holm-adjusted p = {p:.3f})" if pd.notna(p) else ""
     if _is_true(candidates.loc[best, "gender_uar_within_sig"]):
-        return f"This difference in leakage from Gen is statistically significant{p_text}."
-    return (f"This difference in leakage from Gen is **not** statistically significant{p_text}: on this build "
-            "the privacy methods cannot be told apart from the baseline on leakage.")
+        return f"This difference in leakage from Gen is statistically significant at level {alpha}{p_text}."
+    return (f"This difference in leakage from Gen is **not** statistically significant at level {alpha}{p_text}: "
+            "on this build the privacy methods cannot be told apart from the baseline on leakage.")
 
 
 def scatter_points(table: pd.DataFrame, intervals: pd.DataFrame | None = None) -> pd.DataFrame:

@@ -29,6 +29,7 @@ from core.data.corpora.common import small_splits
 from core.data.demo_corpora import generate_demo_corpora
 from core.methods import recipe
 from core.pipeline import evaluate as ev
+from core.pipeline import table1 as t1
 from core.pipeline.artifacts import (STAGE_INPUTS, ExperimentPaths, Manifest, code_fingerprint, fingerprint, read_json,
                                      table_fingerprint, write_json)
 from core.pipeline.config_slices import explanation_slice, model_slice
@@ -39,7 +40,7 @@ from core.pipeline.models import (VALENCE_CLASSES, ModelArgs, build_model, defau
                                   load_checkpoint, load_tokenizer, resolve_device, save_checkpoint)
 from core.pipeline.recipes import Corpora, Gen
 from core.pipeline.trainer import fit, seed_everything
-from core.schema import DEMO_LAYOUTS, ROLES, TABLE1_COLUMNS
+from core.schema import DEMO_LAYOUTS, ROLES
 
 log = logging.getLogger(__name__)
 # The splits whose size decides whether reported numbers mean anything: the primary corpus trains the
@@ -344,7 +345,7 @@ def stage_metrics(ctx: BuildContext) -> dict:
     paths.metrics_table("table1", ".md").write_text(ev.table1_markdown(
         tables["table1"], normalisation=ctx.config.explain.normalisation, alpha=ctx.config.metrics.alpha))
     write_json(paths.metrics_table("config", ".json"), to_dict(ctx.config))
-    return {"table1": tables["table1"][["model", *TABLE1_COLUMNS]].round(4).to_dict("records"),
+    return {"table1": tables["table1"][["model", *t1.columns()]].round(4).to_dict("records"),
             "psc_cross_uar_correlation": tables["psc_correlation"].to_dict("records")[0]}
 
 

@@ -2,9 +2,9 @@
 
 :func:`metrics_tables` turns what the predict and explain stages left (:class:`MetricsInputs`, read
 by core.pipeline.build) into every metrics table, by name; core.pipeline.build writes them under
-artifacts/<experiment>/metrics/. Per-utterance and per-model statistics come from core.pipeline.metrics; a
-model × seed's MAD and Psc are the means in :func:`per_seed_table`. Table 1 numbers are means over
-seeds; std columns are the sample standard deviation across seeds (empty with one seed).
+artifacts/<experiment>/metrics/. Per-utterance and per-model statistics come from core.pipeline.metrics; Table 1's
+columns, and how each is aggregated per model × seed and compared with Gen, from core.pipeline.table1. Table 1
+numbers are means over seeds; std columns are the sample standard deviation across seeds (empty with one seed).
 """
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ from core.config import ExperimentConfig, MetricsConfig, resolve_path
 from core.data.lexicons import GenderLexicon, ValenceLexicon
 from core.methods import BASELINE, with_role
 from core.pipeline import metrics as m
-from core.schema import TABLE1_COLUMNS
+from core.pipeline import table1 as t1
 
 
 @dataclass(frozen=True)
@@ -40,12 +40,11 @@ class MetricsInputs:
 
 @dataclass(frozen=True)
 class PairedComparison:
-    """How one Table 1 column is compared with Gen utterance by utterance (paired bootstrap, SPEC §4)."""
+    """One Table 1 column's items, which it is aggregated from per model × seed and compared with Gen
+    utterance by utterance (paired bootstrap, SPEC §4)."""
 
-    column: str          # the Table 1 column
-    frame: pd.DataFrame  # per utterance: method, seed, utt_id, gold and ``value``
-    value: str           # the compared column of ``frame``
-    kind: str            # "uar": UAR of predicted labels against gold; "mean": mean of per-utterance values
+    metric: t1.Table1Metric  # the column: its value column, kind and Gen baseline
+    frame: pd.DataFrame      # its items: per utterance method, seed, utt_id, gold and ``metric.value``
 
 
 def metrics_tables(inputs: MetricsInputs, config: ExperimentConfig, *,
@@ -59,8 +58,8 @@ def metrics_tables(inputs: MetricsInputs, config: ExperimentConfig, *,
     probes, probe_guesses = leakage(predictions, inputs.representations, config.metrics, fitted_probes=fitted_probes)
     mad = mad_items(explained, utterances, GenderLexicon.load(), config.explain.top_k)
     psc = psc_items(explained, utterances, valence_lexicon(config))
-    per_seed = per_seed_table(valence_uars(predictions), probes, mad, psc)
-    plan = significance_plan(predictions, probe_guesses, mad, psc)
+    plan = significance_plan(t1.Table1Inputs(config, predictions, utterances, explained, probe_guesses, mad, psc))
+    per_seed = per_seed_table(plan, predictions)
     table = table1(per_seed, significance(per_seed, plan, config.metrics), config.methods.names)
     shares = pd.DataFrame([{"model": name, **m.mad_category_shares(list(group["item"]))}
                            for name, group in mad.groupby("method", sort=False)])
@@ -81,17 +80,6 @@ class Explanation:
 
     forms: list[str]
     weights: np.ndarray
-
-
-def valence_uars(predictions: pd.DataFrame) -> pd.DataFrame:
-    """Valence UAR within (primary test) and cross (whole cross corpus) per method × seed."""
-    rows = []
-    for (method, seed), p in predictions.groupby(["method", "seed"], sort=False):
-        test, cross = p[(p.role == "primary") & (p.split == "test")], p[p.role == "cross"]
-        rows.append({"method": method, "seed": seed,
-                     "valence_uar_within": m.uar(test.valence_class, test.predicted),
-                     "valence_uar_cross": m.uar(cross.valence_class, cross.predicted)})
-    return pd.DataFrame(rows)
 
 
 def probe_models(seed: int, max_iter: int) -> dict:
@@ -233,37 +221,37 @@ def mean_value(y_true: Sequence, values: Sequence[float]) -> float:
     return float(np.mean(values))
 
 
-def per_seed_table(uars: pd.DataFrame, probes: pd.DataFrame, mad: pd.DataFrame, psc: pd.DataFrame) -> pd.DataFrame:
-    """One row per method × seed with the Table 1 numbers (headline probe = the stronger one).
+STATISTICS = {"uar": m.uar, "mean": mean_value}  # a Table1Metric's kind → what the paired bootstrap compares
 
-    MAD and Psc are the means of MAD_i and P_i per model × seed (SPEC §5.1, §5.2), the one place they
-    are aggregated; a model × seed without items (Psc when Gen got nothing right) is NaN, and
-    MAD(Gen, Gen) is 0.
+
+def per_seed_table(plan: Sequence[PairedComparison], models: pd.DataFrame) -> pd.DataFrame:
+    """One row per method × seed of ``models`` (in order of appearance) with each planned column's number.
+
+    Each is its items' statistic over that model × seed (SPEC §4, §5.1, §5.2): a UAR, or the mean of
+    MAD_i or P_i, the one place those are aggregated. A model × seed without items (Psc when Gen got nothing
+    right) is NaN; a column with a baseline (MAD) takes it for Gen.
     """
-    gender = probes.groupby(["method", "seed", "split"]).gender_uar.max().unstack("split")
-    gender.columns = [f"gender_uar_{s}" for s in gender.columns]
-    mad_mean = mad.groupby(["method", "seed"]).mad_i.mean().rename("mad")
-    psc_mean = psc.groupby(["method", "seed"])[["p_i", "p_words_i"]].mean().rename(
-        columns={"p_i": "psc", "p_words_i": "psc_words"})
-    table = uars.set_index(["method", "seed"]).join(gender).join(mad_mean).join(psc_mean)
-    table.loc[table.index.get_level_values("method") == BASELINE, "mad"] = 0.0
+    table = models[["method", "seed"]].drop_duplicates().set_index(["method", "seed"])
+    for comparison in plan:
+        metric = comparison.metric
+        table[metric.column] = _per_seed_values(comparison)
+        if metric.baseline is not None:
+            table.loc[table.index.get_level_values("method") == BASELINE, metric.column] = metric.baseline
     return table.reset_index()
 
 
-def significance_plan(predictions: pd.DataFrame, probe_guesses: pd.DataFrame, mad: pd.DataFrame,
-                      psc: pd.DataFrame) -> list[PairedComparison]:
-    """How each Table 1 column is compared with Gen: UARs over the predicted labels, MAD and Psc
-    over the per-utterance values (MAD_i against 0, Gen's value by definition)."""
-    test = predictions[(predictions.role == "primary") & (predictions.split == "test")]
-    cross = predictions[predictions.role == "cross"]
-    guesses = probe_guesses.rename(columns={"gender": "gold"})
-    return [PairedComparison("valence_uar_within", test.assign(gold=test.valence_class), "predicted", "uar"),
-            PairedComparison("valence_uar_cross", cross.assign(gold=cross.valence_class), "predicted", "uar"),
-            PairedComparison("gender_uar_within", guesses[guesses.split == "within"], "guess", "uar"),
-            PairedComparison("gender_uar_cross", guesses[guesses.split == "cross"], "guess", "uar"),
-            PairedComparison("mad", mad.drop(columns="item").assign(gold=0), "mad_i", "mean"),
-            PairedComparison("psc", psc.assign(gold=0), "p_i", "mean"),
-            PairedComparison("psc_words", psc.assign(gold=0), "p_words_i", "mean")]
+def _per_seed_values(comparison: PairedComparison) -> pd.Series:
+    """The column's number per (method, seed) that has items."""
+    metric, groups = comparison.metric, comparison.frame.groupby(["method", "seed"])
+    if metric.kind == "mean":
+        return groups[metric.value].mean().astype(float)
+    return pd.Series({key: m.uar(group.gold, group[metric.value]) for key, group in groups}, dtype=float)
+
+
+def significance_plan(inputs: t1.Table1Inputs) -> list[PairedComparison]:
+    """Every Table 1 column (core.pipeline.table1) with its items: what `per_seed_table` aggregates and
+    `significance` compares with Gen."""
+    return [PairedComparison(metric, metric.items(inputs)) for metric in t1.metrics()]
 
 
 def significance(per_seed: pd.DataFrame, plan: Sequence[PairedComparison], settings: MetricsConfig) -> pd.DataFrame:
@@ -276,16 +264,9 @@ def significance(per_seed: pd.DataFrame, plan: Sequence[PairedComparison], setti
     methods = [x for x in per_seed.method.unique() if x != BASELINE]
     rows = {x: {"model": x} for x in methods}
     for comparison in plan:
-        column, frame, value, kind = comparison.column, comparison.frame, comparison.value, comparison.kind
-        boot, ttest = [], []
-        for method in methods:
-            base, other = _paired_frames(frame, method, value, kind)
-            metric = m.uar if kind == "uar" else mean_value
-            boot.append(None if other.empty else m.paired_bootstrap_pvalue(
-                other.gold, base[value], other[value], metric=metric, n_resamples=settings.bootstrap_resamples,
-                seed=settings.seed))
-            seeds = per_seed.pivot(index="seed", columns="method", values=column)[[BASELINE, method]].dropna()
-            ttest.append(m.paired_ttest_pvalue(seeds[BASELINE], seeds[method]))
+        column = comparison.metric.column
+        boot = [_bootstrap_pvalue(comparison, method, settings) for method in methods]
+        ttest = [_ttest_pvalue(per_seed, column, method) for method in methods]
         boot_adj, boot_sig = m.holm(boot, alpha=settings.alpha)
         t_adj, t_sig = m.holm(ttest, alpha=settings.alpha)
         for i, method in enumerate(methods):
@@ -293,6 +274,28 @@ def significance(per_seed: pd.DataFrame, plan: Sequence[PairedComparison], setti
             rows[method].update({f"{column}_p": boot_adj[i], f"{column}_p_ttest": t_adj[i],
                                  f"{column}_sig": bool(t_sig[i] if with_seeds else boot_sig[i])})
     return pd.DataFrame(list(rows.values()))
+
+
+def _bootstrap_pvalue(comparison: PairedComparison, method: str, settings: MetricsConfig) -> float | None:
+    """The paired bootstrap p of ``method`` against Gen over the utterances both have (seeds pooled);
+    None when ``method`` has none. A column with a baseline (MAD) compares with that value on every one."""
+    metric, frame = comparison.metric, comparison.frame
+    other = frame[frame.method == method].sort_values(["seed", "utt_id"]).reset_index(drop=True)
+    if other.empty:
+        return None
+    if metric.baseline is not None:
+        base = np.full(len(other), metric.baseline)
+    else:
+        gen = frame[frame.method == BASELINE].set_index(["seed", "utt_id"])
+        base = gen.loc[list(zip(other.seed, other.utt_id)), metric.value].to_numpy()
+    return m.paired_bootstrap_pvalue(other.gold, base, other[metric.value], metric=STATISTICS[metric.kind],
+                                     n_resamples=settings.bootstrap_resamples, seed=settings.seed)
+
+
+def _ttest_pvalue(per_seed: pd.DataFrame, column: str, method: str) -> float | None:
+    """The paired t-test p of ``method`` against Gen over the seeds both have; None with fewer than 3."""
+    seeds = per_seed.pivot(index="seed", columns="method", values=column)[[BASELINE, method]].dropna()
+    return m.paired_ttest_pvalue(seeds[BASELINE], seeds[method])
 
 
 def psc_correlation(per_seed: pd.DataFrame) -> dict[str, float]:
@@ -304,22 +307,14 @@ def psc_correlation(per_seed: pd.DataFrame) -> dict[str, float]:
     return m.psc_uar_correlation(defined.psc, defined.valence_uar_cross) if len(defined) >= 3 else {}
 
 
-def _paired_frames(frame: pd.DataFrame, method: str, value: str, kind: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    other = frame[frame.method == method].sort_values(["seed", "utt_id"]).reset_index(drop=True)
-    if kind == "mean" and BASELINE not in set(frame.method):  # MAD: Gen's value is 0 by definition
-        return other.assign(**{value: 0.0}), other
-    base = frame[frame.method == BASELINE].set_index(["seed", "utt_id"]).loc[
-        list(zip(other.seed, other.utt_id))].reset_index()
-    return base, other
-
-
 def table1(per_seed: pd.DataFrame, tests: pd.DataFrame, methods: Sequence[str]) -> pd.DataFrame:
     """One row per method: the Table 1 columns (means over seeds), then std, p and significance."""
-    means = per_seed.groupby("method")[list(TABLE1_COLUMNS)].mean()
-    stds = per_seed.groupby("method")[list(TABLE1_COLUMNS)].std(ddof=1).add_suffix("_std")  # NaN with 1 seed
+    columns = list(t1.columns())
+    means = per_seed.groupby("method")[columns].mean()
+    stds = per_seed.groupby("method")[columns].std(ddof=1).add_suffix("_std")  # NaN with 1 seed
     table = means.join(stds).reindex(list(methods)).rename_axis("model").reset_index()
     table = table.merge(tests, on="model", how="left")
-    ordered = ["model", *TABLE1_COLUMNS, *[f"{c}_std" for c in TABLE1_COLUMNS]]
+    ordered = ["model", *columns, *[f"{c}_std" for c in columns]]
     return table[ordered + [c for c in table.columns if c not in ordered]]
 
 
@@ -341,11 +336,12 @@ def table1_markdown(table: pd.DataFrame, *, normalisation: str, alpha: float, di
             return "—"
         return f"{boot:.3f}" + ("" if pd.isna(ttest) else f" (t-test {ttest:.3f})")
 
-    header = "| model | " + " | ".join(TABLE1_COLUMNS) + " |\n|" + "---|" * (len(TABLE1_COLUMNS) + 1) + "\n"
-    values = "".join(f"| {r['model']} | " + " | ".join(value(r, c) for c in TABLE1_COLUMNS) + " |\n"
+    columns = t1.columns()
+    header = "| model | " + " | ".join(columns) + " |\n|" + "---|" * (len(columns) + 1) + "\n"
+    values = "".join(f"| {r['model']} | " + " | ".join(value(r, c) for c in columns) + " |\n"
                      for r in table.to_dict("records"))
     others = [r for r in table.to_dict("records") if r["model"] != BASELINE]
-    pvalues = "".join(f"| {r['model']} | " + " | ".join(pvalue(r, c) for c in TABLE1_COLUMNS) + " |\n" for r in others)
+    pvalues = "".join(f"| {r['model']} | " + " | ".join(pvalue(r, c) for c in columns) + " |\n" for r in others)
     return (f"# Table 1\n\nWord weights normalised by `{normalisation}` (explain.normalisation); MAD and psc depend "
             f"on it, psc_words does not. Mean over seeds ± sample std (no std with one seed). "
             f"* = significant vs Gen after Holm (adjusted p < {alpha}).\n\n{header}{values}\n"
