@@ -57,7 +57,7 @@ STAGE_CONFIG = {"corpora": ("data",), "train": _MODEL_SECTIONS, "predict": _MODE
                 "explain": (*_MODEL_SECTIONS, "explain"), "metrics": (*_MODEL_SECTIONS, "explain", "metrics")}
 # The tables the metrics stage writes as metrics/<name>.csv (core.pipeline.evaluate.metrics_tables computes them).
 METRICS_TABLES = ("table1", "per_seed", "probes", "mad_categories", "mad_utterances", "faithfulness", "psc_utterances",
-                  "psc_correlation")
+                  "psc_correlation", "projection")
 PACKAGES = ("torch", "transformers", "captum", "scikit-learn", "pandas", "numpy", "scipy", "statsmodels")
 
 

@@ -25,6 +25,7 @@ from core.config import ExperimentConfig, MetricsConfig, resolve_path
 from core.data.lexicons import GenderLexicon, ValenceLexicon
 from core.methods import BASELINE, with_role
 from core.pipeline import metrics as m
+from core.pipeline.projection import projection_points
 from core.schema import TABLE1_COLUMNS
 
 
@@ -66,7 +67,8 @@ def metrics_tables(inputs: MetricsInputs, config: ExperimentConfig, *,
                            for name, group in mad.groupby("method", sort=False)])
     return {"table1": table, "per_seed": per_seed, "probes": probes, "mad_categories": shares,
             "mad_utterances": mad.drop(columns="item"), "faithfulness": faithfulness(utterances),
-            "psc_utterances": psc, "psc_correlation": pd.DataFrame([psc_correlation(per_seed)])}
+            "psc_utterances": psc, "psc_correlation": pd.DataFrame([psc_correlation(per_seed)]),
+            "projection": projection_points(predictions, inputs.representations, seed=config.metrics.seed)}
 
 
 def valence_lexicon(config: ExperimentConfig) -> ValenceLexicon:
