@@ -21,7 +21,7 @@ from core.schema import ROLES
 from tests.conftest import make_table
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGES = ("home", "explore", "privacy_metrics", "lexicon_overlap", "cross_corpus", "models")
+PAGES = ("home", "explore", "privacy_metrics", "projector", "lexicon_overlap", "cross_corpus", "models")
 
 
 @pytest.fixture(scope="session")
