@@ -14,6 +14,7 @@ st.navigation([
     st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
     st.Page("pages/explore.py", title="Explore", icon=":material/search:"),
     st.Page("pages/privacy_metrics.py", title="Privacy metrics", icon=":material/table_chart:"),
+    st.Page("pages/projector.py", title="Projector", icon=":material/scatter_plot:"),
     st.Page("pages/lexicon_overlap.py", title="Lexicon overlap", icon=":material/format_list_bulleted:"),
     st.Page("pages/cross_corpus.py", title="Cross-corpus", icon=":material/compare_arrows:"),
     st.Page("pages/trust_study.py", title="Trust study", icon=":material/how_to_vote:"),

@@ -3,7 +3,7 @@ with their rebuild command, the synthetic-data notice, and downloadable charts."
 from __future__ import annotations
 
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Callable, Iterator
 
 import plotly.graph_objects as go
 import streamlit as st
@@ -69,7 +69,9 @@ def experiment() -> Experiment:
     return chosen
 
 
-def chart(figure: go.Figure, filename: str) -> None:
-    """A plotly chart whose toolbar camera saves it as PNG or SVG (the sidebar's choice)."""
+def chart(figure: go.Figure, filename: str, *, key: str | None = None,
+          on_select: Callable[[], None] | None = None) -> None:
+    """A plotly chart whose toolbar camera saves it as PNG or SVG (the sidebar's choice). With ``on_select``,
+    clicking a point calls it, and the selection event is in ``st.session_state[key]``."""
     st.plotly_chart(figure, config=download_config(filename, st.session_state.get("chart_format", "png")),
-                    width="stretch")
+                    width="stretch", key=key, on_select=on_select or "ignore", selection_mode="points")

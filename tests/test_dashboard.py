@@ -18,7 +18,7 @@ from core.methods import METHODS
 from core.pipeline.artifacts import ExperimentPaths
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGES = ("home", "explore", "privacy_metrics", "lexicon_overlap", "cross_corpus", "models")
+PAGES = ("home", "explore", "privacy_metrics", "projector", "lexicon_overlap", "cross_corpus", "models")
 
 
 @pytest.fixture

@@ -53,7 +53,7 @@ STAGE_INPUTS = {"corpora": (), "train": ("corpora",), "predict": ("corpora", "tr
                 "metrics": ("predict", "explain")}
 # The tables the metrics stage writes as metrics/<name>.csv (core.pipeline.evaluate.metrics_tables computes them).
 METRICS_TABLES = ("table1", "per_seed", "probes", "mad_categories", "mad_utterances", "faithfulness", "psc_utterances",
-                  "psc_correlation")
+                  "psc_correlation", "projection")
 PACKAGES = ("torch", "transformers", "captum", "scikit-learn", "pandas", "numpy", "scipy", "statsmodels")
 
 

@@ -26,6 +26,7 @@ from core.data.lexicons import GenderLexicon, ValenceLexicon
 from core.methods import BASELINE, with_role
 from core.pipeline import metrics as m
 from core.pipeline import table1 as t1
+from core.pipeline.projection import projection_points
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,8 @@ def metrics_tables(inputs: MetricsInputs, config: ExperimentConfig, *,
                            for name, group in mad.groupby("method", sort=False)])
     return {"table1": table, "per_seed": per_seed, "probes": probes, "mad_categories": shares,
             "mad_utterances": mad.drop(columns="item"), "faithfulness": faithfulness(utterances),
-            "psc_utterances": psc, "psc_correlation": pd.DataFrame([psc_correlation(per_seed)])}
+            "psc_utterances": psc, "psc_correlation": pd.DataFrame([psc_correlation(per_seed)]),
+            "projection": projection_points(predictions, inputs.representations, seed=config.metrics.seed)}
 
 
 def valence_lexicon(config: ExperimentConfig) -> ValenceLexicon:
