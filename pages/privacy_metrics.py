@@ -5,7 +5,7 @@ import streamlit as st
 from core.dashboard import charts
 from core.dashboard import experiment as built
 from core.dashboard import privacy_metrics
-from core.pipeline import metrics
+from core.pipeline import statistics
 from pages.common import artifacts_or_stop, chart, experiment, show_error
 
 st.title("Privacy metrics")
@@ -21,8 +21,8 @@ def load_table(name: str, stamp: float) -> pd.DataFrame:
 def load_intervals(name: str, stamp: float) -> dict[str, pd.DataFrame]:
     """Mean MAD_i and P_i per model with bootstrap intervals (re-read when the metrics stage reruns)."""
     e = built.open_experiment(name)
-    return {"mad": metrics.mean_intervals(built.metrics_frame(e, "mad_utterances", ("method", "mad_i")), "mad_i"),
-            "psc": metrics.mean_intervals(built.metrics_frame(e, "psc_utterances", ("method", "p_i")), "p_i")}
+    return {"mad": statistics.mean_intervals(built.metrics_frame(e, "mad_utterances", ("method", "mad_i")), "mad_i"),
+            "psc": statistics.mean_intervals(built.metrics_frame(e, "psc_utterances", ("method", "p_i")), "p_i")}
 
 
 @st.cache_data(show_spinner="Bootstrapping the trade-off intervals…")

@@ -4,10 +4,10 @@ import math
 import pytest
 
 from core.data.lexicons import CATEGORIES, GenderLexicon, LexiconEntry, ValenceLexicon
-from core.pipeline.metrics import (MadItem, comprehensiveness, explanation_set, gen_correct_indices, holm,
-                                   mad_category_shares, mad_utterance, paired_bootstrap_pvalue, paired_ttest_pvalue,
-                                   psc_uar_correlation, psc_utterance, psc_words_utterance, sufficiency, topk_positions,
-                                   uar)
+from core.pipeline.metrics import (MadItem, comprehensiveness, explanation_set, gen_correct_indices,
+                                   mad_category_shares, mad_utterance, psc_uar_correlation, psc_utterance,
+                                   psc_words_utterance, sufficiency, topk_positions, uar)
+from core.pipeline.statistics import holm, paired_bootstrap_pvalue, paired_ttest_pvalue
 
 LEXICON = GenderLexicon((
     LexiconEntry(("i",), "first_person", "F"),

@@ -9,10 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn.decomposition import PCA
-
-import core.pipeline.projection
 from streamlit.testing.v1 import AppTest
 
+import core.pipeline.projection
 from core.dashboard import projector
 from core.pipeline.artifacts import MANIFEST_VERSION, ExperimentPaths
 from core.pipeline.projection import COLUMNS, projection_points, separation

@@ -12,7 +12,7 @@ import pytest
 from core.dashboard import charts, cross_corpus, experiment, explore, lexicon_overlap, privacy_metrics
 from core.data.lexicons import GenderLexicon, LexiconEntry, ValenceLexicon
 from core.data.words import split_words
-from core.pipeline import metrics
+from core.pipeline import statistics
 from core.pipeline.artifacts import MANIFEST_VERSION, ExperimentPaths
 from core.pipeline.metrics import explanation_set
 
@@ -98,17 +98,17 @@ def test_words_behind_a_bar_name_an_example_utterance():
 def test_bootstrap_uar_brackets_the_point_estimate():
     gold = ["low", "mid", "high"] * 20
     pred = ["low", "mid", "mid"] * 20  # recalls 1, 1, 0 → UAR 2/3
-    uar, low, high = metrics.bootstrap_uar(gold, pred, resamples=200, seed=1)
+    uar, low, high = statistics.bootstrap_uar(gold, pred, resamples=200, seed=1)
     assert uar == pytest.approx(2 / 3) and low <= uar <= high and high - low < 0.2
-    assert metrics.bootstrap_uar(gold, gold, resamples=50) == (1.0, 1.0, 1.0)
+    assert statistics.bootstrap_uar(gold, gold, resamples=50) == (1.0, 1.0, 1.0)
 
 
 def test_mean_intervals_per_model():
     frame = pd.DataFrame({"method": ["A"] * 4 + ["B"] * 2, "mad_i": [0.0, 0.0, 0.0, 0.4, 1.0, np.nan]})
-    out = metrics.mean_intervals(frame, "mad_i", resamples=300).set_index("model")
+    out = statistics.mean_intervals(frame, "mad_i", resamples=300).set_index("model")
     assert out.loc["A", "mean"] == pytest.approx(0.1) and out.loc["A", "low"] == 0.0 and out.loc["A", "high"] > 0.1
     assert out.loc["B", "n"] == 1 and out.loc["B", "low"] == out.loc["B", "high"] == 1.0
-    assert metrics.mean_intervals(frame.iloc[:0], "mad_i").columns.tolist() == ["model", "mean", "low", "high", "n"]
+    assert statistics.mean_intervals(frame.iloc[:0], "mad_i").columns.tolist() == ["model", "mean", "low", "high", "n"]
 
 
 def table1() -> pd.DataFrame:

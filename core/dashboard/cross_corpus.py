@@ -12,7 +12,7 @@ from core.dashboard.highlight import highlight_html
 from core.data.lexicons import GenderLexicon, ValenceLexicon
 from core.data.words import Word
 from core.pipeline.files import ArtifactError
-from core.pipeline.metrics import bootstrap_uar
+from core.pipeline.statistics import bootstrap_uar
 from core.schema import split_rows
 
 

@@ -11,7 +11,7 @@ from core.dashboard.experiment import Experiment, _stored_probes
 from core.methods import BASELINE, METHODS, is_attention_check, label, with_role
 from core.pipeline import metrics as m
 from core.pipeline import table1 as t1
-from core.pipeline.metrics import bootstrap_uar
+from core.pipeline.statistics import bootstrap_uar
 from core.schema import split_rows
 
 

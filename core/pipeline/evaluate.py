@@ -25,6 +25,7 @@ from core.config import ExperimentConfig, MetricsConfig, resolve_path
 from core.data.lexicons import GenderLexicon, ValenceLexicon
 from core.methods import BASELINE, with_role
 from core.pipeline import metrics as m
+from core.pipeline import statistics
 from core.pipeline import table1 as t1
 from core.pipeline.projection import projection_points
 
@@ -269,8 +270,8 @@ def significance(per_seed: pd.DataFrame, plan: Sequence[PairedComparison], setti
         column = comparison.metric.column
         boot = [_bootstrap_pvalue(comparison, method, settings) for method in methods]
         ttest = [_ttest_pvalue(per_seed, column, method) for method in methods]
-        boot_adj, boot_sig = m.holm(boot, alpha=settings.alpha)
-        t_adj, t_sig = m.holm(ttest, alpha=settings.alpha)
+        boot_adj, boot_sig = statistics.holm(boot, alpha=settings.alpha)
+        t_adj, t_sig = statistics.holm(ttest, alpha=settings.alpha)
         for i, method in enumerate(methods):
             with_seeds = ttest[i] is not None  # ≥ 3 seeds: the t-test over seeds decides
             rows[method].update({f"{column}_p": boot_adj[i], f"{column}_p_ttest": t_adj[i],
@@ -290,14 +291,14 @@ def _bootstrap_pvalue(comparison: PairedComparison, method: str, settings: Metri
     else:
         gen = frame[frame.method == BASELINE].set_index(["seed", "utt_id"])
         base = gen.loc[list(zip(other.seed, other.utt_id)), metric.value].to_numpy()
-    return m.paired_bootstrap_pvalue(other.gold, base, other[metric.value], metric=STATISTICS[metric.kind],
+    return statistics.paired_bootstrap_pvalue(other.gold, base, other[metric.value], metric=STATISTICS[metric.kind],
                                      n_resamples=settings.bootstrap_resamples, seed=settings.seed)
 
 
 def _ttest_pvalue(per_seed: pd.DataFrame, column: str, method: str) -> float | None:
     """The paired t-test p of ``method`` against Gen over the seeds both have; None with fewer than 3."""
     seeds = per_seed.pivot(index="seed", columns="method", values=column)[[BASELINE, method]].dropna()
-    return m.paired_ttest_pvalue(seeds[BASELINE], seeds[method])
+    return statistics.paired_ttest_pvalue(seeds[BASELINE], seeds[method])
 
 
 def psc_correlation(per_seed: pd.DataFrame) -> dict[str, float]:
