@@ -25,7 +25,7 @@ from websockets.sync.client import ClientConnection, connect
 
 from core.pipeline.artifacts import PROJECT_ROOT
 
-PAGES = {"home": "", "explore": "explore", "privacy_metrics": "privacy_metrics",
+PAGES = {"home": "", "explore": "explore", "privacy_metrics": "privacy_metrics", "projector": "projector",
          "lexicon_overlap": "lexicon_overlap", "cross_corpus": "cross_corpus", "models": "models",
          "trust_study": "trust_study?annotator=screenshot", "trust_results": "trust_results"}
 WIDTH = 1400
@@ -94,9 +94,9 @@ class Browser:
     def evaluate(self, expression: str):
         return self.call("Runtime.evaluate", expression=expression, returnByValue=True)["result"].get("value")
 
-    def screenshot(self, url: str, path: Path, *, timeout: float, settle: float = 1.0) -> None:
-        """Open ``url``, wait until it has rendered, and save a full-height PNG."""
-        self.call("Emulation.setDeviceMetricsOverride", width=WIDTH, height=900, deviceScaleFactor=1, mobile=False)
+    def screenshot(self, url: str, path: Path, *, timeout: float, width: int = WIDTH, settle: float = 1.0) -> None:
+        """Open ``url`` in a window ``width`` px wide, wait until it has rendered, and save a full-height PNG."""
+        self.call("Emulation.setDeviceMetricsOverride", width=width, height=900, deviceScaleFactor=1, mobile=False)
         self.call("Page.navigate", url=url)
         time.sleep(settle)
         deadline, previous, stable = time.monotonic() + timeout, None, 0
@@ -108,7 +108,7 @@ class Browser:
             stable = stable + 1 if state is not None and state == previous else 0
             previous = state
         height = int(self.evaluate(HEIGHT) or 900)
-        self.call("Emulation.setDeviceMetricsOverride", width=WIDTH, height=min(height + 40, 12_000),
+        self.call("Emulation.setDeviceMetricsOverride", width=width, height=min(height + 40, 12_000),
                   deviceScaleFactor=1, mobile=False)
         time.sleep(settle)  # charts re-lay out at the new height
         data = self.call("Page.captureScreenshot", format="png")["data"]
@@ -121,6 +121,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--debug-port", type=int, default=9233, help="Chromium's DevTools port")
     parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "docs" / "img")
     parser.add_argument("--timeout", type=float, default=180, help="seconds to wait for each page")
+    parser.add_argument("--width", type=int, default=WIDTH, help=f"window width in px (default {WIDTH}; 800 = narrow)")
+    parser.add_argument("--pages", nargs="+", choices=list(PAGES), default=list(PAGES), help="pages to take")
     args = parser.parse_args(argv)
     browser_binary = chromium()
     args.out.mkdir(parents=True, exist_ok=True)
@@ -138,10 +140,11 @@ def main(argv: list[str] | None = None) -> int:
             page = next(t for t in targets if t.get("type") == "page")
             with connect(page["webSocketDebuggerUrl"], max_size=None) as socket:
                 client = Browser(socket)
-                for name, path in PAGES.items():
+                for name in args.pages:
                     started = time.monotonic()
                     target = args.out / f"{name}.png"
-                    client.screenshot(f"http://localhost:{args.port}/{path}", target, timeout=args.timeout)
+                    client.screenshot(f"http://localhost:{args.port}/{PAGES[name]}", target, timeout=args.timeout,
+                                      width=args.width)
                     print(f"{target} ({time.monotonic() - started:.1f} s)")
     finally:
         shutil.rmtree(profile, ignore_errors=True)
