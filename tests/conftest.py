@@ -13,7 +13,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")  # as in scripts/: the tests never 
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 from core.config import (ExperimentConfig, ExplainConfig, MethodsConfig, MetricsConfig, ModelConfig,  # noqa: E402
-                         TrainConfig)
+                         TrainConfig, to_dict)
 from core.methods import METHODS  # noqa: E402
 from core.pipeline.artifacts import ExperimentPaths  # noqa: E402
 from core.pipeline.models import default_encoder  # noqa: E402
@@ -69,17 +69,24 @@ def dashboard_config(encoder: str) -> ExperimentConfig:
         metrics=MetricsConfig(bootstrap_resamples=50, probe_max_iter=50))
 
 
-@pytest.fixture(scope="session")
-def artifacts(tmp_path_factory, tiny_encoder) -> Path:
-    """An artifacts folder holding experiment "tiny": every declared method through every stage on a tiny BERT."""
+def build_tiny(paths: ExperimentPaths, config: ExperimentConfig) -> None:
+    """Build ``config`` on small made-up corpus tables (the corpora stage's output written directly, and the
+    config recorded as that stage records it), through every later stage."""
+    from core.pipeline.artifacts import Manifest
     from core.pipeline.build import build
 
-    base = tmp_path_factory.mktemp("dashboard")
-    paths = ExperimentPaths(base / "tiny")
     tables = {"primary": make_table("primary", 2), "auxiliary": make_table("auxiliary", 1),
               "cross": make_table("cross", 2, splits=("all",))}
     for role in ROLES:
         paths.corpus_table(role).parent.mkdir(parents=True, exist_ok=True)
         tables[role].to_parquet(paths.corpus_table(role), index=False)
-    build(dashboard_config(tiny_encoder), stages=["train", "predict", "explain", "metrics"], paths=paths)
+    Manifest(paths).record_run(to_dict(config), {})
+    build(config, stages=["train", "predict", "explain", "metrics"], paths=paths)
+
+
+@pytest.fixture(scope="session")
+def artifacts(tmp_path_factory, tiny_encoder) -> Path:
+    """An artifacts folder holding experiment "tiny": every declared method through every stage on a tiny BERT."""
+    base = tmp_path_factory.mktemp("dashboard")
+    build_tiny(ExperimentPaths(base / "tiny"), dashboard_config(tiny_encoder))
     return base

@@ -6,6 +6,7 @@ is edited, so a failure here means some file still lists methods by hand.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 from pathlib import Path
 
@@ -13,21 +14,18 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.config import ExperimentConfig, ExplainConfig, MethodsConfig, MetricsConfig, ModelConfig, TrainConfig, to_dict
+from core.config import ExplainConfig
 from core.methods import METHODS, MethodSpec, count_text
-from core.pipeline.artifacts import ExperimentPaths, Manifest
-from core.pipeline.build import build
-from core.schema import ROLES
+from core.pipeline.artifacts import ExperimentPaths
 from core.study.setup import from_config
 from core.study.tasks import LETTERS
 from scripts.study import cmd_select
-from tests.conftest import make_table
-from tests.test_dashboard import cards
+from tests.conftest import build_tiny, dashboard_config
+from tests.test_dashboard import PAGES, cards
 
 ROOT = Path(__file__).resolve().parent.parent
 TWIN = MethodSpec("GenTwin", "privacy", "Gen's recipe under another name (a test's throwaway method).", "#cc79a7",
                   "core.pipeline.recipes:Gen")
-PAGES = ("home", "explore", "privacy_metrics", "lexicon_overlap", "cross_corpus", "models")
 
 
 @pytest.fixture(scope="module")
@@ -39,19 +37,9 @@ def twin_build(tmp_path_factory, tiny_encoder):
         patch.setenv("PRIVLENS_ARTIFACTS", str(base))
         patch.delenv("PRIVLENS_STUDY_DB", raising=False)
         paths = ExperimentPaths(base / "twin")
-        tables = {"primary": make_table("primary", 2), "auxiliary": make_table("auxiliary", 1),
-                  "cross": make_table("cross", 2, splits=("all",))}
-        for role in ROLES:
-            paths.corpus_table(role).parent.mkdir(parents=True, exist_ok=True)
-            tables[role].to_parquet(paths.corpus_table(role), index=False)
-        config = ExperimentConfig(
-            name="twin", model=ModelConfig(encoder=tiny_encoder, max_length=16, gender_hidden=8),
-            train=TrainConfig(seeds=(0,), epochs=1, patience=1, batch_size=36, lr=1e-3),
-            methods=MethodsConfig(names=tuple(METHODS)),
-            explain=ExplainConfig(n_primary=6, n_cross=4, n_steps=8, batch_size=8),
-            metrics=MetricsConfig(bootstrap_resamples=50, probe_max_iter=50))
-        Manifest(paths).record_run(to_dict(config), {})  # what the corpora stage records (tables given here)
-        build(config, stages=["train", "predict", "explain", "metrics"], paths=paths)
+        config = dataclasses.replace(dashboard_config(tiny_encoder), name="twin",
+                                     explain=ExplainConfig(n_primary=6, n_cross=4, n_steps=8, batch_size=8))
+        build_tiny(paths, config)
         yield config, paths
 
 
