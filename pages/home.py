@@ -38,3 +38,5 @@ encoder = (model.get("encoder") or "packaged all-MiniLM-L6-v2") + (
     f" (first {model['layers']} layers)" if model.get("layers") else "")
 st.caption(f"Encoder: {encoder} · git commit {manifest.get('git_commit', 'unknown')[:10]} · "
            f"artifacts in `{display_path(paths.root)}`")
+if machine := exp.machine():
+    st.caption(f"Built with {machine}.")

@@ -198,3 +198,13 @@ def test_live_reading_cuts_at_max_length(tiny):
     assert long.dropped_words == 40 - len(long.words) and 0 < len(long.words) <= 14  # 16 pieces − [CLS], [SEP]
     assert long.text_shown == " ".join(["lovely"] * len(long.words))
     assert sum(long.probs.values()) == pytest.approx(1.0, abs=1e-5) and long.z.ndim == 1
+
+
+def test_the_manifest_says_which_machine_made_the_numbers_and_home_shows_it(tiny):
+    stages = json.loads(tiny.manifest.read_text())["stages"]
+    for stage in ("train", "predict", "explain", "metrics"):
+        assert {"cpu", "native_cpu_bf16", "threads", "device", "torch"} <= set(stages[stage]["hardware"]), stage
+    assert stages["explain"]["first_pass"] in ("bf16", "fp32")
+    at = page("home")
+    shown = " ".join(c.value for c in at.caption)
+    assert "train on" in shown and "threads" in shown and "explanations' first pass in" in shown

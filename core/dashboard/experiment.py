@@ -76,8 +76,23 @@ class Experiment:
         folders = [root, *(p for p in root.iterdir() if p.is_dir())]
         return max(p.stat().st_mtime for p in [self.paths.manifest, *folders])
 
+    def machine(self) -> str | None:
+        """Which machine made the numbers: the train and explain stages' hardware, and whether the explain
+        stage's first pass ran in bf16 (why two machines' Table 1s may differ in the third decimal)."""
+        stages = self.manifest.get("stages", {})
+        parts = [f"{stage} on {_hardware_text(stages[stage]['hardware'])}" for stage in ("train", "explain")
+                 if "hardware" in stages.get(stage, {})]
+        first = stages.get("explain", {}).get("first_pass")
+        return "; ".join(parts) + (f"; explanations' first pass in {first}" if first else "") if parts else None
+
     def command(self, stage: str | None = None) -> str:
         return rebuild_command(self.source, *([stage] if stage else []))
+
+
+def _hardware_text(h: dict) -> str:
+    bf16 = "native bf16" if h.get("native_cpu_bf16") else "no native bf16"
+    where = h.get("gpu") or h.get("device", "?")
+    return f"{h.get('cpu', '?')} ({bf16}, {h.get('threads', '?')} threads, {where}, torch {h.get('torch', '?')})"
 
 
 def open_experiment(name: str, base: Path | None = None) -> Experiment:

@@ -21,6 +21,7 @@ from typing import Callable
 import joblib
 import numpy as np
 import pandas as pd
+import torch
 from tqdm.auto import tqdm
 
 from core.config import CorpusConfig, ExperimentConfig, resolve_path, to_dict
@@ -36,8 +37,8 @@ from core.pipeline.config_slices import explanation_slice, model_slice
 from core.pipeline.explain import Explainer, attribution_rows, load_explainer
 from core.pipeline.faithfulness import faithfulness_columns
 from core.pipeline.files import ArtifactError, file_problem, file_problems, rebuild_command, record_files
-from core.pipeline.models import (VALENCE_CLASSES, ModelArgs, build_model, default_encoder, device_plan, infer,
-                                  load_checkpoint, load_tokenizer, resolve_device, save_checkpoint)
+from core.pipeline.models import (VALENCE_CLASSES, ModelArgs, build_model, default_encoder, device_plan, hardware,
+                                  infer, load_checkpoint, load_tokenizer, resolve_device, save_checkpoint)
 from core.pipeline.recipes import Corpora, Gen
 from core.pipeline.trainer import fit, seed_everything
 from core.schema import DEMO_LAYOUTS, ROLES
@@ -294,8 +295,9 @@ def stage_explain(ctx: BuildContext) -> dict:
     pd.concat(parts, ignore_index=True).to_parquet(ctx.paths.attributions, index=False)
     utterances = [pd.read_parquet(ctx.paths.explained_part(m, s)) for m, s in ctx.jobs()]
     pd.concat(utterances, ignore_index=True).to_parquet(ctx.paths.explained, index=False)
-    return {"explained": explained, "calibration": {k: {"n_steps": v["n_steps"], "converged": v["converged"]}
-                                                    for k, v in calibrations.items()}}
+    first_pass = device_plan(ctx.config.explain, resolve_device(device)).dtype  # the integral's first pass
+    return {"explained": explained, "first_pass": "bf16" if first_pass == torch.bfloat16 else "fp32",
+            "calibration": {k: {"n_steps": v["n_steps"], "converged": v["converged"]} for k, v in calibrations.items()}}
 
 
 def explain_one(ctx: BuildContext, method: str, seed: int, sample: pd.DataFrame, device: str) -> None:
@@ -367,11 +369,12 @@ def build(config: ExperimentConfig, *, stages: list[str] | None = None, force: b
         raise ValueError(f"unknown stage(s) {unknown}; available: {list(STAGES)}")
     paths = paths or ExperimentPaths.for_experiment(config.name)
     ctx = BuildContext(config, paths, Manifest(paths), force)
+    machine = hardware(resolve_device(config.train.device))
     for name in [s for s in STAGES if s in names]:
         start, ctx.warnings = time.perf_counter(), []
         inputs = ctx.check_inputs(name)
         result = STAGES[name](ctx)
         outputs = ctx.stage_records(name, own=record_files(paths.root, paths.stage_outputs(name, [])))
         ctx.manifest.record_stage(name, config=to_dict(config), seconds=time.perf_counter() - start,
-                                  warnings=ctx.warnings, inputs=inputs, outputs=outputs, **result)
+                                  warnings=ctx.warnings, inputs=inputs, outputs=outputs, hardware=machine, **result)
     return ctx.manifest

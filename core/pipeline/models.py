@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
+import platform
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator, Sequence
@@ -67,6 +68,23 @@ def native_cpu_bf16() -> bool:
     """Whether this CPU multiplies bf16 matrices in hardware (AVX512-BF16 or AMX)."""
     probes = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
     return any(getattr(torch.cpu, name, lambda: False)() for name in probes)
+
+
+def hardware(device: torch.device) -> dict[str, object]:
+    """What shapes a stage's numbers besides its inputs (bf16 or not, threads, device, torch): two machines'
+    Table 1s can differ in the third decimal, and this record says why (docs/PERFORMANCE.md)."""
+    cpu = next((line.split(":", 1)[1].strip() for line in _cpuinfo() if line.startswith("model name")),
+               platform.processor() or platform.machine())
+    return {"cpu": cpu, "native_cpu_bf16": native_cpu_bf16(), "threads": torch.get_num_threads(),
+            "device": str(device), "gpu": torch.cuda.get_device_name(device) if device.type == "cuda" else None,
+            "torch": torch.__version__}
+
+
+def _cpuinfo() -> list[str]:
+    try:
+        return Path("/proc/cpuinfo").read_text().splitlines()
+    except OSError:  # not Linux
+        return []
 
 
 def attention_kernels(device: torch.device, dtype: torch.dtype | None) -> contextlib.AbstractContextManager:
