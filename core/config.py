@@ -122,6 +122,8 @@ class MetricsConfig:
     seed: int = 0                    # bootstrap and probe seed
     alpha: float = 0.05              # significance level after Holm adjustment
     probe_max_iter: int = 500        # iterations of the logistic-regression and MLP probes
+    attacker_budgets: tuple[int, ...] = (50, 100, 250, 500)  # attacker curve: labelled examples the linear probe gets
+    attacker_repeats: int = 5        # seeded gender-stratified subsamples per budget (their mean and spread)
     valence_lexicon: str = ""        # NRC-VAD file for Psc; "" = the VADER lexicon of vaderSentiment
 
 
@@ -296,16 +298,13 @@ RULES: dict[str, Check] = {
     "explain.cuda_batch_size": _at_least(1),
     "explain.precision": _one_of("auto", "fp32", "bf16"),
     "explain.normalisation": _one_of("l2", "l1", "none"),
-    "metrics.bootstrap_resamples": _at_least(1),
     "metrics.alpha": _between(0, 1, low_open=True, high_open=True),
-    "metrics.probe_max_iter": _at_least(1),
-    "study.random_per_cell": _at_least(0),
-    "study.high_mad_per_cell": _at_least(0),
-    "study.low_mad_per_cell": _at_least(0),
-    "study.responses_per_task": _at_least(1),
+    "metrics.attacker_budgets": _list_of(_at_least(20)),  # a subsample too small for both genders trains no probe
+    **{key: _at_least(1) for key in ("metrics.bootstrap_resamples", "metrics.probe_max_iter",
+                                     "metrics.attacker_repeats", "study.responses_per_task", "study.bootstrap_resamples")},
+    **{f"study.{kind}_per_cell": _at_least(0) for kind in ("random", "high_mad", "low_mad")},
     **{key: _at_least(0) for key in ("methods.noise_seed", "explain.sample_seed", "metrics.seed", "study.seed",
                                      "study.model_seed")},
-    "study.bootstrap_resamples": _at_least(1),
 }
 
 

@@ -1,4 +1,5 @@
-"""Privacy metrics for a stakeholder: the summary in words, Table 1, MAD and Psc with intervals, the trade-off."""
+"""Privacy metrics for a stakeholder: the summary in words, Table 1 with its leakage references, MAD and Psc with
+intervals, the trade-off, and attackers of known strength."""
 import pandas as pd
 import streamlit as st
 
@@ -31,6 +32,23 @@ def load_trade_off(name: str, stamp: float, seed: int) -> pd.DataFrame:
     return privacy_metrics.trade_off_intervals(e, built.predictions(e), seed=seed)
 
 
+@st.cache_data
+def load_optional(name: str, stamp: float, table: str) -> pd.DataFrame | None:
+    return privacy_metrics.optional_table(built.open_experiment(name), table)
+
+
+def optional(table: str, what: str) -> pd.DataFrame | None:
+    """A table older builds lack: a one-line note with the rebuild command when it is missing."""
+    try:
+        frame = load_optional(exp.name, stamp, table)
+    except built.ArtifactError as error:
+        show_error(error)
+        return None
+    if frame is None:
+        st.caption(f"No {what} in this build (`{table}.csv` is newer). Rebuild with `{exp.command('metrics')}`.")
+    return frame
+
+
 stamp, alpha = exp.stamp, privacy_metrics.significance_level(exp)
 with artifacts_or_stop():
     table = load_table(exp.name, stamp)
@@ -46,8 +64,16 @@ st.caption(f"Means over seeds (± standard deviation when there are several) · 
 help_texts = privacy_metrics.column_help(table)
 st.dataframe(privacy_metrics.format_table1(table), hide_index=True, width="stretch",
              column_config={header: st.column_config.Column(help=text) for header, text in help_texts.items()})
-for column in privacy_metrics.missing_optional(table):
-    st.caption(f"No `{column}` column: this Table 1 predates it. Rebuild with `{exp.command('metrics')}`.")
+if missing := privacy_metrics.missing_optional(table):
+    st.caption(f"No {', '.join(f'`{c}`' for c in missing)} column(s): this Table 1 predates them. Rebuild with "
+               f"`{exp.command('metrics')}`.")
+references = optional("leakage_reference", "leakage references")
+if references is not None:
+    st.markdown(f"**Read the gender columns against** what the stronger probe reads where no method acted — primary: "
+                f"{privacy_metrics.reference_line(references, 'within')}; cross: "
+                f"{privacy_metrics.reference_line(references, 'cross')}.")
+    with st.expander("Leakage references for every attacker"):
+        st.dataframe(privacy_metrics.reference_grid(references), hide_index=True, width="stretch")
 st.download_button("Download Table 1 (CSV, every column)", table.to_csv(index=False),
                    file_name=f"{exp.name}_table1.csv", mime="text/csv")
 with st.expander("Every column: std, p-values (bootstrap and t-test), significance"):
@@ -78,8 +104,31 @@ try:
 except built.ArtifactError as error:
     show_error(error)
     points = privacy_metrics.scatter_points(table)
-left, right = st.columns(2)
-with left:
-    chart(charts.privacy_utility(points, "within"), f"{exp.name}_privacy_utility_within")
-with right:
-    chart(charts.privacy_utility(points, "cross"), f"{exp.name}_privacy_utility_cross")
+for column, split in zip(st.columns(2), ("within", "cross")):
+    with column:
+        chart(charts.privacy_utility(points, split, untrained=privacy_metrics.untrained_level(references, split)),
+              f"{exp.name}_privacy_utility_{split}")
+
+st.subheader("Attackers of known strength")
+st.markdown("How much would a better-equipped attacker read? **Left:** the linear attacker given more labelled "
+            "utterances — a line still rising at its right end means more data would read more than Table 1 shows. "
+            "**Right:** attackers of growing capacity given all of them — a deeper one above the linear one reads "
+            "gender that no straight line separates, which linear erasure (PrivErase) does not remove.")
+curve = optional("attacker_curve", "attacker curve")
+if curve is not None:
+    split = st.radio("Attacked corpus", ("within", "cross"), horizontal=True, key="attacker_split",
+                     format_func=lambda s: "primary test split" if s == "within" else "cross corpus")
+    seed = exp.seeds[0]
+    left, right = st.columns(2)
+    with left:
+        chart(charts.attacker_budget(privacy_metrics.budget_curve(curve, seed=seed, split=split), split,
+                                     untrained=privacy_metrics.untrained_level(references, split, "logreg")),
+              f"{exp.name}_attacker_budget_{split}")
+    with right:
+        chart(charts.attacker_capacity(privacy_metrics.capacity_curve(curve, seed=seed, split=split), split,
+                                       untrained=privacy_metrics.untrained_level(references, split)),
+              f"{exp.name}_attacker_capacity_{split}")
+    st.caption(f"Seed {seed}. Bars: below the full budget, the 2.5–97.5 percentiles over seeded gender-stratified "
+               "subsamples of the labelled utterances; at the full budget (and on the right), 95% bootstrap intervals "
+               "over test utterances. Dashed: the untrained encoder (left: its linear probe; right: the stronger "
+               "probe); dotted: chance.")

@@ -125,6 +125,12 @@ def test_all_stages_write_their_artifacts(experiment, tiny_encoder):
     assert table.psc_words.dropna().between(0, 1).all()
     for name in ("mad_categories", "faithfulness", "mad_utterances", "probes"):
         assert experiment.metrics_table(name).exists()
+    references = pd.read_csv(experiment.metrics_table("leakage_reference"))  # no demo ground truth: no markers
+    assert references.reference.unique().tolist() == ["chance", "untrained encoder"]
+    assert set(references.probe) == {"logreg", "mlp", "stronger"} and references.gender_uar.between(0, 1).all()
+    curve = pd.read_csv(experiment.metrics_table("attacker_curve"))  # 48 labelled rows: only the full budget
+    assert set(curve.method) == set(methods) and set(curve.probe) == {"logreg", "mlp", "mlp2"}
+    assert set(curve.budget) == {48} and (curve.interval == "bootstrap").all()
     markdown = experiment.metrics_table("table1", ".md").read_text()
     assert markdown.startswith("# Table 1") and "| model | valence_uar_within |" in markdown and "## p-values" in markdown
     assert read_json(experiment.manifest)["stages"]["explain"]["calibration"]["Gen/seed0"]["n_steps"] == 8

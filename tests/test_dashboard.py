@@ -59,8 +59,13 @@ def test_every_page_renders_the_tiny_build(tiny, name):
     elif name == "privacy_metrics":
         assert "leaks least" in " ".join(m.value for m in at.markdown)
         assert at.dataframe[0].value.model.tolist()[-1] == "ArtNoise (attention check)"
-        assert len(at.get("plotly_chart")) == 4  # MAD, Psc, and the trade-off within and cross
+        assert len(at.get("plotly_chart")) == 6  # MAD, Psc, the trade-off within and cross, the attacker curves
         assert any("Whiskers: 95% bootstrap intervals" in c.value for c in at.caption)
+        assert "linear attacker, primary ↓" in at.dataframe[0].value.columns
+        assert any("Read the gender columns against" in m.value and
+                   re.search(r"primary: chance 0\.500 · untrained encoder [01]\.\d{3};", m.value) for m in at.markdown)
+        at.radio(key="attacker_split").set_value("cross").run()
+        assert not at.exception and len(at.get("plotly_chart")) == 6
     elif name == "lexicon_overlap":
         assert len(at.get("plotly_chart")) == 2 and set(at.dataframe[0].value.index) == set(METHODS)
     elif name == "cross_corpus":
@@ -173,6 +178,22 @@ def test_corrupt_and_older_artifacts_show_the_rebuild_command(artifacts, monkeyp
         at = page(name, "broken")
         assert not at.exception and "unreadable" in at.error[0].value, name
         assert at.code[0].value.startswith(".venv/bin/python -m scripts.build"), name
+
+
+def test_a_build_before_the_attackers_shows_notes_not_errors(artifacts, monkeypatch):
+    monkeypatch.setenv("PRIVLENS_ARTIFACTS", str(artifacts))
+    old = copy_experiment(artifacts, "before_attackers")
+    for name in ("leakage_reference", "attacker_curve"):
+        old.metrics_table(name).unlink()
+    table = pd.read_csv(old.metrics_table("table1"))
+    table.drop(columns=[c for c in table.columns if "_linear_" in c or "_mlp_" in c]).to_csv(
+        old.metrics_table("table1"), index=False)
+    at = page("privacy_metrics", "before_attackers")
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    notes = [c.value for c in at.caption if "Rebuild with" in c.value]
+    assert len(notes) == 3 and all("--stages metrics" in note for note in notes)  # columns, references, curve
+    assert "`gender_uar_linear_within`" in notes[0] and "leakage references" in notes[1]
+    assert "attacker curve" in notes[2] and len(at.get("plotly_chart")) == 4
 
 
 def test_trade_off_intervals_bracket_table1(tiny):

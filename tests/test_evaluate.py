@@ -8,6 +8,7 @@ import pytest
 
 from core.config import MetricsConfig
 from core.data.lexicons import ValenceLexicon
+from core.pipeline import metrics as m
 from core.pipeline import table1 as t1
 from core.pipeline.evaluate import (Explanation, PairedComparison, align_to, faithfulness, leakage, per_seed_table,
                                     psc_correlation, psc_items, significance, significance_plan, table1_markdown)
@@ -72,10 +73,14 @@ def test_per_seed_table_means_items_per_model_and_seed():
                                 "valence_class": ["low", "low", "high", "low", "high"] * 2,
                                 "predicted": ["high", "low", "low", "low", "high",
                                               "low", "low", "high", "high", "low"]})
-    # The stronger probe's guesses (core.pipeline.evaluate.leakage): Gen's all right, PrivAdv's one of two within
-    guesses = pd.DataFrame({"method": ["Gen"] * 4 + ["PrivAdv"] * 4, "seed": 0, "utt_id": list("abcd") * 2,
-                            "split": ["within", "within", "cross", "cross"] * 2, "gender": list("FMFM") * 2,
-                            "guess": list("FMFM") + list("FFFM")})
+    # Each probe's guesses (core.pipeline.evaluate.leakage). logreg: Gen's all right, PrivAdv's one of two within;
+    # mlp: Gen's guesses F everywhere (UAR 0.5), PrivAdv's all right. The stronger is marked per model and split.
+    guesses = pd.DataFrame({"method": (["Gen"] * 4 + ["PrivAdv"] * 4) * 2, "seed": 0, "utt_id": list("abcd") * 4,
+                            "split": ["within", "within", "cross", "cross"] * 4, "gender": list("FMFM") * 4,
+                            "probe": ["logreg"] * 8 + ["mlp"] * 8,
+                            "guess": list("FMFM") + list("FFFM") + list("FFFF") + list("FMFM"),
+                            "stronger": [True] * 4 + [False, False, True, True] + [False] * 4 +
+                                        [True, True, False, False]})
     # MAD_i −.6, .15, −.2 → −.65 / 3; Gen's MAD is 0 by definition
     mad = pd.DataFrame({"method": "PrivAdv", "seed": 0, "utt_id": ["a", "b", "c"], "mad_i": [-0.6, 0.15, -0.2],
                         "item": None})
@@ -91,7 +96,11 @@ def test_per_seed_table_means_items_per_model_and_seed():
     assert table.loc["PrivAdv", "psc_words"] == pytest.approx((0.4 + 0.75 + 0.75) / 3)
     assert np.isnan(table.loc["Gen", "psc"]) and np.isnan(table.loc["Gen", "psc_words"])
     assert table.loc["Gen", ["gender_uar_within", "gender_uar_cross"]].tolist() == [1.0, 1.0]
-    assert table.loc["PrivAdv", ["gender_uar_within", "gender_uar_cross"]].tolist() == [0.5, 1.0]
+    assert table.loc["PrivAdv", ["gender_uar_within", "gender_uar_cross"]].tolist() == [1.0, 1.0]  # mlp, logreg
+    linear = ["gender_uar_linear_within", "gender_uar_linear_cross"]
+    mlp = ["gender_uar_mlp_within", "gender_uar_mlp_cross"]
+    assert table.loc["Gen", linear].tolist() == [1.0, 1.0] and table.loc["Gen", mlp].tolist() == [0.5, 0.5]
+    assert table.loc["PrivAdv", linear].tolist() == [0.5, 1.0] and table.loc["PrivAdv", mlp].tolist() == [1.0, 1.0]
 
 
 def _labels(method: str, predicted: str, n: int = 20, seed: int = 0) -> pd.DataFrame:
@@ -151,15 +160,24 @@ def test_leakage_probes_read_gender_from_z_and_not_from_a_constant():
     sign = np.where(telling.gender == "F", 1.0, -1.0)
     z_telling = np.column_stack([3 * sign + rng.normal(0, 0.1, len(sign)), rng.normal(0, 1, len(sign))])
     z_blind = np.zeros((len(blind), 2))  # every utterance looks the same: a probe can only guess one class
-    scores, headline = leakage(pd.concat([telling, blind], ignore_index=True),
-                               {("GenderExp", 0): z_telling, ("PrivAdv", 0): z_blind},
-                               MetricsConfig(probe_max_iter=200))
+    scores, guesses = leakage(pd.concat([telling, blind], ignore_index=True),
+                              {("GenderExp", 0): z_telling, ("PrivAdv", 0): z_blind},
+                              MetricsConfig(probe_max_iter=200))
     assert len(scores) == 2 * 2 * 2  # models × probes × splits
     logreg = scores[scores.probe == "logreg"].set_index(["method", "split"]).gender_uar
     assert logreg[("GenderExp", "within")] == logreg[("GenderExp", "cross")] == 1.0
     assert scores[scores.method == "PrivAdv"].gender_uar.eq(0.5).all()  # constant guess: chance UAR
-    best = headline[headline.method == "GenderExp"]
-    assert len(best) == 20 and (best.guess == best.gender).all()  # 10 test + 10 cross utterances
+    assert len(guesses) == 2 * 2 * 20  # models × probes × (10 test + 10 cross utterances)
+    best = guesses[(guesses.method == "GenderExp") & guesses.stronger]
+    assert len(best) == 20 and (best.guess == best.gender).all()
+    for (method, probe, split), part in guesses.groupby(["method", "probe", "split"]):  # each probe's guesses score
+        assert m.uar(part.gender, part.guess) == scores.set_index(["method", "probe", "split"]).gender_uar[
+            (method, probe, split)]
+    # the stronger per model and split is the probe with the higher UAR (the first, logreg, on a tie)
+    strongest = scores.loc[scores.groupby(["method", "split"], sort=False).gender_uar.idxmax()]
+    marked = guesses[guesses.stronger].drop_duplicates(["method", "split"])
+    assert sorted(zip(marked.method, marked.split, marked.probe)) == sorted(
+        zip(strongest.method, strongest.split, strongest.probe))
 
 
 def test_faithfulness_by_hand_with_steps_that_vary_per_utterance():

@@ -130,7 +130,9 @@ def test_format_table1_writes_value_std_and_significance():
     assert shown.loc[2, "gender leak, primary ↓"] == "0.700"  # no std (one seed), not significant
     assert shown.loc[0, "MAD ↑"] == "0.000"
     assert shown.model.tolist()[-1] == "ArtNoise (attention check)"
-    assert privacy_metrics.missing_optional(table1()) == ["psc_words"]
+    assert privacy_metrics.missing_optional(table1()) == ["psc_words", "gender_uar_linear_within",
+                                                          "gender_uar_linear_cross", "gender_uar_mlp_within",
+                                                          "gender_uar_mlp_cross"]
     help_texts = privacy_metrics.column_help(table1())
     assert list(help_texts) == shown.columns.tolist()[1:] and "gender" in help_texts["gender leak, primary ↓"]
 
@@ -263,6 +265,64 @@ def test_charts_anchor_axes_draw_chance_and_mark_the_attention_check():
     assert tuple(bars.layout.yaxis.range) == (0, 1)
     assert list(bars.data[0].error_y.arrayminus) == pytest.approx([0.05])
     assert charts.download_config("x", "svg")["toImageButtonOptions"]["format"] == "svg"
+
+
+def references() -> pd.DataFrame:
+    rows = [("chance", p, s, 0.5) for p in ("logreg", "mlp", "stronger") for s in ("within", "cross")]
+    rows += [("untrained encoder", "logreg", "within", 0.79), ("untrained encoder", "mlp", "within", 0.81),
+             ("untrained encoder", "stronger", "within", 0.81), ("untrained encoder", "stronger", "cross", 0.69)]
+    rows += [("planted markers", "stronger", "within", 0.8361)]
+    return pd.DataFrame(rows, columns=["reference", "probe", "split", "gender_uar"])
+
+
+def test_references_read_as_a_line_a_grid_under_table1s_headers_and_a_level():
+    assert privacy_metrics.reference_line(references(), "within") == \
+        "chance 0.500 · untrained encoder 0.810 · planted markers 0.836"
+    assert privacy_metrics.reference_line(references(), "cross", "logreg") == "chance 0.500"
+    grid = privacy_metrics.reference_grid(references()).set_index("reference")
+    assert grid.columns.tolist() == ["gender leak, primary ↓", "gender leak, cross ↓", "linear attacker, primary ↓",
+                                     "linear attacker, cross ↓", "nonlinear attacker, primary ↓",
+                                     "nonlinear attacker, cross ↓"]
+    assert grid.loc["untrained encoder", "linear attacker, primary ↓"] == "0.790"
+    assert grid.loc["planted markers", "gender leak, cross ↓"] == "–"  # not measured: a dash, not a crash
+    assert privacy_metrics.untrained_level(references(), "cross") == 0.69
+    assert privacy_metrics.untrained_level(references(), "cross", "mlp") is None
+    assert privacy_metrics.untrained_level(None, "within") is None
+
+
+def curve() -> pd.DataFrame:
+    """Two models' attacker curves as metrics/attacker_curve.csv holds them (seed 0, one split shown)."""
+    rows = []
+    for model, shift in (("Gen", 0.0), ("PrivAdv", -0.05)):
+        for budget, uar in ((500, 0.75), (50, 0.6), (100, 0.7)):
+            rows.append((model, 0, "logreg", budget, "within", uar + shift, uar + shift - 0.05, uar + shift + 0.02,
+                         "subsamples"))
+        for probe, uar in (("mlp2", 0.84), ("logreg", 0.8), ("mlp", 0.82)):
+            rows.append((model, 0, probe, 2000, "within", uar + shift, uar + shift - 0.03, uar + shift + 0.03,
+                         "bootstrap"))
+    rows.append(("Gen", 1, "logreg", 50, "within", 0.1, 0.1, 0.1, "subsamples"))  # another seed: not shown
+    rows.append(("Gen", 0, "logreg", 50, "cross", 0.1, 0.1, 0.1, "subsamples"))  # another split: not shown
+    return pd.DataFrame(rows, columns=["method", "seed", "probe", "budget", "split", "gender_uar", "low", "high",
+                                       "interval"])
+
+
+def test_attacker_curves_order_points_and_chart_them_with_bars_and_references():
+    budget = privacy_metrics.budget_curve(curve(), seed=0, split="within")
+    assert budget[budget.method == "Gen"].budget.tolist() == [50, 100, 500, 2000]
+    capacity = privacy_metrics.capacity_curve(curve(), seed=0, split="within")
+    assert capacity[capacity.method == "PrivAdv"].capacity.tolist() == ["linear", "MLP (128)", "MLP (128, 128)"]
+    figure = charts.attacker_budget(budget, "within", untrained=0.79)
+    assert figure.layout.xaxis.type == "log" and tuple(figure.layout.yaxis.range) == (0.3, 1.0)
+    assert [t.name for t in figure.data] == ["Gen", "PrivAdv"] and figure.data[0].line.color == "#000000"
+    assert list(figure.data[0].x) == [50, 100, 500, 2000]
+    assert list(figure.data[0].error_y.arrayminus) == pytest.approx([0.05, 0.05, 0.05, 0.03])
+    assert sorted(s.y0 for s in figure.layout.shapes) == [0.5, 0.79]  # chance and the untrained encoder
+    figure = charts.attacker_capacity(capacity, "cross")
+    assert list(figure.data[1].x) == ["linear", "MLP (128)", "MLP (128, 128)"] and "cross corpus" in \
+        figure.layout.title.text
+    assert [s.y0 for s in figure.layout.shapes] == [0.5]  # no references: chance only
+    trade_off = charts.privacy_utility(privacy_metrics.scatter_points(table1()), "within", untrained=0.81)
+    assert ("line", 0.81) in [(s.type, s.x0) for s in trade_off.layout.shapes]
 
 
 def test_the_pages_resolve_the_valence_lexicon_as_the_build_does(tmp_path):

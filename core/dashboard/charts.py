@@ -25,8 +25,9 @@ def _layout(figure: go.Figure, title: str, height: int = 380) -> go.Figure:
     return figure
 
 
-def privacy_utility(points: pd.DataFrame, split: str) -> go.Figure:
-    """Gender UAR of the probe (x, lower = less leakage) against valence UAR (y, higher = more useful)."""
+def privacy_utility(points: pd.DataFrame, split: str, *, untrained: float | None = None) -> go.Figure:
+    """Gender UAR of the probe (x, lower = less leakage) against valence UAR (y, higher = more useful); with
+    ``untrained`` (the untrained encoder's leakage) a line a model must be left of to have removed gender."""
     mine = points[points.split == split]
     figure = go.Figure()
     for _, row in mine.iterrows():
@@ -38,12 +39,14 @@ def privacy_utility(points: pd.DataFrame, split: str) -> go.Figure:
                     "symbol": "x" if row.attention_check else "circle"}))
     figure.add_vline(x=GENDER_CHANCE, line_dash="dot", annotation_text="gender guessed at chance",
                      annotation_position="bottom right")
+    if untrained is not None:
+        figure.add_vline(x=untrained, line_dash="dash", line_color="#777777", annotation_text="untrained encoder",
+                         annotation_position="top left")
     figure.add_hline(y=VALENCE_CHANCE, line_dash="dot", annotation_text="valence at chance",
                      annotation_position="top left")
     figure.update_xaxes(title="gender UAR an attacker's probe reaches (← leaks less)", range=[0.3, 1.0])
     figure.update_yaxes(title="valence UAR (↑ more useful)", range=[0.2, 1.0])
-    where = "primary corpus, test split" if split == "within" else "cross corpus"
-    return _layout(figure, f"Privacy–utility trade-off: {where}", height=430)
+    return _layout(figure, f"Privacy–utility trade-off: {_where(split)}", height=430)
 
 
 def _interval(row: pd.Series, axis: str) -> dict | None:
@@ -52,6 +55,45 @@ def _interval(row: pd.Series, axis: str) -> dict | None:
     if low is None or high is None or pd.isna(low) or pd.isna(high):
         return None
     return {"type": "data", "symmetric": False, "array": [high - value], "arrayminus": [value - low], "width": 0}
+
+
+def attacker_budget(points: pd.DataFrame, split: str, *, untrained: float | None = None) -> go.Figure:
+    """The linear attacker's gender UAR (y) against its labelled examples (x, log scale), one line per model
+    (points: core.dashboard.privacy_metrics.budget_curve) with its interval as bars."""
+    figure = _attacker_lines(points, "budget", untrained)
+    figure.update_xaxes(title="labelled utterances the attacker learns from (log scale)", type="log")
+    return _layout(figure, f"Linear attacker vs its data: {_where(split)}")
+
+
+def attacker_capacity(points: pd.DataFrame, split: str, *, untrained: float | None = None) -> go.Figure:
+    """Gender UAR (y) of attackers of growing capacity (x, weakest first) given every labelled utterance, one
+    line per model (points: core.dashboard.privacy_metrics.capacity_curve) with 95% bootstrap bars."""
+    figure = _attacker_lines(points, "capacity", untrained)
+    figure.update_xaxes(title="attacker (probe capacity)", type="category")
+    return _layout(figure, f"Attackers of growing capacity: {_where(split)}")
+
+
+def _attacker_lines(points: pd.DataFrame, x: str, untrained: float | None) -> go.Figure:
+    """One line per model through ``points[x]`` against gender_uar with low/high bars, chance and the untrained
+    encoder drawn; the UAR axis anchored like the trade-off chart's."""
+    figure = go.Figure()
+    for model, part in points.groupby("method", sort=False):
+        figure.add_trace(go.Scatter(
+            x=part[x], y=part.gender_uar, mode="lines+markers", name=label(model),
+            error_y={"type": "data", "symmetric": False, "array": part.high - part.gender_uar,
+                     "arrayminus": part.gender_uar - part.low},
+            hovertemplate=f"{label(model)}<br>%{{x}}: gender UAR %{{y:.3f}}<extra></extra>",
+            line={"color": colour(model), "dash": "dot" if is_attention_check(model) else "solid"},
+            marker={"color": colour(model), "symbol": "x" if is_attention_check(model) else "circle"}))
+    figure.add_hline(y=GENDER_CHANCE, line_dash="dot", annotation_text="chance")
+    if untrained is not None:
+        figure.add_hline(y=untrained, line_dash="dash", line_color="#777777", annotation_text="untrained encoder")
+    figure.update_yaxes(title="gender UAR the attacker reaches (↓ leaks less)", range=[0.3, 1.0])
+    return figure
+
+
+def _where(split: str) -> str:
+    return "primary corpus, test split" if split == "within" else "cross corpus"
 
 
 def interval_bars(frame: pd.DataFrame, *, title: str, axis: str, reference: float | None = 0.0,

@@ -1,4 +1,5 @@
-"""Privacy metrics' logic: Table 1 as a stakeholder reads it, the plain-language summary, the trade-off points."""
+"""Privacy metrics' logic: Table 1 as a stakeholder reads it, the plain-language summary, the trade-off points,
+the leakage references and the attacker curve."""
 from __future__ import annotations
 
 from typing import Any
@@ -7,10 +8,11 @@ import numpy as np
 import pandas as pd
 
 from core.config import MetricsConfig
-from core.dashboard.experiment import Experiment, _stored_probes
+from core.dashboard.experiment import Experiment, _stored_probes, metrics_frame
 from core.methods import BASELINE, METHODS, is_attention_check, label, with_role
 from core.pipeline import metrics as m
 from core.pipeline import table1 as t1
+from core.pipeline.attackers import CAPACITIES, CAPACITY_LABELS, CURVE_COLUMNS
 from core.pipeline.statistics import bootstrap_uar
 from core.schema import split_rows
 
@@ -156,4 +158,64 @@ def trade_off_intervals(experiment: Experiment, preds: pd.DataFrame, *, seed: in
                 row.update(zip(("gender_low", "gender_high"), bootstrap_uar(part.gender, best, resamples=resamples)[1:]))
             rows.append({"model": method, "split": split, **row})
     return pd.DataFrame(rows)
+
+
+# Tables builds before them lack, with the columns the page reads: the page notes their absence instead of failing.
+OPTIONAL_TABLES = {"leakage_reference": ("reference", "probe", "split", "gender_uar"), "attacker_curve": CURVE_COLUMNS}
+# (probe, split) of metrics/leakage_reference.csv → the Table 1 column it is the reference of
+LEAKAGE_COLUMNS = {(probe, split): f"gender_uar{infix}_{split}" for probe, infix in
+                   (("stronger", ""), ("logreg", "_linear"), ("mlp", "_mlp")) for split in ("within", "cross")}
+
+
+def optional_table(experiment: Experiment, name: str) -> pd.DataFrame | None:
+    """One of `OPTIONAL_TABLES`, checked like any metrics table; None when the build predates it."""
+    if not experiment.paths.metrics_table(name).exists():
+        return None
+    return metrics_frame(experiment, name, OPTIONAL_TABLES[name])
+
+
+def reference_line(references: pd.DataFrame, split: str, probe: str = "stronger") -> str:
+    """"chance 0.500 · untrained encoder 0.810 · planted markers 0.836": what one probe reads on ``split`` from
+    representations no method shaped, the numbers a leakage column is read against."""
+    rows = references[(references.probe == probe) & (references.split == split)]
+    return " · ".join(f"{row.reference} {row.gender_uar:.3f}" for row in rows.itertuples())
+
+
+def reference_grid(references: pd.DataFrame, *, digits: int = 3) -> pd.DataFrame:
+    """One row per reference under the headers of the Table 1 leakage columns it is the reference of."""
+    grid = pd.DataFrame({"reference": list(dict.fromkeys(references.reference))})
+    columns = {column: key for key, column in LEAKAGE_COLUMNS.items()}
+    for metric in (x for x in t1.metrics() if x.column in columns):
+        probe, split = columns[metric.column]
+        values = references[(references.probe == probe) & (references.split == split)].set_index("reference")
+        grid[metric.header] = [f"{v:.{digits}f}" if pd.notna(v) else "–" for v in
+                               grid.reference.map(values.gender_uar)]
+    return grid
+
+
+def untrained_level(references: pd.DataFrame | None, split: str, probe: str = "stronger") -> float | None:
+    """``probe``'s UAR on the untrained encoder's z (None without references): the leakage a model has before
+    any method acts, drawn on the trade-off and attacker charts."""
+    if references is None:
+        return None
+    rows = references[(references.reference == "untrained encoder") & (references.probe == probe)
+                      & (references.split == split)]
+    return float(rows.gender_uar.iloc[0]) if len(rows) else None
+
+
+def budget_curve(curve: pd.DataFrame, *, seed: int, split: str) -> pd.DataFrame:
+    """The linear attacker's points of one seed and split by growing budget (the full one last), models in
+    the build's order."""
+    rows = curve[(curve.probe == "logreg") & (curve.seed == seed) & (curve.split == split)]
+    return rows.sort_values("budget", kind="stable")
+
+
+def capacity_curve(curve: pd.DataFrame, *, seed: int, split: str) -> pd.DataFrame:
+    """Every attacker of attackers.CAPACITIES given all labelled rows (one seed and split), weakest first,
+    with its ``capacity`` label."""
+    rows = curve[(curve.interval == "bootstrap") & (curve.seed == seed) & (curve.split == split)
+                 & curve.probe.isin(list(CAPACITIES))]
+    order = {name: i for i, name in enumerate(CAPACITIES)}
+    rows = rows.sort_values("probe", key=lambda probes: probes.map(order), kind="stable")
+    return rows.assign(capacity=rows.probe.map(CAPACITY_LABELS))
 

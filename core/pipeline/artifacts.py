@@ -50,10 +50,11 @@ MANIFEST_VERSION = 2  # bump when the manifest's shape changes: older ones read 
 STAGES = ("corpora", "train", "predict", "explain", "metrics")  # the build's stages, in order (core.pipeline.build)
 # The stages whose files each stage reads: it checks them before it starts, and is stale when they change.
 STAGE_INPUTS = {"corpora": (), "train": ("corpora",), "predict": ("corpora", "train"), "explain": ("corpora", "train"),
-                "metrics": ("predict", "explain")}
-# The tables the metrics stage writes as metrics/<name>.csv (core.pipeline.evaluate.metrics_tables computes them).
+                "metrics": ("corpora", "predict", "explain")}
+# The tables the metrics stage writes as metrics/<name>.csv (core.pipeline.evaluate.metrics_tables computes them;
+# leakage_reference core.pipeline.references, from the corpora and the untrained encoder).
 METRICS_TABLES = ("table1", "per_seed", "probes", "mad_categories", "mad_utterances", "faithfulness", "psc_utterances",
-                  "psc_correlation", "projection")
+                  "psc_correlation", "projection", "attacker_curve", "leakage_reference")
 PACKAGES = ("torch", "transformers", "captum", "scikit-learn", "pandas", "numpy", "scipy", "statsmodels")
 
 

@@ -30,6 +30,7 @@ from core.data.corpora.common import small_splits
 from core.data.demo_corpora import generate_demo_corpora
 from core.methods import recipe
 from core.pipeline import evaluate as ev
+from core.pipeline import references
 from core.pipeline import table1 as t1
 from core.pipeline.artifacts import (STAGE_INPUTS, ExperimentPaths, Manifest, code_fingerprint, fingerprint, read_json,
                                      table_fingerprint, write_json)
@@ -330,7 +331,8 @@ def explain_one(ctx: BuildContext, method: str, seed: int, sample: pd.DataFrame,
 
 
 def stage_metrics(ctx: BuildContext) -> dict:
-    """Table 1 and its companions (core.pipeline.evaluate) from the predictions, representations and attributions."""
+    """Table 1 and its companions (core.pipeline.evaluate) from the predictions, representations and attributions,
+    and the leakage references (core.pipeline.references) from the corpora and the untrained encoder."""
     paths, jobs = ctx.paths, ctx.jobs()
     inputs = ev.MetricsInputs(
         predictions=pd.concat([pd.read_parquet(paths.predictions(m, s)) for m, s in jobs], ignore_index=True),
@@ -338,6 +340,9 @@ def stage_metrics(ctx: BuildContext) -> dict:
         utterances=pd.read_parquet(paths.explained), attributions=pd.read_parquet(paths.attributions))
     fitted_probes: dict = {}
     tables = ev.metrics_tables(inputs, ctx.config, fitted_probes=fitted_probes)
+    probed = {role: getattr(ctx.corpora, role) for role in references.PROBED}
+    tables["leakage_reference"] = references.leakage_references(  # not fingerprinted: this stage always reruns
+        ctx.config, ctx.encoder(), probed, references.demo_ground_truth(ctx.config, paths.demo_ground_truth))
     for (method, seed), probes in fitted_probes.items():  # the Explore page's attacker
         paths.probes(method, seed).parent.mkdir(parents=True, exist_ok=True)
         joblib.dump(probes, paths.probes(method, seed))

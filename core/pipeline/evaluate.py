@@ -1,10 +1,12 @@
 """The metrics stage's numbers: UARs, gender-leakage probes, MAD, Psc, faithfulness, significance, Table 1.
 
 :func:`metrics_tables` turns what the predict and explain stages left (:class:`MetricsInputs`, read
-by core.pipeline.build) into every metrics table, by name; core.pipeline.build writes them under
-artifacts/<experiment>/metrics/. Per-utterance and per-model statistics come from core.pipeline.metrics; Table 1's
-columns, and how each is aggregated per model × seed and compared with Gen, from core.pipeline.table1. Table 1
-numbers are means over seeds; std columns are the sample standard deviation across seeds (empty with one seed).
+by core.pipeline.build) into every metrics table but the leakage references (core.pipeline.references, which
+need the encoder), by name; core.pipeline.build writes them under artifacts/<experiment>/metrics/. Per-utterance
+and per-model statistics come from core.pipeline.metrics; Table 1's columns, and how each is aggregated per
+model × seed and compared with Gen, from core.pipeline.table1; the attacker curve from core.pipeline.attackers.
+Table 1 numbers are means over seeds; std columns are the sample standard deviation across seeds (empty with one
+seed).
 """
 from __future__ import annotations
 
@@ -15,10 +17,6 @@ from typing import Sequence
 
 import numpy as np
 import pandas as pd
-from sklearn.linear_model import LogisticRegression
-from sklearn.neural_network import MLPClassifier
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
 from tqdm.auto import tqdm
 
 from core.config import ExperimentConfig, MetricsConfig, resolve_path
@@ -27,7 +25,9 @@ from core.methods import BASELINE, with_role
 from core.pipeline import metrics as m
 from core.pipeline import statistics
 from core.pipeline import table1 as t1
+from core.pipeline.attackers import CAPACITIES, attacker_curve, fitting_rows, probe
 from core.pipeline.projection import projection_points
+from core.schema import split_rows
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,8 @@ class PairedComparison:
 
 def metrics_tables(inputs: MetricsInputs, config: ExperimentConfig, *,
                    fitted_probes: dict | None = None) -> dict[str, pd.DataFrame]:
-    """Every metrics table of an experiment, by name (core.pipeline.artifacts.METRICS_TABLES, table1 first).
+    """Every metrics table of an experiment, by name (core.pipeline.artifacts.METRICS_TABLES, table1 first), but
+    leakage_reference.
 
     ``fitted_probes``: see `leakage`.
     """
@@ -68,7 +69,8 @@ def metrics_tables(inputs: MetricsInputs, config: ExperimentConfig, *,
     return {"table1": table, "per_seed": per_seed, "probes": probes, "mad_categories": shares,
             "mad_utterances": mad.drop(columns="item"), "faithfulness": faithfulness(utterances),
             "psc_utterances": psc, "psc_correlation": pd.DataFrame([psc_correlation(per_seed)]),
-            "projection": projection_points(predictions, inputs.representations, seed=config.metrics.seed)}
+            "projection": projection_points(predictions, inputs.representations, seed=config.metrics.seed),
+            "attacker_curve": attacker_curve(predictions, inputs.representations, probe_guesses, config.metrics)}
 
 
 def valence_lexicon(config: ExperimentConfig) -> ValenceLexicon:
@@ -85,11 +87,12 @@ class Explanation:
     weights: np.ndarray
 
 
+TABLE1_PROBES = ("logreg", "mlp")  # the two probes of SPEC §4, each a Table 1 attacker; the headline is the stronger
+
+
 def probe_models(seed: int, max_iter: int) -> dict:
     """The two gender probes of SPEC §4: standardised balanced logistic regression and a 1-layer MLP."""
-    return {"logreg": make_pipeline(StandardScaler(), LogisticRegression(class_weight="balanced", max_iter=max_iter)),
-            "mlp": make_pipeline(StandardScaler(), MLPClassifier(hidden_layer_sizes=(128,), max_iter=max_iter,
-                                                                 early_stopping=True, random_state=seed))}
+    return {name: probe(CAPACITIES[name], seed=seed, max_iter=max_iter) for name in TABLE1_PROBES}
 
 
 def leakage(predictions: pd.DataFrame, representations: Mapping[tuple[str, int], np.ndarray],
@@ -97,45 +100,30 @@ def leakage(predictions: pd.DataFrame, representations: Mapping[tuple[str, int],
     """Gender UAR of probes trained on primary train+val z, scored on primary test and the cross corpus.
 
     ``representations[(method, seed)]`` holds z row-aligned with that model's rows of ``predictions``.
-    Returns (scores: method, seed, probe, split, gender_uar; the stronger probe's guess per utterance
-    and split, the headline). ``fitted_probes``, when given, receives (method, seed) -> {"probes": both
-    fitted probes, "headline": the stronger on the primary test}: the build stores them as the app's attacker.
+    Returns (scores: method, seed, probe, split, gender_uar; guesses: every probe's guess per utterance and
+    split, ``stronger`` marking the probe with the higher UAR on that split, the headline). Table 1 reads
+    each probe's guesses and the stronger's. ``fitted_probes``, when given, receives (method, seed) ->
+    {"probes": both fitted probes, "headline": the stronger on the primary test}: the app's attacker.
     """
-    scores, headline = [], []
+    scores, guesses = [], []
     for (method, seed), z in tqdm(representations.items(), desc="gender probes", unit="model"):
         p = predictions[(predictions.method == method) & (predictions.seed == seed)].reset_index(drop=True)
-        fit_rows = (p.role == "primary") & p.split.isin(["train", "val"])
-        targets = {"within": (p.role == "primary") & (p.split == "test"), "cross": p.role == "cross"}
+        fit_rows, targets = fitting_rows(p), split_rows(p)
         probed, fitted = {}, probe_models(settings.seed, settings.probe_max_iter)
-        for name, probe in fitted.items():
-            probe.fit(z[fit_rows], p.gender[fit_rows])
-            for split, rows in targets.items():
-                guess = probe.predict(z[rows])
-                probed[(name, split)] = guess
-                scores.append({"method": method, "seed": seed, "probe": name, "split": split,
-                               "gender_uar": m.uar(p.gender[rows], guess)})
+        for name, fitted_probe in fitted.items():
+            fitted_probe.fit(z[fit_rows], p.gender[fit_rows])
+            probed |= {(name, split): fitted_probe.predict(z[rows]) for split, rows in targets.items()}
+        uars = {(name, split): m.uar(p.gender[targets[split]], guess) for (name, split), guess in probed.items()}
+        scores += [{"method": method, "seed": seed, "probe": name, "split": split, "gender_uar": uar}
+                   for (name, split), uar in uars.items()]
         if fitted_probes is not None:
-            fitted_probes[(method, seed)] = {"probes": fitted, "headline": max(
-                fitted, key=lambda n: m.uar(p.gender[targets["within"]], probed[(n, "within")]))}
+            headline = max(fitted, key=lambda n: uars[(n, "within")])
+            fitted_probes[(method, seed)] = {"probes": fitted, "headline": headline}
         for split, rows in targets.items():
-            best = max(("logreg", "mlp"), key=lambda n: m.uar(p.gender[rows], probed[(n, split)]))
-            headline.append(p.loc[rows, ["method", "seed", "utt_id", "gender"]].assign(
-                split=split, probe=best, guess=probed[(best, split)]))
-    return pd.DataFrame(scores), pd.concat(headline, ignore_index=True)
-
-
-def reference_leakage(tables: Mapping[str, pd.DataFrame], z: Mapping[str, np.ndarray], name: str,
-                      settings: MetricsConfig) -> pd.DataFrame:
-    """The Table 1 probes run on a representation no model was trained into: what leakage is there before
-    any method acts (the untrained encoder) or at most (the planted cues themselves, on the demo).
-
-    ``tables`` and ``z`` are keyed by corpus role ("primary", "cross"), row-aligned. Returns the scores
-    of :func:`leakage` (method = ``name``, seed 0), so the numbers compare directly with Table 1.
-    """
-    predictions = pd.concat([tables[role].assign(role=role) for role in ("primary", "cross")], ignore_index=True)
-    representation = np.concatenate([z["primary"], z["cross"]])
-    scores, _ = leakage(predictions.assign(method=name, seed=0), {(name, 0): representation}, settings)
-    return scores
+            best = max(fitted, key=lambda n: uars[(n, split)])
+            guesses += [p.loc[rows, ["method", "seed", "utt_id", "gender"]].assign(
+                split=split, probe=name, guess=probed[(name, split)], stronger=name == best) for name in fitted]
+    return pd.DataFrame(scores), pd.concat(guesses, ignore_index=True)
 
 
 def explanations(attributions: pd.DataFrame) -> dict[tuple, Explanation]:

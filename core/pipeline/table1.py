@@ -34,7 +34,7 @@ class Table1Inputs:
     predictions: pd.DataFrame  # every model × seed's predictions (role, split, utt_id, valence_class, predicted, …)
     utterances: pd.DataFrame   # one row per explained utterance (explained.parquet)
     explained: Mapping[tuple, Explanation]  # (method, seed, role, utt_id) → word forms and normalised weights
-    guesses: pd.DataFrame      # the stronger gender probe's guess per utterance and split (evaluate.leakage)
+    guesses: pd.DataFrame      # each gender probe's guess per utterance and split, `stronger` marked (evaluate.leakage)
     mad: pd.DataFrame          # MAD_i per non-Gen model × seed × primary-test utterance (evaluate.mad_items)
     psc: pd.DataFrame          # P_i (p_i) and its counted reading (p_words_i) (evaluate.psc_items)
 
@@ -82,12 +82,13 @@ def _valence(split: str) -> Items:
     return items
 
 
-def _gender(split: str) -> Items:
-    """The stronger probe's gender guesses on one split against the speaker's gender: its UAR is the max
-    over probes."""
+def _gender(split: str, probe: str | None = None) -> Items:
+    """One probe's gender guesses on one split against the speaker's gender; without ``probe``, the stronger
+    probe's, whose UAR is the max over probes."""
     def items(inputs: Table1Inputs) -> pd.DataFrame:
         guesses = inputs.guesses.rename(columns={"gender": "gold"})
-        return guesses[guesses.split == split]
+        chosen = guesses.stronger if probe is None else guesses.probe == probe
+        return guesses[(guesses.split == split) & chosen]
     return items
 
 
@@ -108,8 +109,9 @@ METRICS: list[Table1Metric] = [
     Table1Metric("valence_uar_cross", "valence, cross", "How well the model recognises valence on another corpus, "
                  "one it never trained on (UAR; chance is 0.33).", "higher", _valence("cross"), "predicted", "uar"),
     Table1Metric("gender_uar_within", "gender leak, primary", "How well an attacker's probe recovers the speaker's "
-                 "gender from the model's internal representation, on the primary test split (UAR; 0.5 is "
-                 "guessing, so closer to 0.5 leaks less).", "lower", _gender("within"), "guess", "uar"),
+                 "gender from the model's internal representation, on the primary test split: the stronger of the "
+                 "linear and the nonlinear attacker (UAR; 0.5 is guessing, so closer to 0.5 leaks less).", "lower",
+                 _gender("within"), "guess", "uar"),
     Table1Metric("gender_uar_cross", "gender leak, cross", "The same attacker's probe on the cross corpus (UAR; "
                  "0.5 is guessing).", "lower", _gender("cross"), "guess", "uar"),
     Table1Metric("mad", "MAD", "How much the model stopped relying on words people read as gender cues, "
@@ -120,6 +122,20 @@ METRICS: list[Table1Metric] = [
     Table1Metric("psc_words", "Psc words", "The share of words whose sentiment contradicts the true answer, "
                  "counted rather than weighed, so the weight normalisation does not matter (lower is better).",
                  "lower", _psc, "p_words_i", "mean", optional=True),
+    # Each attacker family on its own (SPEC §4); the headline columns above are the stronger of the two.
+    Table1Metric("gender_uar_linear_within", "linear attacker, primary", "Gender leak on the primary test split as "
+                 "a linear probe (logistic regression) reads it, the attacker LEACE erasure (PrivErase) is built "
+                 "to defeat (UAR; 0.5 is guessing).", "lower", _gender("within", "logreg"), "guess", "uar",
+                 optional=True),
+    Table1Metric("gender_uar_linear_cross", "linear attacker, cross", "The linear probe's gender leak on the cross "
+                 "corpus (UAR; 0.5 is guessing).", "lower", _gender("cross", "logreg"), "guess", "uar", optional=True),
+    Table1Metric("gender_uar_mlp_within", "nonlinear attacker, primary", "Gender leak on the primary test split as "
+                 "a nonlinear probe (an MLP with one hidden layer) reads it: it can find gender that no straight "
+                 "line separates (UAR; 0.5 is guessing).", "lower", _gender("within", "mlp"), "guess", "uar",
+                 optional=True),
+    Table1Metric("gender_uar_mlp_cross", "nonlinear attacker, cross", "The nonlinear probe's gender leak on the "
+                 "cross corpus (UAR; 0.5 is guessing).", "lower", _gender("cross", "mlp"), "guess", "uar",
+                 optional=True),
 ]
 
 
