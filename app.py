@@ -6,6 +6,9 @@ from core.pipeline.artifacts import list_experiments
 st.set_page_config(page_title="privlens", layout="wide")
 experiments = list_experiments()
 if experiments:  # the picker every page reads (st.session_state["experiment"])
+    linked = st.query_params.get("experiment")  # a shared link names its experiment; applied once per new link
+    if linked in experiments and linked != st.session_state.get("experiment_linked"):
+        st.session_state["experiment"] = st.session_state["experiment_linked"] = linked
     if st.session_state.get("experiment") not in experiments:
         st.session_state["experiment"] = experiments[0]
     st.sidebar.selectbox("Experiment", experiments, key="experiment")
