@@ -20,6 +20,7 @@ st.navigation([
     st.Page("pages/projector.py", title="Projector", icon=":material/scatter_plot:"),
     st.Page("pages/lexicon_overlap.py", title="Lexicon overlap", icon=":material/format_list_bulleted:"),
     st.Page("pages/cross_corpus.py", title="Cross-corpus", icon=":material/compare_arrows:"),
+    st.Page("pages/slices.py", title="Slices", icon=":material/view_comfy_alt:"),
     st.Page("pages/trust_study.py", title="Trust study", icon=":material/how_to_vote:"),
     st.Page("pages/trust_results.py", title="Trust results", icon=":material/leaderboard:"),
     st.Page("pages/models.py", title="Models", icon=":material/monitoring:"),

@@ -19,7 +19,7 @@ from core.methods import METHODS
 from core.pipeline.artifacts import ExperimentPaths
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGES = ("home", "explore", "privacy_metrics", "projector", "lexicon_overlap", "cross_corpus", "models")
+PAGES = ("home", "explore", "privacy_metrics", "projector", "lexicon_overlap", "cross_corpus", "slices", "models")
 
 
 @pytest.fixture

@@ -27,7 +27,7 @@ from tests.test_dashboard import cards
 ROOT = Path(__file__).resolve().parent.parent
 TWIN = MethodSpec("GenTwin", "privacy", "Gen's recipe under another name (a test's throwaway method).", "#cc79a7",
                   "core.pipeline.recipes:Gen")
-PAGES = ("home", "explore", "privacy_metrics", "lexicon_overlap", "cross_corpus", "models")
+PAGES = ("home", "explore", "privacy_metrics", "lexicon_overlap", "cross_corpus", "slices", "models")
 
 
 @pytest.fixture(scope="module")
