@@ -288,3 +288,22 @@ def test_explores_view_survives_a_visit_to_another_page(tiny):
     at.switch_page("pages/explore.py").run()
     assert not at.exception and at.selectbox(key="explore_role").value == "cross"
     assert at.selectbox(key="explore_gender").value == "M" and at.selectbox(key="explore_utt").value == utt
+
+
+def test_the_sidebar_seed_is_kept_when_its_widget_key_is_dropped():
+    def script():
+        import streamlit as st
+
+        from pages.common import seed_picker
+
+        if st.session_state.get("draw", True):  # False: another page, which draws no seed picker
+            st.write(f"seed {seed_picker([0, 1, 2])}")
+
+    at = AppTest.from_function(script).run()
+    at.sidebar.selectbox[0].set_value(2).run()
+    at.session_state["draw"] = False
+    at.run()  # Streamlit drops the key of a widget a run does not draw
+    assert "seed" not in at.session_state and at.session_state["seed_kept"] == 2
+    at.session_state["draw"] = True
+    at.run()
+    assert at.sidebar.selectbox[0].value == 2 and at.markdown[-1].value == "seed 2"
