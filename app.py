@@ -6,6 +6,9 @@ from core.pipeline.artifacts import list_experiments
 st.set_page_config(page_title="privlens", layout="wide")
 experiments = list_experiments()
 if experiments:  # the picker every page reads (st.session_state["experiment"])
+    linked = st.query_params.get("experiment")  # a shared link names its experiment; applied once per new link
+    if linked in experiments and linked != st.session_state.get("experiment_linked"):
+        st.session_state["experiment"] = st.session_state["experiment_linked"] = linked
     if st.session_state.get("experiment") not in experiments:
         st.session_state["experiment"] = experiments[0]
     st.sidebar.selectbox("Experiment", experiments, key="experiment")
@@ -17,6 +20,7 @@ st.navigation([
     st.Page("pages/projector.py", title="Projector", icon=":material/scatter_plot:"),
     st.Page("pages/lexicon_overlap.py", title="Lexicon overlap", icon=":material/format_list_bulleted:"),
     st.Page("pages/cross_corpus.py", title="Cross-corpus", icon=":material/compare_arrows:"),
+    st.Page("pages/slices.py", title="Slices", icon=":material/view_comfy_alt:"),
     st.Page("pages/trust_study.py", title="Trust study", icon=":material/how_to_vote:"),
     st.Page("pages/trust_results.py", title="Trust results", icon=":material/leaderboard:"),
     st.Page("pages/models.py", title="Models", icon=":material/monitoring:"),

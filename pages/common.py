@@ -69,6 +69,18 @@ def experiment() -> Experiment:
     return chosen
 
 
+def seed_picker(seeds: list[int]) -> int:
+    """The sidebar's seed, the same on every page that draws it. Streamlit drops a widget's key on a page that
+    does not draw it, so the choice is kept under a plain key ("seed_kept") as well."""
+    if len(seeds) == 1:
+        return seeds[0]
+    if st.session_state.get("seed") not in seeds:
+        kept = st.session_state.get("seed_kept")
+        st.session_state["seed"] = kept if kept in seeds else seeds[0]
+    st.session_state["seed_kept"] = st.sidebar.selectbox("Seed", seeds, key="seed")
+    return st.session_state["seed_kept"]
+
+
 def chart(figure: go.Figure, filename: str, *, key: str | None = None,
           on_select: Callable[[], None] | None = None) -> None:
     """A plotly chart whose toolbar camera saves it as PNG or SVG (the sidebar's choice). With ``on_select``,

@@ -2,12 +2,12 @@
 import pandas as pd
 import streamlit as st
 
-from core.dashboard import charts, cross_corpus
+from core.dashboard import charts, cross_corpus, links
 from core.dashboard import experiment as built
 from core.dashboard.highlight import legend_html, shared_scale
 from core.data.lexicons import GenderLexicon, ValenceLexicon
 from core.schema import GENDERS, VALENCE_CLASSES
-from pages.common import artifacts_or_stop, chart, experiment
+from pages.common import artifacts_or_stop, chart, experiment, seed_picker
 
 st.title("Cross-corpus")
 st.markdown("A model that learned real emotion words should keep working on a corpus it never saw; one that "
@@ -35,7 +35,7 @@ def lexicons(source: str) -> tuple[ValenceLexicon, GenderLexicon]:
 with artifacts_or_stop():
     data = load(exp.name, exp.stamp)
 valence_lexicon, gender_lexicon = lexicons(exp.valence_lexicon)
-seed = st.sidebar.selectbox("Seed", exp.seeds) if len(exp.seeds) > 1 else exp.seeds[0]
+seed = seed_picker(exp.seeds)
 
 uars = data["uars"]
 chart(charts.within_cross(uars[uars.seed == seed]), f"{exp.name}_within_cross")
@@ -92,7 +92,8 @@ for _, case in shown.iterrows():
     w = explained.get(case.utt_id)
     if w is None:
         continue
+    link = links.explore_url(role="cross", utt_id=case.utt_id, experiment=exp.name, seed=seed)
     st.html(cross_corpus.case_html(case, built.spans(w), w.weight.to_numpy(), scale=scale, valence=valence_lexicon,
-                            gender=gender_lexicon))
+                                   gender=gender_lexicon, link=link))
 if len(cases[cases.right == (group == "right")]) > len(shown):
     st.caption(f"Showing the first {len(shown)}; narrow the filters to see others.")

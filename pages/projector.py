@@ -7,7 +7,7 @@ from core.dashboard import experiment as built
 from core.dashboard import projector
 from core.methods import label
 from core.pipeline.projection import COLUMNS, SHOWN_SPLITS
-from pages.common import artifacts_or_stop, chart, experiment
+from pages.common import artifacts_or_stop, chart, experiment, seed_picker
 
 st.title("Embedding projector")
 st.markdown("Every dot is one utterance as a model represents it internally (its vector **z**). The **scatter** "
@@ -63,7 +63,7 @@ def show_pick(points: pd.DataFrame, role: str, explained: set[tuple[str, str]]) 
 
 with artifacts_or_stop():
     points, explained = load(exp.name, exp.stamp)
-seed = st.sidebar.selectbox("Seed", exp.seeds) if len(exp.seeds) > 1 else exp.seeds[0]
+seed = seed_picker(exp.seeds)
 available = [m for m in exp.methods if m in set(points.method)]
 f = st.columns([3, 2, 1])
 models = f[0].multiselect("Models", available, default=projector.default_models(available), format_func=label,

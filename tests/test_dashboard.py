@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import parse_qs, urlparse
 
 import pandas as pd
 import pytest
@@ -18,7 +19,7 @@ from core.methods import METHODS
 from core.pipeline.artifacts import ExperimentPaths
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGES = ("home", "explore", "privacy_metrics", "projector", "lexicon_overlap", "cross_corpus", "models")
+PAGES = ("home", "explore", "privacy_metrics", "projector", "lexicon_overlap", "cross_corpus", "slices", "models")
 
 
 @pytest.fixture
@@ -229,3 +230,111 @@ def test_the_manifest_says_which_machine_made_the_numbers_and_home_shows_it(tiny
     at = page("home")
     shown = " ".join(c.value for c in at.caption)
     assert "train on" in shown and "threads" in shown and "explanations' first pass in" in shown
+
+
+def explore_at(params: dict[str, str]) -> AppTest:
+    """Explore opened from a URL with these query parameters."""
+    at = AppTest.from_file(str(ROOT / "pages" / "explore.py"), default_timeout=120)
+    at.session_state["experiment"] = "tiny"
+    at.query_params.update(params)
+    return at.run()
+
+
+def test_query_parameters_restore_explores_filters_and_utterance_and_follow_changes(tiny):
+    explained = pd.read_parquet(tiny.explained).query("role == 'cross' and gender == 'F'")
+    utt = explained.utt_id.iloc[-1]
+    valence = explained.valence_class.iloc[-1]
+    at = explore_at({"experiment": "tiny", "role": "cross", "utt": utt, "gender": "F", "valence": valence})
+    assert not at.exception
+    assert at.selectbox(key="explore_role").value == "cross" and at.selectbox(key="explore_utt").value == utt
+    assert at.selectbox(key="explore_gender").value == "F" and at.selectbox(key="explore_valence").value == valence
+    assert at.query_params == {"experiment": "tiny", "role": "cross", "utt": utt, "gender": "F", "valence": valence}
+    at.selectbox(key="explore_valence").set_value("any").run()  # a change wins over the URL it came with
+    assert at.selectbox(key="explore_valence").value == "any" and "valence" not in at.query_params
+    at = explore_at({"role": "nowhere", "utt": "no such utterance", "gender": "X"})  # a stale link: defaults
+    assert not at.exception and at.selectbox(key="explore_gender").value == "any"
+
+
+def test_a_cross_corpus_case_link_opens_that_utterance_in_explore(tiny):
+    at = page("cross_corpus")
+    hrefs = re.findall(r'href="(explore\?[^"]+)"', html_of(at))
+    assert hrefs and not at.exception
+    params = {k: v[0] for k, v in parse_qs(urlparse(html.unescape(hrefs[0])).query).items()}
+    assert params["role"] == "cross" and params["experiment"] == "tiny"
+    at = explore_at(params)
+    assert not at.exception and at.selectbox(key="explore_utt").value == params["utt"]
+    assert params["utt"] in html_of(page("cross_corpus"))  # the case shown is the one linked (its id in the link)
+
+
+def test_marks_match_the_stored_predictions_of_a_known_utterance(tiny):
+    explained = pd.read_parquet(tiny.explained).query("role == 'cross' and seed == 0")
+    utt = explained.utt_id.iloc[0]
+    at = explore_at({"role": "cross", "utt": utt})
+    gold = explained[explained.utt_id == utt].valence_class.iloc[0]
+    gender = explained[explained.utt_id == utt].gender.iloc[0]
+    assert f"Gold valence **{gold}** · speaker **{gender}**" in " ".join(m.value for m in at.markdown)
+    for method in METHODS:
+        stored = pd.read_parquet(tiny.predictions(method, 0)).set_index(["role", "utt_id"]).loc[("cross", utt)]
+        card = next(c for c in cards(at) if c.startswith(method))
+        verdict = "✓" if stored.predicted == gold else "✗"
+        assert f"predicts {stored.predicted} valence {verdict} (gold {gold})" in card, method
+        for guess in re.findall(r"sure the speaker is (female|male) · P\(female\) = [\d.]+ ([✓✗])", card):
+            assert guess[1] == ("✓" if guess[0][0].upper() == gender else "✗"), (method, guess)
+        assert card.count("✓") + card.count("✗") == 3  # the prediction and both attackers
+        assert "(punctuation and function words left out)" in card
+
+
+def test_an_unexplained_utterance_and_an_edit_go_down_the_typed_path(tiny):
+    explained = set(pd.read_parquet(tiny.explained).utt_id)
+    preds = pd.read_parquet(tiny.predictions("Gen", 0)).query("role == 'primary' and split == 'test'")
+    row = preds[~preds.utt_id.isin(explained)].iloc[0]
+    at = explore_at({"role": "primary", "utt": row.utt_id})
+    assert not at.exception and at.radio(key="explore_mode").value == "Type a sentence"
+    assert at.text_area(key="explore_text").value == row.text and len(cards(at)) == len(METHODS)
+    assert f"predicts {row.predicted} valence" in cards(at)[0] and ("✓" in cards(at)[0] or "✗" in cards(at)[0])
+    assert at.query_params == {"experiment": "tiny", "role": "primary", "utt": row.utt_id}
+
+    picked = explore_at({"role": "cross", "utt": sorted(explained)[0]})
+    words = picked.multiselect[0].options
+    picked.multiselect[0].select(words[-1]).run()  # remove the last word
+    picked.button[0].click().run()
+    assert not picked.exception and picked.radio(key="explore_mode").value == "Type a sentence"
+    edited = picked.text_area(key="explore_text").value
+    assert edited.split() == picked.session_state["explore_source"].text.split()[:-1]
+    assert any("Edited from utterance" in c.value for c in picked.caption)
+    assert all("✓" not in c and "✗" not in c for c in cards(picked))
+    assert picked.query_params["text"] == edited
+
+
+def test_explores_view_survives_a_visit_to_another_page(tiny):
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.session_state["experiment"] = "tiny"  # other tests add broken copies beside it
+    at.run().switch_page("pages/explore.py").run()
+    at.selectbox(key="explore_role").set_value("cross").run()
+    at.selectbox(key="explore_gender").set_value("M").run()
+    utt = pd.read_parquet(tiny.explained).query("role == 'cross' and gender == 'M'").utt_id.iloc[-1]
+    at.selectbox(key="explore_utt").set_value(utt).run()
+    at.switch_page("pages/cross_corpus.py").run()
+    assert not at.exception
+    at.switch_page("pages/explore.py").run()
+    assert not at.exception and at.selectbox(key="explore_role").value == "cross"
+    assert at.selectbox(key="explore_gender").value == "M" and at.selectbox(key="explore_utt").value == utt
+
+
+def test_the_sidebar_seed_is_kept_when_its_widget_key_is_dropped():
+    def script():
+        import streamlit as st
+
+        from pages.common import seed_picker
+
+        if st.session_state.get("draw", True):  # False: another page, which draws no seed picker
+            st.write(f"seed {seed_picker([0, 1, 2])}")
+
+    at = AppTest.from_function(script).run()
+    at.sidebar.selectbox[0].set_value(2).run()
+    at.session_state["draw"] = False
+    at.run()  # Streamlit drops the key of a widget a run does not draw
+    assert "seed" not in at.session_state and at.session_state["seed_kept"] == 2
+    at.session_state["draw"] = True
+    at.run()
+    assert at.sidebar.selectbox[0].value == 2 and at.markdown[-1].value == "seed 2"

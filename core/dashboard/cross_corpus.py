@@ -59,16 +59,19 @@ def valence_hits(words: Sequence[str], lexicon: ValenceLexicon) -> list[tuple[st
 
 
 def case_html(case: pd.Series, words: Sequence[Word], weights: Sequence[float], *, scale: float,
-              valence: ValenceLexicon, gender: GenderLexicon) -> str:
+              valence: ValenceLexicon, gender: GenderLexicon, link: str | None = None) -> str:
     """One error-analysis row: gold vs predicted, the valence-lexicon words, and the highlighted utterance.
 
-    ``words`` are spans of ``case.text``.
+    ``words`` are spans of ``case.text``; ``link`` (a URL, `core.dashboard.links.explore_url`) opens the case in
+    Explore, beside every other model's reading of it.
     """
     hits = ", ".join(f"{html.escape(w)} ({b})" for w, b in valence_hits([w.text for w in words], valence)) or "none"
     forms = [w.text.lower() for w in words]
+    opener = (f' · <a href="{html.escape(link, quote=True)}" target="_blank" rel="noopener">open in Explore</a>'
+              if link else "")
     return (f'<div style="font-size:0.85rem;color:#555">gold <b>{html.escape(str(case.valence_class))}</b> · '
             f'predicted <b>{html.escape(str(case.predicted))}</b> · speaker {html.escape(str(case.gender))} · '
-            f'valence-lexicon words: {hits}</div>'
+            f'valence-lexicon words: {hits}{opener}</div>'
             + highlight_html(words, weights, categories=gender.categories_at(forms), scale=scale, text=case.text))
 
 

@@ -28,3 +28,21 @@ def split_words(text: str) -> list[Word]:
 def word_forms(text: str) -> list[str]:
     """Lower-cased word forms of ``text``: the form lexicons and metrics compare."""
     return [w.text.lower() for w in split_words(text)]
+
+
+# English function words: what a reader skips when asking "which words did the model rely on?". Negations
+# (not, no, never, n't and the negated auxiliaries) are left out of the list on purpose: they carry valence.
+FUNCTION_WORDS = frozenset("""
+a an the this that these those my your his her its our their some any every each all both either neither
+i you he she it we they me him us them myself yourself himself herself itself ourselves themselves
+i'm i've i'll i'd you're you've you'll you'd he's she's it's we're we've they're they've that's there's let's
+to of in on at for with from by about into onto over after before under up down out off as than through
+and or but so because if when while though although until since then also just
+is am are was were be been being do does did have has had will would can could shall should may might must
+what which who whom whose where why how there here
+""".split())
+
+
+def is_content_word(form: str) -> bool:
+    """A lower-cased form that carries meaning: it has a letter or digit and is not an English function word."""
+    return any(ch.isalnum() for ch in form) and form not in FUNCTION_WORDS
