@@ -78,7 +78,7 @@ def ensure_tasks(setup: StudySetup) -> str:
         return f"kept the {present} tasks already in {setup.shown_url}"
     tasks, short = setup.select()
     return (f"selected {setup.store_tasks(tasks)} tasks into {setup.shown_url}"
-            + (f" ({len(short)} cell × stratum short of utterances)" if len(short) else ""))
+            + (f" ({len(short)} cell × stratum pairs had fewer utterances than asked)" if len(short) else ""))
 
 
 def from_config(config: ExperimentConfig, paths: ExperimentPaths | None = None) -> StudySetup:
