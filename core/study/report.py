@@ -54,12 +54,17 @@ class StudyReport:
         parts = [f"# {title}", f"Data: {self.label}.", self.rule_text, markdown(self.table2),
                  "MAD–choice relation: conditional logit of being chosen on MAD_i, grouped by response "
                  "(odds ratio per unit MAD_i and per SD of MAD_i, 95 % interval, p).",
-                 markdown(self.logit[["question", "odds_ratio", "ci_low", "ci_high", "p", "odds_ratio_sd",
-                                      "responses"]]),
+                 markdown(self._logit_shown()),
                  "Agreement: Fleiss' κ over the tasks with all their valid responses (95 % task-bootstrap interval).",
                  markdown(self.kappa)]
         parts += ["Warnings:\n" + "\n".join(f"- {w}" for w in self.warnings)] if self.warnings else []
         return "\n\n".join(parts) + "\n"
+
+    def _logit_shown(self) -> pd.DataFrame:
+        """The logit as read: odds ratios to 3 significant digits (per unit MAD_i they run to millions), p to 2."""
+        ratios = {c: self.logit[c].map("{:.3g}".format) for c in ("odds_ratio", "ci_low", "ci_high", "odds_ratio_sd")}
+        return self.logit.assign(**ratios, p=self.logit.p.map("{:.2g}".format))[
+            ["question", "odds_ratio", "ci_low", "ci_high", "p", "odds_ratio_sd", "responses"]]
 
 
 def study_report(responses: pd.DataFrame, tasks: pd.DataFrame, models: list[str],
