@@ -40,7 +40,7 @@ columns[2].metric("attention fails", f"{summary['attention_failure_rate']:.1%}" 
                   else "–", help="chose ArtNoise where the check applies: kept, excluded. " + report.rule_text)
 columns[3].metric("annotators", summary["annotators"])
 columns[4].metric("tasks retired", f"{int((tasks.valid_count >= store.cap).sum())} / {len(tasks)}")
-if report.label != "people":
+if "simulated" in report.label:
     st.info(f"Data: {report.label} — from `scripts.study simulate`. Every download says so in its `data` column.")
 if not summary["valid"]:
     st.info("No valid responses yet: share the Trust study page with annotators (it shows each one's study link).")

@@ -276,6 +276,7 @@ def test_every_export_says_who_answered(tmp_path):
     store.submit("a-person", store.next_task("a-person").task_id, MODELS, VALID)
     assert analysis.data_label(store.responses()).startswith("mixed: 12 of 13 responses from simulated")
     assert analysis.data_label(store.responses().iloc[-1:]) == "people"
+    assert analysis.data_label(store.responses().iloc[:0]) == "no responses yet"
 
 
 def test_study_settings_never_make_build_stages_stale(tmp_path):

@@ -160,6 +160,8 @@ def attention_rule(tasks: pd.DataFrame) -> str:
 def data_label(responses: pd.DataFrame) -> str:
     """Who answered: "people", "simulated annotators", or how many of the responses are simulated."""
     simulated = int(responses.annotator.str.startswith(SIMULATED_PREFIX).sum())
+    if responses.empty:
+        return "no responses yet"
     if not simulated:
         return "people"
     if simulated == len(responses):
