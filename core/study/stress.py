@@ -187,8 +187,9 @@ def run_stress(url: str, *, annotators: int, submissions: int, workers: int = 4,
                  for share, log in zip(shares, logs)]
     handled = False
     try:
-        for p in processes:
-            p.stdout.readline()  # "finished" (or end of file: the worker died)
+        for p in processes:  # until "finished" (or end of file: the worker died)
+            while (line := p.stdout.readline()) and line.strip() != "finished":
+                pass
         seconds = time.perf_counter() - start
         figures = audit(store, read_acks(logs))
         if not keep:
