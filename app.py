@@ -1,9 +1,18 @@
-"""privlens dashboard: the frame that registers the pages (run: streamlit run app.py)."""
+"""privlens dashboard: the frame that registers the pages (run: streamlit run app.py).
+
+A study link (``?annotator=…``) registers the trust study page alone, hidden from navigation and with
+no sidebar, for the rest of the session: an annotator sees only the task, reaches no other page, and
+reads no model's name.
+"""
 import streamlit as st
 
 from core.pipeline.artifacts import list_experiments
+from pages.common import study_link
 
 st.set_page_config(page_title="privlens", layout="wide")
+if study_link():
+    st.navigation([st.Page("pages/trust_study.py", title="Trust study", default=True)], position="hidden").run()
+    st.stop()
 experiments = list_experiments()
 if experiments:  # the picker every page reads (st.session_state["experiment"])
     linked = st.query_params.get("experiment")  # a shared link names its experiment; applied once per new link

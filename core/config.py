@@ -1,11 +1,9 @@
 """Experiment configuration: frozen dataclasses of plain values, read from TOML.
 
-TOML tables map 1:1 onto these dataclasses; unknown keys and wrongly typed values raise a
-ValueError naming the key, so a typo never silently falls back to a default. :func:`load_config`
-then checks the whole config (:func:`validate`: ranges in :data:`RULES`, method and corpus names,
-loader options, paths) before any stage runs, so a bad value fails in seconds with the file, the key
-and what is allowed, not after hours of training. The resolved config is saved beside every
-checkpoint and metrics file (see core.pipeline.artifacts).
+TOML tables map 1:1 onto these dataclasses; unknown keys and wrongly typed values raise a ValueError naming
+the key, so a typo never silently falls back to a default. :func:`load_config` then checks the whole config
+(:func:`validate`: ranges in :data:`RULES`, method and corpus names, loader options, paths) before any stage
+runs, so a bad value fails in seconds with the file, the key and what is allowed, not after hours of training.
 """
 from __future__ import annotations
 
@@ -23,6 +21,7 @@ from typing import Any, TypeVar
 
 from core.data.corpora import FORMATS
 from core.methods import BASELINE, METHODS
+from core.redact import masked_values
 from core.schema import DEMO_LAYOUTS, ROLES
 
 
@@ -137,6 +136,8 @@ class StudyConfig:
     model_seed: int = 0              # the trained seed whose predictions and highlights annotators see
     seed: int = 0                    # task sampling, A, B, C… shuffles, serving order and simulated annotators
     bootstrap_resamples: int = 1000  # task-level bootstrap of the Table 2 intervals
+    max_tasks_per_annotator: int = 0  # tasks served to one annotator at most; 0 = no limit
+    attention_rule: str = "planted"  # ArtNoise chosen fails: only where its token shows, or "every_task" (the paper's rule)
 
 
 @dataclass(frozen=True)
@@ -181,8 +182,8 @@ def resolve_against(source: str | None, value: str) -> Path:
 
 
 def to_dict(config: Any) -> dict:
-    """The config as plain JSON values (tuples become lists), as the manifest stores it."""
-    return json.loads(json.dumps(dataclasses.asdict(config)))
+    """The config as plain JSON values, tuples as lists and URL passwords masked: what every record saves."""
+    return masked_values(json.loads(json.dumps(dataclasses.asdict(config))))
 
 
 def _build(cls: type, raw: dict, *, where: str) -> Any:
@@ -191,8 +192,7 @@ def _build(cls: type, raw: dict, *, where: str) -> Any:
     unknown = sorted(set(raw) - known)
     if unknown:
         raise ConfigError(f"{where}: unknown key(s) {unknown}; valid keys: {sorted(known)}")
-    values = {key: _coerce(hints[key], value, where=f"{where}: {key}") for key, value in raw.items()}
-    return cls(**values)
+    return cls(**{key: _coerce(hints[key], value, where=f"{where}: {key}") for key, value in raw.items()})
 
 
 def _coerce(hint: Any, value: Any, *, where: str) -> Any:
@@ -264,6 +264,7 @@ def _methods(names: tuple[str, ...]) -> str | None:
     return problem
 
 
+ATTENTION_RULES = ("planted", "every_task")  # study.attention_rule: where choosing the attention check fails
 # The allowed values of each key that has limits; validate() checks them all at once.
 RULES: dict[str, Check] = {
     "name": _matches(r"[A-Za-z0-9_-][A-Za-z0-9._-]*", "a folder name (letters, digits, . _ -)"),
@@ -289,22 +290,20 @@ RULES: dict[str, Check] = {
     "methods.noise_rate": _between(0, 1, low_open=True),
     "explain.n_primary": _at_least(0),
     "explain.n_cross": _at_least(0),
-    "explain.top_k": _at_least(1),
     "explain.n_steps": _at_least(0),
     "explain.steps_grid": _list_of(_at_least(1)),
     "explain.delta_tolerance": _above(0),
-    "explain.calibration_size": _at_least(1),
-    "explain.batch_size": _at_least(1),
-    "explain.cuda_batch_size": _at_least(1),
+    **{f"explain.{key}": _at_least(1) for key in ("top_k", "calibration_size", "batch_size", "cuda_batch_size")},
     "explain.precision": _one_of("auto", "fp32", "bf16"),
     "explain.normalisation": _one_of("l2", "l1", "none"),
     "metrics.alpha": _between(0, 1, low_open=True, high_open=True),
     "metrics.attacker_budgets": _list_of(_at_least(20)),  # a subsample too small for both genders trains no probe
     **{key: _at_least(1) for key in ("metrics.bootstrap_resamples", "metrics.probe_max_iter",
                                      "metrics.attacker_repeats", "study.responses_per_task", "study.bootstrap_resamples")},
-    **{f"study.{kind}_per_cell": _at_least(0) for kind in ("random", "high_mad", "low_mad")},
-    **{key: _at_least(0) for key in ("methods.noise_seed", "explain.sample_seed", "metrics.seed", "study.seed",
-                                     "study.model_seed")},
+    **{key: _at_least(0) for key in ("methods.noise_seed", "explain.sample_seed", "metrics.seed")},
+    **{f"study.{key}": _at_least(0) for key in ("random_per_cell", "high_mad_per_cell", "low_mad_per_cell", "seed",
+                                                "model_seed", "max_tasks_per_annotator")},
+    "study.attention_rule": _one_of(*ATTENTION_RULES),
 }
 
 

@@ -12,6 +12,8 @@ from core.dashboard.charts import download_config
 from core.dashboard.experiment import Experiment, open_experiment
 from core.pipeline.artifacts import list_experiments
 from core.pipeline.files import ArtifactError
+from core.study.faults import StudyDatabaseError
+from core.study.setup import StudySetup
 from core.study.store import StudyStore, open_store
 
 SYNTHETIC = ("**Synthetic demo data.** These models were trained on generated stand-ins for IEMOCAP, MSP-IMPROV "
@@ -38,20 +40,47 @@ def artifacts_or_stop() -> Iterator[None]:
         st.stop()
 
 
+def study_link() -> dict[str, str] | None:
+    """The study link this session came from (``?annotator=…&experiment=…``), kept for the whole session so that
+    an annotator who edits the address or follows a link still sees only the task; None for everyone else."""
+    if "annotator" in st.query_params:
+        st.session_state["study_link"] = {"annotator": st.query_params["annotator"],
+                                          "experiment": st.query_params.get("experiment", "")}
+    return st.session_state.get("study_link")
+
+
 def study_name() -> str:
-    """The experiment picked in the sidebar, for the study pages (which need no metric tables)."""
+    """The experiment of the study link, else the one picked in the sidebar, for the study pages (which need no
+    metric tables)."""
     names = list_experiments()
     if not names:
         st.warning("No experiment has been built yet: run `make build` first.")
         st.stop()
-    name = st.session_state.get("experiment")
+    name = (study_link() or {}).get("experiment") or st.session_state.get("experiment")
     return name if name in names else names[0]
 
 
+@contextmanager
+def study_faults() -> Iterator[None]:
+    """Run the block; a study database that cannot be used ends the page with its one-sentence message."""
+    try:
+        yield
+    except StudyDatabaseError as error:
+        st.error(str(error))
+        st.stop()
+
+
 @st.cache_resource
-def study_store(url: str, cap: int, seed: int) -> StudyStore:
-    """One store (connection pool) per study database, shared by the study pages."""
-    return open_store(url, responses_per_task=cap, seed=seed)
+def _store(url: str, cap: int, seed: int, max_tasks: int) -> StudyStore:
+    return open_store(url, responses_per_task=cap, seed=seed, max_tasks=max_tasks)
+
+
+def study_store(setup: StudySetup) -> StudyStore:
+    """One store (connection pool) per study database and settings, shared by the study pages; a database that
+    cannot be used ends the page with its message."""
+    s = setup.settings
+    with study_faults():
+        return _store(setup.url, s.responses_per_task, s.seed, s.max_tasks_per_annotator)
 
 
 def experiment() -> Experiment:

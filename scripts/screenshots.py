@@ -27,7 +27,7 @@ from core.pipeline.artifacts import PROJECT_ROOT
 
 PAGES = {"home": "", "explore": "explore", "privacy_metrics": "privacy_metrics", "projector": "projector",
          "lexicon_overlap": "lexicon_overlap", "cross_corpus": "cross_corpus", "slices": "slices",
-         "models": "models", "trust_study": "trust_study?annotator=screenshot", "trust_results": "trust_results"}
+         "models": "models", "trust_study": "?annotator=screenshot", "trust_results": "trust_results"}
 WIDTH = 1400
 READY = """(() => {
   const busy = document.querySelector('[data-testid="stStatusWidget"]')?.innerText.includes('Running')

@@ -1,7 +1,9 @@
 """Run a trust study: python -m scripts.study {select,export,simulate,stress} [--config TOML] [--db URL].
 
-select    pick the tasks from the build's MAD table and store them in the study database
-export    write the raw responses, the tasks and Table 2 (CSV, Markdown)
+select    pick the tasks from the build's MAD table and store them in the study database (the build does this
+          when the study has none yet)
+export    write the raw responses, the tasks, Table 2 and its companions (CSV, Markdown), each labelled with who
+          answered (people or simulated annotators)
 simulate  fill the study with simulated annotators (choice model: docs/METHODS.md)
 stress    concurrent submitters against the database; prints one JSON line and exits 1 on any loss
 """
@@ -13,71 +15,52 @@ import os
 import sys
 from unittest.mock import patch
 
-import pandas as pd
-
 from core.config import load_config
-from core.pipeline.evaluate import markdown
-from core.study import analysis
+from core.study.report import study_report
 from core.study.setup import StudySetup, from_config
-from core.study.simulate import POLICIES, simulate
+from core.study.simulate import POLICIES, SIMULATED_PREFIX, simulate
 from core.study.stress import run_stress
-from core.study.tasks import select_tasks, utterance_scores
-
-
-def as_csv(tasks: pd.DataFrame) -> pd.DataFrame:
-    """Tasks with each model's MAD_i as a JSON object, one cell per task."""
-    return tasks.assign(model_mad=tasks.model_mad.map(lambda m: json.dumps(m, sort_keys=True)))
 
 
 def cmd_select(setup: StudySetup, args: argparse.Namespace) -> int:
-    mad_path = setup.paths.metrics_table("mad_utterances")
-    if not mad_path.exists():
-        print(f"error: {mad_path} is missing: build the experiment's metrics stage first", file=sys.stderr)
-        return 2
-    s = setup.settings
-    scores = utterance_scores(pd.read_csv(mad_path), setup.models, seed=s.model_seed)
-    tasks, short = select_tasks(scores, random_n=s.random_per_cell, high_n=s.high_mad_per_cell,
-                                low_n=s.low_mad_per_cell, seed=s.seed)
-    added = setup.open().add_tasks(tasks)
-    setup.paths.study_dir.mkdir(parents=True, exist_ok=True)
-    as_csv(tasks).to_csv(setup.paths.study_export("tasks"), index=False)
+    tasks, short = setup.select()
+    added = setup.store_tasks(tasks)
     print(tasks.groupby(["gender", "valence_class", "stratum"]).size().unstack("stratum").to_string())
     for row in short.itertuples():
         print(f"short cell: {row.gender} × {row.valence_class} {row.stratum}: {row.got} of {row.wanted}")
-    print(f"{added} tasks stored in {setup.url}; list: {setup.paths.study_export('tasks')}")
+    print(f"{added} tasks stored in {setup.shown_url} ({int(tasks.planted.sum())} show the attention check's token; "
+          f"rule {setup.settings.attention_rule!r}); list: {setup.paths.study_export('tasks')}")
     return 0
 
 
 def cmd_export(setup: StudySetup, args: argparse.Namespace) -> int:
     store, paths = setup.open(), setup.paths
-    responses, tasks = store.responses(), store.tasks()
-    shares = analysis.trust_shares(responses, tasks, setup.models, resamples=setup.settings.bootstrap_resamples,
-                                   seed=setup.settings.seed)
-    table = analysis.table2(shares)
+    report = study_report(store.responses(), store.tasks(), setup.models, setup.settings)
     paths.study_dir.mkdir(parents=True, exist_ok=True)
     paths.metrics_dir.mkdir(parents=True, exist_ok=True)
-    responses.to_csv(paths.study_export("responses"), index=False)
-    as_csv(tasks).to_csv(paths.study_export("tasks"), index=False)
-    shares.to_csv(paths.metrics_table("table2_long"), index=False)
-    table.to_csv(paths.metrics_table("table2"), index=False)
-    paths.metrics_table("table2", ".md").write_text(markdown(table))
-    analysis.mad_choice_correlation(responses, tasks, setup.models).to_csv(
-        paths.metrics_table("study_correlation"), index=False)
-    print(json.dumps(analysis.attention_summary(responses)))
+    for name, table in report.exports().items():
+        path = paths.study_export(name) if name in ("responses", "tasks") else paths.metrics_table(name)
+        table.to_csv(path, index=False)
+    paths.metrics_table("table2", ".md").write_text(report.markdown(f"Table 2: trust study of {paths.root.name}"))
+    print(json.dumps(report.summary))
+    print(f"data: {report.label}. {report.rule_text}")
+    for warning in report.warnings:
+        print(f"warning: {warning}")
     print(f"wrote {paths.study_export('responses')}, {paths.metrics_table('table2')} and companions")
     return 0
 
 
 def cmd_simulate(setup: StudySetup, args: argparse.Namespace) -> int:
     store = setup.open()
-    people = [a for a in store.responses().annotator.unique() if not a.startswith(f"{args.prefix}-")]
+    people = [a for a in store.responses().annotator.unique() if not a.startswith(SIMULATED_PREFIX)]
     if people:
-        print(f"error: {setup.url} holds responses of {len(people)} non-simulated annotators; "
-              "simulate into a scratch database (--db)", file=sys.stderr)
+        print(f"error: {setup.shown_url} holds responses of {len(people)} non-simulated annotators; simulate into a "
+              f"scratch database: {setup.command('select')} --db sqlite:///scratch.sqlite, then "
+              f"{setup.command('simulate')} --db sqlite:///scratch.sqlite --annotators {args.annotators}",
+              file=sys.stderr)
         return 2
     counts = simulate(store, setup.models, annotators=args.annotators, policy=args.policy, beta=args.beta,
-                      lapse=args.lapse, tasks_per_annotator=args.tasks_per_annotator, seed=args.seed,
-                      prefix=args.prefix)
+                      lapse=args.lapse, tasks_per_annotator=args.tasks_per_annotator, seed=args.seed)
     print(json.dumps(counts, sort_keys=True))
     return 0
 
@@ -110,7 +93,6 @@ def parser() -> argparse.ArgumentParser:
     sim.add_argument("--beta", type=float, default=2.0, help="'mad' policy: strength of the MAD preference")
     sim.add_argument("--lapse", type=float, default=0.05, help="chance of a uniform pick among all the models")
     sim.add_argument("--seed", type=int, default=0, help="seed of the simulated choices")
-    sim.add_argument("--prefix", default="sim", help="annotator ids start with PREFIX-")
     stress = commands["stress"]
     stress.add_argument("--annotators", type=int, default=50, help="concurrent annotators")
     stress.add_argument("--submissions", type=int, default=20, help="responses each submits")
@@ -125,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with patch.dict(os.environ, override):  # for this call only (stress workers inherit it)
             return COMMANDS[args.command](from_config(load_config(args.config)), args)
-    except (OSError, ValueError, RuntimeError) as error:  # RuntimeError: a database of another schema version
+    except (OSError, ValueError, RuntimeError) as error:  # RuntimeError: StudyDatabaseError, one sentence
         print(f"error: {error}", file=sys.stderr)
         return 2
 

