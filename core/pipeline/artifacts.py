@@ -9,7 +9,8 @@ Layout of ``artifacts/<experiment>/``::
                                   the weights' size and SHA-256, checked on every load)
     predictions/<method>_seed<k>.parquet
     representations/<method>_seed<k>.npz
-    probes/<method>_seed<k>.joblib  the metrics stage's fitted gender probes and which one is the headline
+    probes/<method>_seed<k>.npz   the metrics stage's fitted gender probes as plain arrays, and .json: their
+                                  settings and which one is the headline (core.pipeline.probes; no pickles)
     attributions.parquet          word attributions (explain stage); explained.parquet: per utterance
     explain/                      per-model parts of both, and each model's n_steps calibration
     done/<stage>/<model>.json     fingerprint of finished train/predict/explain work and the size and
@@ -184,9 +185,10 @@ class ExperimentPaths:
     def representations(self, method: str, seed: int) -> Path:
         return self.root / "representations" / f"{method}_seed{seed}.npz"
 
-    def probes(self, method: str, seed: int) -> Path:
-        """A model's fitted gender probes (joblib): the attacker the Explore page runs on z."""
-        return self.root / "probes" / f"{method}_seed{seed}.joblib"
+    def probes(self, method: str, seed: int, suffix: str = ".npz") -> Path:
+        """A model's fitted gender probes, the attacker the Explore page runs on z: arrays (.npz) and settings
+        (.json), read by core.pipeline.probes."""
+        return self.root / "probes" / f"{method}_seed{seed}{suffix}"
 
     @property
     def attributions(self) -> Path:
@@ -229,15 +231,22 @@ class ExperimentPaths:
 
     def stage_outputs(self, stage: str, jobs: Sequence[tuple[str, int]]) -> list[Path]:
         """Every file ``stage`` leaves for ``jobs`` (method, seed pairs): its jobs' files, then its own."""
+        return [*(f for method, seed in jobs for f in self.job_outputs(stage, method, seed)),
+                *self.own_outputs(stage, jobs)]
+
+    def own_outputs(self, stage: str, jobs: Sequence[tuple[str, int]]) -> list[Path]:
+        """The files ``stage`` writes itself, outside its jobs' done markers: the stage's manifest record keeps
+        their sizes and hashes (the metrics stage's per-model probe files among them)."""
         if stage not in STAGES:
             raise ValueError(f"unknown stage {stage!r}; stages: {STAGES}")
         own = {
             "corpora": [self.corpus_table(role) for role in ROLES],
             "explain": [self.attributions, self.explained],
             "metrics": [*(self.metrics_table(name) for name in METRICS_TABLES), self.metrics_table("table1", ".md"),
-                        self.metrics_table("config", ".json")],
+                        self.metrics_table("config", ".json"),
+                        *(self.probes(m, s, suffix) for m, s in jobs for suffix in (".npz", ".json"))],
         }
-        return [*(f for method, seed in jobs for f in self.job_outputs(stage, method, seed)), *own.get(stage, [])]
+        return own.get(stage, [])
 
     @property
     def study_dir(self) -> Path:

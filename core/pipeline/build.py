@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-import joblib
 import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
@@ -38,6 +37,7 @@ from core.pipeline.faithfulness import faithfulness_columns
 from core.pipeline.files import ArtifactError, file_problem, file_problems, rebuild_command, record_files
 from core.pipeline.models import (VALENCE_CLASSES, ModelArgs, build_model, default_encoder, device_plan, infer,
                                   load_checkpoint, load_tokenizer, resolve_device, save_checkpoint)
+from core.pipeline.probes import save_probes
 from core.pipeline.recipes import Corpora, Gen
 from core.pipeline.trainer import fit, seed_everything
 from core.schema import DEMO_LAYOUTS, ROLES
@@ -124,7 +124,7 @@ class BuildContext:
         stage's own files from ``own`` (default: what the manifest recorded when it last ran)."""
         own = self.manifest.stage(stage).get("outputs", {}) if own is None else own
         records = {name: record for m, s in self.jobs() for name, record in self.job_records(stage, m, s).items()}
-        names = [str(p.relative_to(self.paths.root)) for p in self.paths.stage_outputs(stage, [])]
+        names = [str(p.relative_to(self.paths.root)) for p in self.paths.own_outputs(stage, self.jobs())]
         return {**records, **{name: own.get(name) for name in names}}
 
     def check_inputs(self, stage: str) -> dict[str, str]:
@@ -336,9 +336,8 @@ def stage_metrics(ctx: BuildContext) -> dict:
         utterances=pd.read_parquet(paths.explained), attributions=pd.read_parquet(paths.attributions))
     fitted_probes: dict = {}
     tables = ev.metrics_tables(inputs, ctx.config, fitted_probes=fitted_probes)
-    for (method, seed), probes in fitted_probes.items():  # the Explore page's attacker
-        paths.probes(method, seed).parent.mkdir(parents=True, exist_ok=True)
-        joblib.dump(probes, paths.probes(method, seed))
+    for (method, seed), probes in fitted_probes.items():  # the Explore page's attacker, as arrays (no pickle)
+        save_probes(probes, paths.probes(method, seed), paths.probes(method, seed, ".json"))
     paths.metrics_dir.mkdir(parents=True, exist_ok=True)
     for name, frame in tables.items():  # the names of core.pipeline.artifacts.METRICS_TABLES (a test checks)
         frame.to_csv(paths.metrics_table(name), index=False)
@@ -371,7 +370,7 @@ def build(config: ExperimentConfig, *, stages: list[str] | None = None, force: b
         start, ctx.warnings = time.perf_counter(), []
         inputs = ctx.check_inputs(name)
         result = STAGES[name](ctx)
-        outputs = ctx.stage_records(name, own=record_files(paths.root, paths.stage_outputs(name, [])))
+        outputs = ctx.stage_records(name, own=record_files(paths.root, paths.own_outputs(name, ctx.jobs())))
         ctx.manifest.record_stage(name, config=to_dict(config), seconds=time.perf_counter() - start,
                                   warnings=ctx.warnings, inputs=inputs, outputs=outputs, **result)
     return ctx.manifest
