@@ -12,6 +12,7 @@ import sys
 
 from core.config import load_config
 from core.pipeline.artifacts import STAGES
+from core.pipeline.preflight import runtime_problems
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -22,10 +23,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(format="%(levelname)s: %(message)s")  # the build's warnings (small splits, …) on stderr
     try:
-        config = load_config(args.config)
+        config = load_config(args.config, checks=[runtime_problems])  # the device and encoder too, listed at once
     except (OSError, ValueError) as error:
         parser.error(str(error))
-    from core.pipeline.build import build  # torch loads only once the config is known to be good
+    from core.pipeline.build import build  # the pipeline loads only once the config is known to be good
 
     try:
         manifest = build(config, stages=args.stages, force=args.force)

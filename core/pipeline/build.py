@@ -24,7 +24,7 @@ from tqdm.auto import tqdm
 
 from core.config import CorpusConfig, ExperimentConfig, resolve_path, to_dict
 from core.data import corpora as loaders
-from core.data.corpora.common import small_splits
+from core.data.corpora.common import count_lines, small_splits, unusable_splits
 from core.data.demo_corpora import generate_demo_corpora
 from core.methods import recipe
 from core.pipeline import evaluate as ev
@@ -35,8 +35,9 @@ from core.pipeline.config_slices import explanation_slice, model_slice
 from core.pipeline.explain import Explainer, attribution_rows, load_explainer
 from core.pipeline.faithfulness import faithfulness_columns
 from core.pipeline.files import ArtifactError, file_problem, file_problems, rebuild_command, record_files
-from core.pipeline.models import (VALENCE_CLASSES, ModelArgs, build_model, default_encoder, device_plan, infer,
+from core.pipeline.models import (VALENCE_CLASSES, ModelArgs, build_model, device_plan, infer,
                                   load_checkpoint, load_tokenizer, resolve_device, save_checkpoint)
+from core.pipeline.preflight import check_runnable, resolve_encoder
 from core.pipeline.probes import save_probes
 from core.pipeline.recipes import Corpora, Gen
 from core.pipeline.trainer import fit, seed_everything
@@ -148,26 +149,48 @@ class BuildContext:
         return consumed
 
 
-def resolve_encoder(config: ExperimentConfig) -> str:
-    """The encoder an experiment fine-tunes: ``model.encoder`` resolved against the TOML, else the packaged one."""
-    return str(resolve_path(config, config.model.encoder)) if config.model.encoder else default_encoder()
-
-
 def stage_corpora(ctx: BuildContext) -> dict:
-    """Generate the demo corpora if configured, load all three, store their tables and fingerprints."""
-    tables, skipped = {}, {}
+    """Generate the demo corpora if configured, load all three, refuse them when a stage could not use one
+    (:func:`refuse_unusable`: nothing is written then), store their tables and fingerprints."""
+    loaded = {}
     for role in ROLES:
         kind, path, options = _corpus_source(ctx, role, getattr(ctx.config.data, role))
-        loaded = loaders.load_corpus(kind, path, **options)
-        table = loaded.table if role != "cross" else loaded.table.assign(split="all")
+        loaded[role] = (loaders.load_corpus(kind, path, **options), path)
+    tables = {role: corpus.table if role != "cross" else corpus.table.assign(split="all")
+              for role, (corpus, _) in loaded.items()}
+    refuse_unusable(ctx, {role: (table, loaded[role][1]) for role, table in tables.items()})
+    for role, table in tables.items():
         for warning in small_splits(table, role, MEASURED_SPLITS[role]):
             ctx.warn(warning)
         ctx.paths.corpus_table(role).parent.mkdir(parents=True, exist_ok=True)
         table.to_parquet(ctx.paths.corpus_table(role), index=False)
-        tables[role], skipped[role] = table_fingerprint(table), dict(loaded.skipped)
     ctx._corpora = None
-    ctx.manifest.record_run(to_dict(ctx.config), tables)
-    return {"skipped": skipped, "utterances": {r: len(getattr(ctx.corpora, r)) for r in ROLES}}
+    ctx.manifest.record_run(to_dict(ctx.config), {role: table_fingerprint(t) for role, t in tables.items()})
+    return {"skipped": {role: dict(corpus.skipped) for role, (corpus, _) in loaded.items()},
+            "utterances": {r: len(getattr(ctx.corpora, r)) for r in ROLES}}
+
+
+def needed_splits(ctx: BuildContext, role: str) -> tuple[str, ...]:
+    """The splits of ``role``'s corpus some stage reads: those its numbers are measured on (MEASURED_SPLITS),
+    and train and val where a configured method trains on it (PrivBias on the auxiliary corpus)."""
+    trained = any(role in ctx.recipe(method).corpora for method in ctx.config.methods.names)
+    return tuple(dict.fromkeys([*MEASURED_SPLITS[role], *(("train", "val") if trained else ())]))
+
+
+def refuse_unusable(ctx: BuildContext, tables: dict[str, tuple[pd.DataFrame, Path]]) -> None:
+    """ValueError with the counts per split × gender × valence class when a needed split is empty or holds one
+    gender or one valence class: found here in seconds, not as an IndexError in training or a meaningless UAR."""
+    problems = []
+    for role, (table, path) in tables.items():
+        splits = needed_splits(ctx, role)
+        if found := unusable_splits(table, splits):
+            counts = "".join(f"\n      {line}" for line in count_lines(table, splits))
+            problems.append(f"  {role} corpus ({path}): {'; '.join(found)}; utterances per split × gender × "
+                            f"valence class:{counts}")
+    if problems:
+        raise ValueError("the corpora stage refused its corpora (nothing was written): each split a stage reads "
+                         "needs utterances of both genders and of at least two valence classes.\n" +
+                         "\n".join(problems))
 
 
 def _corpus_source(ctx: BuildContext, role: str, source: CorpusConfig) -> tuple[str, Path, dict]:
@@ -364,6 +387,7 @@ def build(config: ExperimentConfig, *, stages: list[str] | None = None, force: b
     unknown = [s for s in names if s not in STAGES]
     if unknown:
         raise ValueError(f"unknown stage(s) {unknown}; available: {list(STAGES)}")
+    check_runnable(config)  # the device and the encoder, before any stage writes anything
     paths = paths or ExperimentPaths.for_experiment(config.name)
     ctx = BuildContext(config, paths, Manifest(paths), force)
     for name in [s for s in STAGES if s in names]:
