@@ -42,6 +42,7 @@ import pandas as pd
 
 from core.pipeline.config_slices import STAGE_SLICES
 from core.pipeline.files import file_problems, rebuild_command
+from core.pipeline.writing import written
 from core.schema import GROUND_TRUTH_FILE, ROLES
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -263,11 +264,12 @@ class ExperimentPaths:
 
 
 def write_json(path: Path, value: Any) -> None:
-    """Write JSON atomically (temp file + rename), so a killed build never leaves half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write JSON atomically (temp file + rename), so a killed build or a full disk never leaves half a file:
+    the previous version stays whole, and a full disk is a DiskFullError naming ``path``."""
     tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(value, indent=2, sort_keys=True, default=str))
-    tmp.replace(path)
+    with written(path, removing=[tmp]):
+        tmp.write_text(json.dumps(value, indent=2, sort_keys=True, default=str))
+        tmp.replace(path)
 
 
 def read_json(path: Path) -> Any:

@@ -22,16 +22,14 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from core.config import CorpusConfig, ExperimentConfig, resolve_path, to_dict
-from core.data import corpora as loaders
-from core.data.corpora.common import count_lines, small_splits, unusable_splits
-from core.data.demo_corpora import generate_demo_corpora
+from core.config import ExperimentConfig, to_dict
 from core.methods import recipe
 from core.pipeline import evaluate as ev
 from core.pipeline import table1 as t1
 from core.pipeline.artifacts import (STAGE_INPUTS, ExperimentPaths, Manifest, code_fingerprint, fingerprint, read_json,
-                                     table_fingerprint, write_json)
+                                     write_json)
 from core.pipeline.config_slices import explanation_slice, model_slice
+from core.pipeline.corpora_stage import stage_corpora
 from core.pipeline.explain import Explainer, attribution_rows, load_explainer
 from core.pipeline.faithfulness import faithfulness_columns
 from core.pipeline.files import ArtifactError, file_problem, file_problems, rebuild_command, record_files
@@ -41,12 +39,10 @@ from core.pipeline.preflight import check_runnable, resolve_encoder
 from core.pipeline.probes import save_probes
 from core.pipeline.recipes import Corpora, Gen
 from core.pipeline.trainer import fit, seed_everything
-from core.schema import DEMO_LAYOUTS, ROLES
+from core.pipeline.writing import written
+from core.schema import ROLES
 
 log = logging.getLogger(__name__)
-# The splits whose size decides whether reported numbers mean anything: the primary corpus trains the
-# probes (train, val) and is scored on test; the auxiliary one only pre-trains PrivBias; cross is scored whole.
-MEASURED_SPLITS = {"primary": ("train", "val", "test"), "auxiliary": ("train",), "cross": ("all",)}
 
 
 @dataclass
@@ -149,72 +145,6 @@ class BuildContext:
         return consumed
 
 
-def stage_corpora(ctx: BuildContext) -> dict:
-    """Generate the demo corpora if configured, load all three, refuse them when a stage could not use one
-    (:func:`refuse_unusable`: nothing is written then), store their tables and fingerprints."""
-    loaded = {}
-    for role in ROLES:
-        kind, path, options = _corpus_source(ctx, role, getattr(ctx.config.data, role))
-        loaded[role] = (loaders.load_corpus(kind, path, **options), path)
-    tables = {role: corpus.table if role != "cross" else corpus.table.assign(split="all")
-              for role, (corpus, _) in loaded.items()}
-    refuse_unusable(ctx, {role: (table, loaded[role][1]) for role, table in tables.items()})
-    for role, table in tables.items():
-        for warning in small_splits(table, role, MEASURED_SPLITS[role]):
-            ctx.warn(warning)
-        ctx.paths.corpus_table(role).parent.mkdir(parents=True, exist_ok=True)
-        table.to_parquet(ctx.paths.corpus_table(role), index=False)
-    ctx._corpora = None
-    ctx.manifest.record_run(to_dict(ctx.config), {role: table_fingerprint(t) for role, t in tables.items()})
-    return {"skipped": {role: dict(corpus.skipped) for role, (corpus, _) in loaded.items()},
-            "utterances": {r: len(getattr(ctx.corpora, r)) for r in ROLES}}
-
-
-def needed_splits(ctx: BuildContext, role: str) -> tuple[str, ...]:
-    """The splits of ``role``'s corpus some stage reads: those its numbers are measured on (MEASURED_SPLITS),
-    and train and val where a configured method trains on it (PrivBias on the auxiliary corpus)."""
-    trained = any(role in ctx.recipe(method).corpora for method in ctx.config.methods.names)
-    return tuple(dict.fromkeys([*MEASURED_SPLITS[role], *(("train", "val") if trained else ())]))
-
-
-def refuse_unusable(ctx: BuildContext, tables: dict[str, tuple[pd.DataFrame, Path]]) -> None:
-    """ValueError with the counts per split × gender × valence class when a needed split is empty or holds one
-    gender or one valence class: found here in seconds, not as an IndexError in training or a meaningless UAR."""
-    problems = []
-    for role, (table, path) in tables.items():
-        splits = needed_splits(ctx, role)
-        if found := unusable_splits(table, splits):
-            counts = "".join(f"\n      {line}" for line in count_lines(table, splits))
-            problems.append(f"  {role} corpus ({path}): {'; '.join(found)}; utterances per split × gender × "
-                            f"valence class:{counts}")
-    if problems:
-        raise ValueError("the corpora stage refused its corpora (nothing was written): each split a stage reads "
-                         "needs utterances of both genders and of at least two valence classes.\n" +
-                         "\n".join(problems))
-
-
-def _corpus_source(ctx: BuildContext, role: str, source: CorpusConfig) -> tuple[str, Path, dict]:
-    if source.path or ctx.config.data.demo_seed < 0:
-        if not source.path or not source.kind:
-            raise ValueError(f"[data.{role}] needs kind and path (or set data.demo_seed for the demo corpora)")
-        corpus_format = loaders.FORMATS.get(source.kind)
-        files = corpus_format.path_options if corpus_format else ()  # an unknown kind fails in load_corpus
-        options = {k: str(resolve_path(ctx.config, v)) if k in files else v for k, v in source.options.items()}
-        return source.kind, resolve_path(ctx.config, source.path), options
-    _ensure_demo_corpora(ctx)
-    kind = DEMO_LAYOUTS[role]
-    return source.kind or kind, ctx.paths.demo_corpus(kind), dict(source.options)
-
-
-def _ensure_demo_corpora(ctx: BuildContext) -> None:
-    stamp = ctx.paths.demo_stamp
-    wanted = fingerprint(ctx.config.data.demo_seed, ctx.config.data.demo_scale, code_fingerprint(generate_demo_corpora))
-    if stamp.exists() and read_json(stamp).get("fingerprint") == wanted:
-        return
-    generate_demo_corpora(ctx.paths.demo_corpora, seed=ctx.config.data.demo_seed, scale=ctx.config.data.demo_scale)
-    write_json(stamp, {"fingerprint": wanted})
-
-
 def stage_train(ctx: BuildContext) -> dict:
     """Train every method × seed whose checkpoint is missing or stale."""
     trained, skipped = [], []
@@ -225,7 +155,8 @@ def stage_train(ctx: BuildContext) -> dict:
             skipped.append(f"{method}/seed{seed}")
             continue
         record = train_one(ctx, method, seed, device)
-        save_checkpoint(record.pop("model"), record.pop("tokenizer"), directory, {"fingerprint": wanted, **record})
+        with written(directory, removing=[directory / "model.safetensors", directory / "model.json.tmp"]):
+            save_checkpoint(record.pop("model"), record.pop("tokenizer"), directory, {"fingerprint": wanted, **record})
         ctx.mark_done("train", method, seed, wanted)
         trained.append(f"{method}/seed{seed}")
     return {"trained": trained, "skipped": skipped, "device": str(device)}
@@ -277,11 +208,11 @@ def predict_one(ctx: BuildContext, method: str, seed: int, device: str) -> None:
     predictions = table[keep].assign(method=method, seed=seed,
                                      predicted=np.array(VALENCE_CLASSES)[probs.argmax(1)],
                                      **{f"p_{c}": probs[:, i] for i, c in enumerate(VALENCE_CLASSES)})
-    for path in (ctx.paths.predictions(method, seed), ctx.paths.representations(method, seed)):
-        path.parent.mkdir(parents=True, exist_ok=True)
-    predictions.to_parquet(ctx.paths.predictions(method, seed), index=False)
-    np.savez_compressed(ctx.paths.representations(method, seed), z=z.astype(np.float32),
-                        utt_id=table["utt_id"].to_numpy(str), role=table["role"].to_numpy(str))
+    with written(ctx.paths.predictions(method, seed)) as path:
+        predictions.to_parquet(path, index=False)
+    with written(ctx.paths.representations(method, seed)) as path:
+        np.savez_compressed(path, z=z.astype(np.float32), utt_id=table["utt_id"].to_numpy(str),
+                            role=table["role"].to_numpy(str))
 
 
 def explained_utterances(ctx: BuildContext) -> pd.DataFrame:
@@ -314,9 +245,11 @@ def stage_explain(ctx: BuildContext) -> dict:
             explained.append(f"{method}/seed{seed}")
         calibrations[f"{method}/seed{seed}"] = read_json(ctx.paths.calibration(method, seed))
     parts = [pd.read_parquet(ctx.paths.attributions_part(m, s)) for m, s in ctx.jobs()]
-    pd.concat(parts, ignore_index=True).to_parquet(ctx.paths.attributions, index=False)
+    with written(ctx.paths.attributions) as path:
+        pd.concat(parts, ignore_index=True).to_parquet(path, index=False)
     utterances = [pd.read_parquet(ctx.paths.explained_part(m, s)) for m, s in ctx.jobs()]
-    pd.concat(utterances, ignore_index=True).to_parquet(ctx.paths.explained, index=False)
+    with written(ctx.paths.explained) as path:
+        pd.concat(utterances, ignore_index=True).to_parquet(path, index=False)
     return {"explained": explained, "calibration": {k: {"n_steps": v["n_steps"], "converged": v["converged"]}
                                                     for k, v in calibrations.items()}}
 
@@ -341,8 +274,8 @@ def explain_one(ctx: BuildContext, method: str, seed: int, sample: pd.DataFrame,
         explainer, attributions, e.top_k, device_plan(ctx.config.train, explainer.device).batch_size))
     for path, frame in ((ctx.paths.attributions_part(method, seed), words),
                         (ctx.paths.explained_part(method, seed), utterances)):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        frame.to_parquet(path, index=False)
+        with written(path):
+            frame.to_parquet(path, index=False)
     write_json(ctx.paths.calibration(method, seed), calibration.__dict__)
     if unconverged := sum(not a.converged for a in attributions):
         ctx.warn(f"{method}/seed{seed}: {unconverged} of {len(attributions)} explanations still miss the "
@@ -361,11 +294,12 @@ def stage_metrics(ctx: BuildContext) -> dict:
     tables = ev.metrics_tables(inputs, ctx.config, fitted_probes=fitted_probes)
     for (method, seed), probes in fitted_probes.items():  # the Explore page's attacker, as arrays (no pickle)
         save_probes(probes, paths.probes(method, seed), paths.probes(method, seed, ".json"))
-    paths.metrics_dir.mkdir(parents=True, exist_ok=True)
     for name, frame in tables.items():  # the names of core.pipeline.artifacts.METRICS_TABLES (a test checks)
-        frame.to_csv(paths.metrics_table(name), index=False)
-    paths.metrics_table("table1", ".md").write_text(ev.table1_markdown(
-        tables["table1"], normalisation=ctx.config.explain.normalisation, alpha=ctx.config.metrics.alpha))
+        with written(paths.metrics_table(name)) as path:
+            frame.to_csv(path, index=False)
+    with written(paths.metrics_table("table1", ".md")) as path:
+        path.write_text(ev.table1_markdown(
+            tables["table1"], normalisation=ctx.config.explain.normalisation, alpha=ctx.config.metrics.alpha))
     write_json(paths.metrics_table("config", ".json"), to_dict(ctx.config))
     return {"table1": tables["table1"][["model", *t1.columns()]].round(4).to_dict("records"),
             "psc_cross_uar_correlation": tables["psc_correlation"].to_dict("records")[0]}

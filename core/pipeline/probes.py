@@ -20,6 +20,8 @@ from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import LabelBinarizer, StandardScaler
 
+from core.pipeline.writing import written
+
 FORMAT_VERSION = 1  # bump when the stored layout changes
 ACTIVATIONS = ("identity", "logistic", "tanh", "relu", "softmax")  # what sklearn's MLP may name
 
@@ -47,13 +49,14 @@ def probe_arrays(probes: dict[str, Pipeline]) -> tuple[dict[str, np.ndarray], di
 
 
 def save_probes(stored: dict[str, Any], arrays_path: Path, settings_path: Path) -> None:
-    """Write ``{"probes": {family: pipeline}, "headline": family}`` (what evaluate.leakage hands the build)."""
+    """Write ``{"probes": {family: pipeline}, "headline": family}`` (what evaluate.leakage hands the build); a
+    full disk is a DiskFullError naming the file."""
     arrays, settings = probe_arrays(stored["probes"])
-    arrays_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(arrays_path, "wb") as f:  # a file object: np.savez would append .npz to a path without it
+    with written(arrays_path) as path, open(path, "wb") as f:  # a file: np.savez appends .npz to other paths
         np.savez(f, **arrays)
-    settings_path.write_text(json.dumps({"format": FORMAT_VERSION, "headline": stored["headline"],
-                                         "probes": settings}, indent=2, sort_keys=True))
+    with written(settings_path) as path:
+        path.write_text(json.dumps({"format": FORMAT_VERSION, "headline": stored["headline"], "probes": settings},
+                                   indent=2, sort_keys=True))
 
 
 def load_probes(arrays_path: Path, settings_path: Path) -> dict[str, Any]:
