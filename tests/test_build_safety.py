@@ -1,9 +1,14 @@
-"""Issue 20 C: a full disk is a message naming the file (the half file removed, the next run resumes)."""
+"""Issue 20 C and D: a full disk is a message naming the file (the half file removed, the next run resumes), and
+two builds never write one experiment at once (the second says who holds it, or waits)."""
 from __future__ import annotations
 
 import errno
 import json
+import logging
 import shutil
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -17,6 +22,8 @@ from scripts import build as build_cli
 from tests.conftest import dashboard_config
 from tests.test_bad_input import toml_for, write_corpora
 from tests.test_build import tiny_config
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def fills_the_disk(path: Path) -> None:
@@ -103,3 +110,51 @@ def test_a_full_disk_while_writing_json_keeps_the_previous_file_whole(tmp_path, 
     assert not (tmp_path / "manifest.json.tmp").exists()
     assert disk_full(RuntimeError("Error while serializing: IoError(Os { code: 28, kind: StorageFull, message: "
                                   "\"No space left on device\" })"))  # how safetensors reports it
+
+
+HOLD_THE_LOCK = """
+import sys, time
+from pathlib import Path
+from core.pipeline.lock import build_lock
+with build_lock(Path(sys.argv[1])):
+    print("holding", flush=True)
+    time.sleep(float(sys.argv[2]))
+"""
+
+
+def hold_lock(root: Path, seconds: float) -> subprocess.Popen:
+    """Another process holding ``root``'s build lock for ``seconds`` (returns once it holds it)."""
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_THE_LOCK, str(root), str(seconds)], cwd=ROOT,
+                              stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "holding"
+    return holder
+
+
+def test_a_second_build_into_the_same_folder_says_who_holds_it(tmp_path, tiny_encoder, monkeypatch, capsys):
+    monkeypatch.setenv("PRIVLENS_ARTIFACTS", str(tmp_path / "artifacts"))
+    toml = write_corpora(tmp_path)
+    toml.write_text(toml_for(tiny_encoder, ""))
+    root = tmp_path / "artifacts" / "tiny"
+    holder = hold_lock(root, 60)
+    try:
+        assert build_cli.main([str(toml), "--stages", "corpora"]) == 1
+        err = capsys.readouterr().err
+        assert f"another build of this experiment is running (pid {holder.pid} on host " in err
+        assert f"lock {root / 'build.lock'}" in err and "--wait" in err
+        assert not (root / "corpora").exists() and not (root / "manifest.json").exists()
+    finally:
+        holder.kill()
+        holder.wait()
+    assert build_cli.main([str(toml), "--stages", "corpora"]) == 0  # the lock dies with its holder
+
+
+def test_a_waiting_build_starts_when_the_other_finishes(tmp_path, tiny_encoder, monkeypatch, caplog):
+    monkeypatch.setenv("PRIVLENS_ARTIFACTS", str(tmp_path / "artifacts"))
+    toml = write_corpora(tmp_path)
+    toml.write_text(toml_for(tiny_encoder, ""))
+    holder = hold_lock(tmp_path / "artifacts" / "tiny", 2)
+    start = time.monotonic()
+    with caplog.at_level(logging.WARNING):
+        assert build_cli.main([str(toml), "--stages", "corpora", "--wait"]) == 0
+    assert time.monotonic() - start >= 1 and holder.wait() == 0
+    assert f"waiting for the build that holds {tmp_path / 'artifacts' / 'tiny' / 'build.lock'} (pid " in caplog.text

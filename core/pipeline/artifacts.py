@@ -4,6 +4,7 @@ Layout of ``artifacts/<experiment>/``::
 
     manifest.json                 config, package versions, git commit, data fingerprints, stage records
                                   (config, time, warnings, output records, hashes of the inputs read)
+    build.lock                    held by the running build: its pid, host and start (core.pipeline.lock)
     corpora/                      generated demo corpora (demo experiments only) and loaded tables
     models/<method>/seed<k>/      model.safetensors, model.json (args + resolved config + fingerprint +
                                   the weights' size and SHA-256, checked on every load)

@@ -32,6 +32,7 @@ from core.pipeline.config_slices import explanation_slice, model_slice
 from core.pipeline.corpora_stage import stage_corpora
 from core.pipeline.explain import Explainer, attribution_rows, load_explainer
 from core.pipeline.faithfulness import faithfulness_columns
+from core.pipeline.lock import build_lock
 from core.pipeline.files import ArtifactError, file_problem, file_problems, rebuild_command, record_files
 from core.pipeline.models import (VALENCE_CLASSES, ModelArgs, build_model, device_plan, infer,
                                   load_checkpoint, load_tokenizer, resolve_device, save_checkpoint)
@@ -315,20 +316,25 @@ STAGES: dict[str, Callable[[BuildContext], dict]] = {  # in the order of core.pi
 
 
 def build(config: ExperimentConfig, *, stages: list[str] | None = None, force: bool = False,
-          paths: ExperimentPaths | None = None) -> Manifest:
-    """Run ``stages`` (default: all, in order) for ``config``; record each stage's time and result."""
+          paths: ExperimentPaths | None = None, wait: float | None = 0.0) -> Manifest:
+    """Run ``stages`` (default: all, in order) for ``config``; record each stage's time and result.
+
+    The run holds the experiment's build lock (core.pipeline.lock): while another build holds it, this one waits
+    up to ``wait`` seconds (None: until it is free), then raises BuildLockedError naming the holder.
+    """
     names = list(STAGES) if not stages else stages
     unknown = [s for s in names if s not in STAGES]
     if unknown:
         raise ValueError(f"unknown stage(s) {unknown}; available: {list(STAGES)}")
     check_runnable(config)  # the device and the encoder, before any stage writes anything
     paths = paths or ExperimentPaths.for_experiment(config.name)
-    ctx = BuildContext(config, paths, Manifest(paths), force)
-    for name in [s for s in STAGES if s in names]:
-        start, ctx.warnings = time.perf_counter(), []
-        inputs = ctx.check_inputs(name)
-        result = STAGES[name](ctx)
-        outputs = ctx.stage_records(name, own=record_files(paths.root, paths.own_outputs(name, ctx.jobs())))
-        ctx.manifest.record_stage(name, config=to_dict(config), seconds=time.perf_counter() - start,
-                                  warnings=ctx.warnings, inputs=inputs, outputs=outputs, **result)
+    with build_lock(paths.root, wait=wait):
+        ctx = BuildContext(config, paths, Manifest(paths), force)  # the manifest as the last build left it
+        for name in [s for s in STAGES if s in names]:
+            start, ctx.warnings = time.perf_counter(), []
+            inputs = ctx.check_inputs(name)
+            result = STAGES[name](ctx)
+            outputs = ctx.stage_records(name, own=record_files(paths.root, paths.own_outputs(name, ctx.jobs())))
+            ctx.manifest.record_stage(name, config=to_dict(config), seconds=time.perf_counter() - start,
+                                      warnings=ctx.warnings, inputs=inputs, outputs=outputs, **result)
     return ctx.manifest
