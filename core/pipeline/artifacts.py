@@ -188,8 +188,7 @@ class ExperimentPaths:
         return self.root / "representations" / f"{method}_seed{seed}.npz"
 
     def probes(self, method: str, seed: int, suffix: str = ".npz") -> Path:
-        """A model's fitted gender probes, the attacker the Explore page runs on z: arrays (.npz) and settings
-        (.json), read by core.pipeline.probes."""
+        """A model's gender probes (the Explore page's attacker): arrays .npz, settings .json (core.pipeline.probes)."""
         return self.root / "probes" / f"{method}_seed{seed}{suffix}"
 
     @property
@@ -241,13 +240,10 @@ class ExperimentPaths:
         their sizes and hashes (the metrics stage's per-model probe files among them)."""
         if stage not in STAGES:
             raise ValueError(f"unknown stage {stage!r}; stages: {STAGES}")
-        own = {
-            "corpora": [self.corpus_table(role) for role in ROLES],
-            "explain": [self.attributions, self.explained],
-            "metrics": [*(self.metrics_table(name) for name in METRICS_TABLES), self.metrics_table("table1", ".md"),
-                        self.metrics_table("config", ".json"),
-                        *(self.probes(m, s, suffix) for m, s in jobs for suffix in (".npz", ".json"))],
-        }
+        probes = [self.probes(m, s, suffix) for m, s in jobs for suffix in (".npz", ".json")]
+        own = {"corpora": [self.corpus_table(role) for role in ROLES], "explain": [self.attributions, self.explained],
+               "metrics": [*(self.metrics_table(name) for name in METRICS_TABLES), self.metrics_table("table1", ".md"),
+                           self.metrics_table("config", ".json"), *probes]}
         return own.get(stage, [])
 
     @property
