@@ -1,26 +1,27 @@
 """Experiment configuration: frozen dataclasses of plain values, read from TOML.
 
-TOML tables map 1:1 onto these dataclasses; unknown keys and wrongly typed values raise a ValueError naming
-the key, so a typo never silently falls back to a default. :func:`load_config` then checks the whole config
-(:func:`validate`: ranges in :data:`RULES`, method and corpus names, loader options, paths) before any stage
-runs, so a bad value fails in seconds with the file, the key and what is allowed, not after hours of training.
+TOML tables map 1:1 onto these dataclasses; unknown keys and wrongly typed values are errors naming
+the key, so a typo never silently falls back to a default. :func:`load_config` then checks the whole
+config (:func:`validate`: ranges in core.config_rules.RULES, method and corpus names, loader options,
+paths, the encoder folder) and raises one ConfigError listing every problem before any stage runs, so a
+bad config fails in seconds with the file, each key and what is allowed, not after hours of training.
+The resolved config, passwords masked, is saved beside every checkpoint and metrics file.
 """
 from __future__ import annotations
 
 import dataclasses
 import inspect
 import json
-import re
 import tomllib
-import types
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from core.config_rules import RULES
 from core.data.corpora import FORMATS
-from core.methods import BASELINE, METHODS
+from core.methods import METHODS
 from core.redact import masked_values
 from core.schema import DEMO_LAYOUTS, ROLES
 
@@ -156,17 +157,30 @@ class ExperimentConfig:
 class ConfigError(ValueError):
     """An experiment config that cannot run; the message names the file, each bad key and what it allows."""
 
+    @classmethod
+    def listing(cls, where: str, problems: Sequence[str]) -> "ConfigError":
+        """One error for every problem found: a single one inline, several as an indented list."""
+        unique = list(dict.fromkeys(problems))  # a problem two checks find is listed once
+        return cls(f"{where}: {unique[0]}" if len(unique) == 1 else
+                   f"{where}: {len(unique)} problems:\n" + "\n".join(f"  {p}" for p in unique))
 
-def load_config(path: Path | str) -> ExperimentConfig:
-    """Read and :func:`validate` an experiment TOML file; ConfigError (a ValueError) on any problem."""
+
+ConfigCheck = Callable[["ExperimentConfig"], list[str]]  # a further check of a read config: its problems
+
+
+def load_config(path: Path | str, *, checks: Sequence[ConfigCheck] = ()) -> ExperimentConfig:
+    """Read and :func:`validate` an experiment TOML file; one ConfigError (a ValueError) lists every problem:
+    unknown keys, wrong types, values outside :data:`RULES`, missing files, and what ``checks`` find (the
+    build passes core.pipeline.preflight's, which ask the machine and the encoder)."""
     path = Path(path)
     with open(path, "rb") as f:
         try:
             raw = tomllib.load(f)
         except tomllib.TOMLDecodeError as error:
             raise ConfigError(f"{path}: not valid TOML: {error}") from None
-    config = dataclasses.replace(_build(ExperimentConfig, raw, where=str(path)), source=str(path))
-    validate(config)
+    problems: list[str] = []
+    config = dataclasses.replace(_build(ExperimentConfig, raw, where="", problems=problems), source=str(path))
+    validate(config, found=[*problems, *(p for check in checks for p in check(config))])
     return config
 
 
@@ -186,150 +200,90 @@ def to_dict(config: Any) -> dict:
     return masked_values(json.loads(json.dumps(dataclasses.asdict(config))))
 
 
-def _build(cls: type, raw: dict, *, where: str) -> Any:
+def _build(cls: type, raw: dict, *, where: str, problems: list[str]) -> Any:
+    """``cls`` from a TOML table. An unknown key or a wrongly typed value goes to ``problems`` and the field
+    keeps its default, so reading goes on and every problem of the file is listed at once."""
     hints = typing.get_type_hints(cls)
     known = {f.name for f in dataclasses.fields(cls) if f.name != "source"}
-    unknown = sorted(set(raw) - known)
-    if unknown:
-        raise ConfigError(f"{where}: unknown key(s) {unknown}; valid keys: {sorted(known)}")
-    return cls(**{key: _coerce(hints[key], value, where=f"{where}: {key}") for key, value in raw.items()})
+    if unknown := sorted(set(raw) - known):
+        problems.append(f"{where + ': ' if where else ''}unknown key(s) {unknown}; valid keys: {sorted(known)}")
+    values = {}
+    for key in [k for k in raw if k in known]:
+        try:
+            values[key] = _coerce(hints[key], raw[key], key=f"{where}.{key}" if where else key, problems=problems)
+        except ConfigError as error:
+            problems.append(str(error))
+    return cls(**values)
 
 
-def _coerce(hint: Any, value: Any, *, where: str) -> Any:
+_TYPE_NAMES = {int: "an integer", float: "a number", str: "a string", bool: "true or false", dict: "a table"}
+
+
+def _coerce(hint: Any, value: Any, *, key: str, problems: list[str]) -> Any:
+    """``value`` as type ``hint``; ConfigError "<key> = <value>: must be …" when it is not one."""
     if dataclasses.is_dataclass(hint):
         if not isinstance(value, dict):
-            raise ConfigError(f"{where} must be a table, got {value!r}")
-        return _build(hint, value, where=where)
+            raise ConfigError(f"{key} = {_shown(value)}: must be a table")
+        return _build(hint, value, where=key, problems=problems)
     origin = typing.get_origin(hint)
     if origin is tuple:
         if not isinstance(value, list):
-            raise ConfigError(f"{where} must be a list, got {value!r}")
+            raise ConfigError(f"{key} = {_shown(value)}: must be a list")
         item = typing.get_args(hint)[0]
-        return tuple(_coerce(item, v, where=where) for v in value)
-    if hint is float and isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
+        if bad := [v for v in value if not _is_type(item, v)]:
+            raise ConfigError(f"{key} = {_shown(value)}: every item must be {_TYPE_NAMES[item]}, got {_shown(bad[0])}")
+        return tuple(float(v) if item is float else v for v in value)
     expected = dict if hint is dict or origin is dict else hint
-    if isinstance(expected, types.GenericAlias) or not isinstance(value, expected) or (
-            expected is int and isinstance(value, bool)):
-        raise ConfigError(f"{where} must be {getattr(expected, '__name__', expected)}, got {value!r}")
-    return value
+    if not _is_type(expected, value):
+        raise ConfigError(f"{key} = {_shown(value)}: must be {_TYPE_NAMES.get(expected, expected)}")
+    return float(value) if expected is float else value
+
+
+def _is_type(expected: type, value: Any) -> bool:
+    """TOML's types as the dataclasses take them: an integer is a number, true is not an integer."""
+    if isinstance(value, bool):
+        return expected is bool
+    return isinstance(value, (int, float) if expected is float else expected)
+
+
+def _shown(value: Any) -> str:
+    """A value as the TOML (near enough JSON) spells it: "3" for a string, true for a boolean."""
+    return json.dumps(value, default=str)
 
 
 # --- validation ---------------------------------------------------------------------------------
 
-Check = Callable[[Any], "str | None"]  # None when a value is allowed, else what is allowed
 Section = TypeVar("Section")  # a section's dataclass (ExplainConfig, …), for load_section
 
 
-def _at_least(low: float) -> Check:
-    return lambda v: None if v >= low else f"must be >= {low}"
-
-
-def _above(low: float) -> Check:
-    return lambda v: None if v > low else f"must be > {low}"
-
-
-def _between(low: float, high: float, *, low_open: bool = False, high_open: bool = False) -> Check:
-    """``low <= v <= high``; an open end excludes that bound."""
-    def check(v: float) -> str | None:
-        inside = (v > low if low_open else v >= low) and (v < high if high_open else v <= high)
-        return None if inside else f"must be in {'(' if low_open else '['}{low}, {high}{')' if high_open else ']'}"
-    return check
-
-
-def _one_of(*allowed: str) -> Check:
-    return lambda v: None if v in allowed else f"must be one of {list(allowed)}"
-
-
-def _matches(pattern: str, what: str) -> Check:
-    return lambda v: None if re.fullmatch(pattern, v) else f"must be {what}"
-
-
-def _list_of(item: Check | None = None) -> Check:
-    """A non-empty list without repeats whose items pass ``item``."""
-    def check(values: tuple) -> str | None:
-        if not values:
-            return "must not be empty"
-        if len(set(values)) < len(values):
-            return "must not repeat a value"
-        problems = {problem for v in values if item and (problem := item(v))}
-        return f"every item {' and '.join(sorted(problems))}" if problems else None
-    return check
-
-
-def _methods(names: tuple[str, ...]) -> str | None:
-    problem = _list_of(_one_of(*METHODS))(names)
-    if problem is None and BASELINE not in names:
-        problem = f"must include {BASELINE!r}: every other model is compared with it"
-    return problem
-
-
-ATTENTION_RULES = ("planted", "every_task")  # study.attention_rule: where choosing the attention check fails
-# The allowed values of each key that has limits; validate() checks them all at once.
-RULES: dict[str, Check] = {
-    "name": _matches(r"[A-Za-z0-9_-][A-Za-z0-9._-]*", "a folder name (letters, digits, . _ -)"),
-    "data.demo_scale": _above(0),
-    "model.pooling": _one_of("mean", "cls"),
-    "model.max_length": _at_least(3),
-    "model.dropout": _between(0, 1, high_open=True),
-    "model.gender_hidden": _at_least(1),
-    "model.layers": _at_least(0),
-    "train.seeds": _list_of(_at_least(0)),  # numpy and torch take seeds in [0, 2**32)
-    "train.epochs": _at_least(1),
-    "train.patience": _at_least(1),
-    "train.batch_size": _at_least(1),
-    "train.lr": _above(0),
-    "train.head_lr": _at_least(0),
-    "train.device": _matches(r"auto|cpu|cuda(:\d+)?", "'auto', 'cpu', 'cuda' or 'cuda:<index>'"),
-    "train.eval_batch_size": _at_least(1),
-    "train.cuda_eval_batch_size": _at_least(1),
-    "train.precision": _one_of("auto", "fp32", "bf16"),
-    "methods.names": _methods,
-    "methods.adv_lambda_max": _at_least(0),
-    "methods.gender_loss_weight": _at_least(0),
-    "methods.noise_rate": _between(0, 1, low_open=True),
-    "explain.n_primary": _at_least(0),
-    "explain.n_cross": _at_least(0),
-    "explain.n_steps": _at_least(0),
-    "explain.steps_grid": _list_of(_at_least(1)),
-    "explain.delta_tolerance": _above(0),
-    **{f"explain.{key}": _at_least(1) for key in ("top_k", "calibration_size", "batch_size", "cuda_batch_size")},
-    "explain.precision": _one_of("auto", "fp32", "bf16"),
-    "explain.normalisation": _one_of("l2", "l1", "none"),
-    "metrics.alpha": _between(0, 1, low_open=True, high_open=True),
-    "metrics.attacker_budgets": _list_of(_at_least(20)),  # a subsample too small for both genders trains no probe
-    **{key: _at_least(1) for key in ("metrics.bootstrap_resamples", "metrics.probe_max_iter",
-                                     "metrics.attacker_repeats", "study.responses_per_task", "study.bootstrap_resamples")},
-    **{key: _at_least(0) for key in ("methods.noise_seed", "explain.sample_seed", "metrics.seed")},
-    **{f"study.{key}": _at_least(0) for key in ("random_per_cell", "high_mad_per_cell", "low_mad_per_cell", "seed",
-                                                "model_seed", "max_tasks_per_annotator")},
-    "study.attention_rule": _one_of(*ATTENTION_RULES),
-}
-
-
-def validate(config: ExperimentConfig) -> None:
-    """Raise one ConfigError listing every problem of ``config``: values outside :data:`RULES`, corpus
-    sources (known kind, existing path, the loader's options and its files) and the other paths."""
-    problems = _rule_problems(config)
+def validate(config: ExperimentConfig, *, found: Sequence[str] = ()) -> None:
+    """Raise one ConfigError listing every problem of ``config`` after ``found`` (those met while reading it):
+    values outside :data:`RULES`, corpus sources (known kind, existing path, the loader's options and its files),
+    the other paths and the encoder folder."""
+    problems = [*found, *_rule_problems(config)]
     for role in ROLES:
         problems += _source_problems(config, role)
-    problems += _path_problems(config, "metrics.valence_lexicon", config.metrics.valence_lexicon)
-    problems += _encoder_problems(config)
+    problems += _path_problems(config, "metrics.valence_lexicon", config.metrics.valence_lexicon, want_file=True)
+    problems += encoder_location_problems(config)
     if config.study.model_seed not in config.train.seeds:
         problems.append(f"study.model_seed = {config.study.model_seed}: must be one of train.seeds "
                         f"{list(config.train.seeds)} (annotators see that seed's highlights)")
     if problems:
-        where = config.source or "config"
-        raise ConfigError(f"{where}: {problems[0]}" if len(problems) == 1 else
-                          f"{where}: {len(problems)} problems:\n" + "\n".join(f"  {p}" for p in problems))
+        raise ConfigError.listing(config.source or "config", problems)
 
 
 def load_section(cls: type[Section], values: dict, *, where: str) -> Section:
     """Section ``cls`` (e.g. ExplainConfig) from plain values, typed, defaulted and checked against :data:`RULES`
     as from a TOML: how settings a stage recorded in the manifest come back as the object the code takes."""
     name = {hint: key for key, hint in typing.get_type_hints(ExperimentConfig).items()}[cls]
-    config = dataclasses.replace(ExperimentConfig(), **{name: _coerce(cls, values, where=f"{where}: {name}")})
-    if problems := _rule_problems(config, f"{name}."):
+    problems: list[str] = []
+    try:
+        section = _coerce(cls, values, key=name, problems=problems)
+    except ConfigError as error:
+        problems.append(str(error))
+        section = cls()
+    config = dataclasses.replace(ExperimentConfig(), **{name: section})
+    if problems := [*problems, *_rule_problems(config, f"{name}.")]:
         raise ConfigError(f"{where}: " + "; ".join(problems))
     return getattr(config, name)
 
@@ -377,22 +331,31 @@ def _source_problems(config: ExperimentConfig, role: str) -> list[str]:
     return problems
 
 
-def _path_problems(config: ExperimentConfig, key: str, value: str) -> list[str]:
-    """[] when ``value`` is empty (the default applies) or names an existing file or folder."""
-    if not value or resolve_path(config, value).exists():
+def _path_problems(config: ExperimentConfig, key: str, value: str, *, want_file: bool = False) -> list[str]:
+    """[] when ``value`` is empty (the default applies) or names an existing file or folder (a file when
+    ``want_file``: a folder there would fail only when the stage that reads it runs)."""
+    path = resolve_path(config, value) if value else None
+    if path is None or (path.is_file() if want_file else path.exists()):
         return []
-    return [f"{key} = {json.dumps(value)}: no such file or folder ({resolve_path(config, value)})"]
+    if path.is_dir():
+        return [f"{key} = {json.dumps(value)}: is a folder ({path}); give the file"]
+    return [f"{key} = {json.dumps(value)}: no such file or folder ({path})"]
 
 
-def _encoder_problems(config: ExperimentConfig) -> list[str]:
-    """The encoder is a local folder, or a model name already in the local Hugging Face cache (offline)."""
+def encoder_location_problems(config: ExperimentConfig) -> list[str]:
+    """The encoder is a model folder (one holding config.json), or a model name already in the local Hugging
+    Face cache (offline). Whether the model fits the config is core.pipeline.preflight's to say."""
     value = config.model.encoder
-    if not value or resolve_path(config, value).exists():
+    folder = resolve_path(config, value) if value else None
+    if folder is None or (folder / "config.json").is_file():
         return []
+    if folder.exists():
+        return [f"model.encoder = {json.dumps(value)}: {folder} holds no config.json, so it is not a Hugging Face "
+                "model folder"]
     if not value.startswith((".", "/", "~")) and value.count("/") <= 1:
         from huggingface_hub import try_to_load_from_cache
 
         if isinstance(try_to_load_from_cache(value, "config.json"), str):
             return []
-    return [f"model.encoder = {json.dumps(value)}: neither a folder ({resolve_path(config, value)}) "
+    return [f"model.encoder = {json.dumps(value)}: neither a folder ({folder}) "
             "nor a model in the local Hugging Face cache"]

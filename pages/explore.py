@@ -41,8 +41,8 @@ def resources() -> tuple[GenderLexicon, GenderSwapper]:
 
 
 @st.cache_resource
-def probes(root: str, method: str, seed: int, stamp: float):
-    return built.load_probes(ExperimentPaths(Path(root)), method, seed)
+def probes(name: str, method: str, seed: int, stamp: float):
+    return built.load_probes(built.open_experiment(name), method, seed)
 
 
 @st.cache_resource
@@ -66,7 +66,8 @@ def live_reading(root: str, method: str, seed: int, fingerprint: str, text: str)
 
 def attacker(method: str, seed: int, z) -> dict[str, float]:
     """P(female) by each stored probe (the linear and the nonlinear attacker)."""
-    fitted = probes(str(exp.paths.root), method, seed, exp.stamp)
+    with artifacts_or_stop():  # a probe file that is not the one the metrics stage wrote
+        fitted = probes(exp.name, method, seed, exp.stamp)
     return {name: built.p_female(probe, z) for name, probe in fitted.items()}
 
 

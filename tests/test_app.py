@@ -45,7 +45,8 @@ def built(tmp_path, monkeypatch) -> ExperimentPaths:
               for s in ("corpora", "train", "metrics")}
     manifest = {"version": MANIFEST_VERSION, "stages": stages, "git_commit": "abc", "config": config}
     paths.manifest.write_text(json.dumps(manifest))
-    for path in [*paths.stage_outputs("train", [(m, 0) for m in MODELS]), *paths.stage_outputs("metrics", [])]:
+    jobs = [(m, 0) for m in MODELS]
+    for path in [*paths.stage_outputs("train", jobs), *paths.stage_outputs("metrics", jobs)]:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(b"")
     table = pd.DataFrame({"model": MODELS, "valence_uar_within": 0.8, "valence_uar_cross": 0.7,

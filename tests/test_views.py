@@ -241,8 +241,14 @@ def test_read_frame_names_the_stage_and_the_missing_column(tmp_path):
     assert cross_corpus.psc_correlation(exp) is None  # not computed yet
     pd.DataFrame([{}]).to_csv(paths.metrics_table("psc_correlation"), index=False)  # what a build writes when undefined
     assert cross_corpus.psc_correlation(exp) is None
-    pd.DataFrame([{"pearson_r": 0.5, "n": 5}]).to_csv(paths.metrics_table("psc_correlation"), index=False)
+    row = {"pearson_r": 0.5, "pearson_p": 0.4, "spearman_rho": 0.3, "spearman_p": 0.6, "n": 5}
+    pd.DataFrame([row]).to_csv(paths.metrics_table("psc_correlation"), index=False)
     assert cross_corpus.psc_correlation(exp)["pearson_r"] == 0.5
+    pd.DataFrame([{k: v for k, v in row.items() if k != "n"}]).to_csv(paths.metrics_table("psc_correlation"),
+                                                                      index=False)  # an older build's row
+    with pytest.raises(experiment.ArtifactError, match=r"psc_correlation\.csv` was written by an older privlens "
+                                                       r"\(no column n\)"):
+        cross_corpus.psc_correlation(exp)
 
 
 def test_charts_anchor_axes_draw_chance_and_mark_the_attention_check():

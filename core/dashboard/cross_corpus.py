@@ -27,8 +27,13 @@ def valence_uar_intervals(preds: pd.DataFrame, *, resamples: int = 1000, seed: i
     return pd.DataFrame(rows)
 
 
+CORRELATION_COLUMNS = ("pearson_r", "pearson_p", "spearman_rho", "spearman_p", "n")  # what the page shows
+
+
 def psc_correlation(experiment: Experiment) -> dict | None:
-    """The Psc–cross-UAR correlation row, None when missing or undefined (under three models with a Psc)."""
+    """The Psc–cross-UAR correlation row, None when not computed or undefined (under three models with a Psc: the
+    build writes a row without values). A row lacking some of its columns is from an older or damaged build:
+    ArtifactError naming them, with the rebuild command."""
     path = experiment.paths.metrics_table("psc_correlation")
     if not path.exists():
         return None
@@ -39,7 +44,13 @@ def psc_correlation(experiment: Experiment) -> dict | None:
     except (OSError, ValueError) as error:
         raise ArtifactError(f"`{path.name}` is unreadable ({type(error).__name__}).",
                             experiment.command("metrics")) from None
-    return frame.iloc[0].to_dict() if len(frame) and "pearson_r" in frame else None
+    missing = [c for c in CORRELATION_COLUMNS if c not in frame]
+    if not len(frame) or len(missing) == len(CORRELATION_COLUMNS):
+        return None
+    if missing:
+        raise ArtifactError(f"`{path.name}` was written by an older privlens (no column {', '.join(missing)}).",
+                            experiment.command("metrics"))
+    return frame.iloc[0].to_dict()
 
 
 def error_cases(utterances: pd.DataFrame, *, method: str, seed: int, role: str = "cross", valence: str = "any",

@@ -16,7 +16,9 @@ from core.config import resolve_against
 from core.data.words import Word
 from core.methods import METHODS
 from core.pipeline.artifacts import MANIFEST_VERSION, PROJECT_ROOT, ExperimentPaths, fingerprint, read_json
-from core.pipeline.files import ArtifactError, rebuild_command
+from core.pipeline.files import ArtifactError, file_problem, rebuild_command
+from core.pipeline.probes import ProbeFileError
+from core.pipeline.probes import load_probes as load_stored_probes
 from core.schema import VALENCE_CLASSES
 
 
@@ -169,16 +171,16 @@ def representation_index(experiment: Experiment, method: str, seed: int) -> tupl
     """The z the predict stage stored for a model, and (role, utt_id) → its row."""
     path = experiment.paths.representations(method, seed)
     try:
-        stored = np.load(path)
+        stored = np.load(path, allow_pickle=False)
     except (OSError, ValueError) as error:
         raise ArtifactError(f"`{path.name}` is missing or unreadable ({type(error).__name__}).",
                             experiment.command("predict")) from None
     return stored["z"], {key: i for i, key in enumerate(zip(stored["role"].tolist(), stored["utt_id"].tolist()))}
 
 
-def load_probes(paths: ExperimentPaths, method: str, seed: int) -> dict[str, Any]:
+def load_probes(experiment: Experiment, method: str, seed: int) -> dict[str, Any]:
     """The gender probes the metrics stage fitted on this model's z, by family ({} before it ran)."""
-    stored = _stored_probes(paths, method, seed)
+    stored = stored_probes(experiment, method, seed)
     return {} if stored is None else dict(stored["probes"])
 
 
@@ -188,9 +190,18 @@ def p_female(probe: Any, z: np.ndarray) -> float:
     return float(probe.predict_proba(np.asarray(z).reshape(1, -1))[0, classes.index("F")])
 
 
-def _stored_probes(paths: ExperimentPaths, method: str, seed: int) -> dict | None:
-    import joblib
-
-    path = paths.probes(method, seed)
-    return joblib.load(path) if path.exists() else None
-
+def stored_probes(experiment: Experiment, method: str, seed: int) -> dict | None:
+    """``{"probes": {family: pipeline}, "headline": family}`` rebuilt from the arrays the metrics stage stored;
+    None when it stored none. The files must be the ones the stage recorded (size and SHA-256), and are read as
+    plain arrays (core.pipeline.probes): a planted or edited file raises ArtifactError and never runs code."""
+    files = [experiment.paths.probes(method, seed, suffix) for suffix in (".npz", ".json")]
+    if not any(f.exists() for f in files):
+        return None
+    recorded = experiment.manifest.get("stages", {}).get("metrics", {}).get("outputs", {})
+    for f in files:
+        if problem := file_problem(f, recorded.get(str(f.relative_to(experiment.paths.root)))):
+            raise ArtifactError(f"`{f.name}` (the {method} probes) {problem}.", experiment.command("metrics"))
+    try:
+        return load_stored_probes(*files)
+    except ProbeFileError as error:
+        raise ArtifactError(f"The {method} probes cannot be read: {error}.", experiment.command("metrics")) from None

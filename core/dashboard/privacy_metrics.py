@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from core.config import MetricsConfig
-from core.dashboard.experiment import Experiment, _stored_probes, metrics_frame
+from core.dashboard.experiment import Experiment, metrics_frame, stored_probes
 from core.methods import BASELINE, METHODS, is_attention_check, label, with_role
 from core.pipeline import metrics as m
 from core.pipeline import table1 as t1
@@ -146,8 +146,8 @@ def trade_off_intervals(experiment: Experiment, preds: pd.DataFrame, *, seed: in
     rows = []
     for method in experiment.methods:
         p = preds[(preds.method == method) & (preds.seed == seed)].reset_index(drop=True)
-        stored = _stored_probes(experiment.paths, method, seed)
-        z = np.load(experiment.paths.representations(method, seed))["z"] if stored else None
+        stored, path = stored_probes(experiment, method, seed), experiment.paths.representations(method, seed)
+        z = np.load(path, allow_pickle=False)["z"] if stored else None
         for split, mask in split_rows(p).items():
             part = p[mask]
             row = dict(zip(("valence_low", "valence_high"),

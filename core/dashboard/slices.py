@@ -38,7 +38,7 @@ def attacker_guesses(experiment: built.Experiment, rows: pd.DataFrame) -> pd.Ser
     as Table 1 picks it. None for a model whose probes the metrics stage has not stored."""
     guesses = pd.Series(None, index=rows.index, dtype=object)
     for (method, seed), mine in rows.groupby(["method", "seed"], sort=False):
-        probes = built.load_probes(experiment.paths, method, seed)
+        probes = built.load_probes(experiment, method, seed)
         if not probes:
             continue
         z, index = built.representation_index(experiment, method, seed)

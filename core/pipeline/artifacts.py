@@ -4,12 +4,14 @@ Layout of ``artifacts/<experiment>/``::
 
     manifest.json                 config, package versions, git commit, data fingerprints, stage records
                                   (config, time, warnings, output records, hashes of the inputs read)
+    build.lock                    held by the running build: its pid, host and start (core.pipeline.lock)
     corpora/                      generated demo corpora (demo experiments only) and loaded tables
     models/<method>/seed<k>/      model.safetensors, model.json (args + resolved config + fingerprint +
                                   the weights' size and SHA-256, checked on every load)
     predictions/<method>_seed<k>.parquet
     representations/<method>_seed<k>.npz
-    probes/<method>_seed<k>.joblib  the metrics stage's fitted gender probes and which one is the headline
+    probes/<method>_seed<k>.npz   the metrics stage's fitted gender probes as plain arrays, and .json: their
+                                  settings and which one is the headline (core.pipeline.probes; no pickles)
     attributions.parquet          word attributions (explain stage); explained.parquet: per utterance
     explain/                      per-model parts of both, and each model's n_steps calibration
     done/<stage>/<model>.json     fingerprint of finished train/predict/explain work and the size and
@@ -41,6 +43,7 @@ import pandas as pd
 
 from core.pipeline.config_slices import STAGE_SLICES
 from core.pipeline.files import file_problems, rebuild_command
+from core.pipeline.writing import written
 from core.schema import GROUND_TRUTH_FILE, ROLES
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -185,9 +188,9 @@ class ExperimentPaths:
     def representations(self, method: str, seed: int) -> Path:
         return self.root / "representations" / f"{method}_seed{seed}.npz"
 
-    def probes(self, method: str, seed: int) -> Path:
-        """A model's fitted gender probes (joblib): the attacker the Explore page runs on z."""
-        return self.root / "probes" / f"{method}_seed{seed}.joblib"
+    def probes(self, method: str, seed: int, suffix: str = ".npz") -> Path:
+        """A model's gender probes (the Explore page's attacker): arrays .npz, settings .json (core.pipeline.probes)."""
+        return self.root / "probes" / f"{method}_seed{seed}{suffix}"
 
     @property
     def attributions(self) -> Path:
@@ -230,15 +233,19 @@ class ExperimentPaths:
 
     def stage_outputs(self, stage: str, jobs: Sequence[tuple[str, int]]) -> list[Path]:
         """Every file ``stage`` leaves for ``jobs`` (method, seed pairs): its jobs' files, then its own."""
+        return [*(f for method, seed in jobs for f in self.job_outputs(stage, method, seed)),
+                *self.own_outputs(stage, jobs)]
+
+    def own_outputs(self, stage: str, jobs: Sequence[tuple[str, int]]) -> list[Path]:
+        """The files ``stage`` writes itself, outside its jobs' done markers: the stage's manifest record keeps
+        their sizes and hashes (the metrics stage's per-model probe files among them)."""
         if stage not in STAGES:
             raise ValueError(f"unknown stage {stage!r}; stages: {STAGES}")
-        own = {
-            "corpora": [self.corpus_table(role) for role in ROLES],
-            "explain": [self.attributions, self.explained],
-            "metrics": [*(self.metrics_table(name) for name in METRICS_TABLES), self.metrics_table("table1", ".md"),
-                        self.metrics_table("config", ".json")],
-        }
-        return [*(f for method, seed in jobs for f in self.job_outputs(stage, method, seed)), *own.get(stage, [])]
+        probes = [self.probes(m, s, suffix) for m, s in jobs for suffix in (".npz", ".json")]
+        own = {"corpora": [self.corpus_table(role) for role in ROLES], "explain": [self.attributions, self.explained],
+               "metrics": [*(self.metrics_table(name) for name in METRICS_TABLES), self.metrics_table("table1", ".md"),
+                           self.metrics_table("config", ".json"), *probes]}
+        return own.get(stage, [])
 
     @property
     def study_dir(self) -> Path:
@@ -255,11 +262,12 @@ class ExperimentPaths:
 
 
 def write_json(path: Path, value: Any) -> None:
-    """Write JSON atomically (temp file + rename), so a killed build never leaves half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write JSON atomically (temp file + rename), so a killed build or a full disk never leaves half a file:
+    the previous version stays whole, and a full disk is a DiskFullError naming ``path``."""
     tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(value, indent=2, sort_keys=True, default=str))
-    tmp.replace(path)
+    with written(path, removing=[tmp]):
+        tmp.write_text(json.dumps(value, indent=2, sort_keys=True, default=str))
+        tmp.replace(path)
 
 
 def read_json(path: Path) -> Any:

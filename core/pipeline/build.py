@@ -18,37 +18,35 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-import joblib
 import numpy as np
 import pandas as pd
 import torch
 from tqdm.auto import tqdm
 
-from core.config import CorpusConfig, ExperimentConfig, resolve_path, to_dict
-from core.data import corpora as loaders
-from core.data.corpora.common import small_splits
-from core.data.demo_corpora import generate_demo_corpora
+from core.config import ExperimentConfig, to_dict
 from core.methods import recipe
 from core.pipeline import evaluate as ev
 from core.pipeline import references
 from core.pipeline import table1 as t1
 from core.pipeline.artifacts import (STAGE_INPUTS, ExperimentPaths, Manifest, code_fingerprint, fingerprint, read_json,
-                                     table_fingerprint, write_json)
+                                     write_json)
 from core.pipeline.config_slices import explanation_slice, model_slice
+from core.pipeline.corpora_stage import stage_corpora
 from core.pipeline.explain import Explainer, attribution_rows, load_explainer
 from core.pipeline.faithfulness import faithfulness_columns
+from core.pipeline.lock import build_lock
 from core.pipeline.files import ArtifactError, file_problem, file_problems, rebuild_command, record_files
-from core.pipeline.models import (VALENCE_CLASSES, ModelArgs, build_model, default_encoder, device_plan, hardware,
-                                  infer, load_checkpoint, load_tokenizer, resolve_device, save_checkpoint)
+from core.pipeline.models import (VALENCE_CLASSES, ModelArgs, build_model, device_plan, hardware, infer,
+                                  load_checkpoint, load_tokenizer, resolve_device, save_checkpoint)
+from core.pipeline.preflight import check_runnable, resolve_encoder
+from core.pipeline.probes import save_probes
 from core.pipeline.recipes import Corpora, Gen
 from core.pipeline.trainer import fit, seed_everything
-from core.schema import DEMO_LAYOUTS, ROLES
+from core.pipeline.writing import written
+from core.schema import ROLES
 from core.study.setup import ensure_tasks, from_config
 
 log = logging.getLogger(__name__)
-# The splits whose size decides whether reported numbers mean anything: the primary corpus trains the
-# probes (train, val) and is scored on test; the auxiliary one only pre-trains PrivBias; cross is scored whole.
-MEASURED_SPLITS = {"primary": ("train", "val", "test"), "auxiliary": ("train",), "cross": ("all",)}
 
 
 @dataclass
@@ -127,7 +125,7 @@ class BuildContext:
         stage's own files from ``own`` (default: what the manifest recorded when it last ran)."""
         own = self.manifest.stage(stage).get("outputs", {}) if own is None else own
         records = {name: record for m, s in self.jobs() for name, record in self.job_records(stage, m, s).items()}
-        names = [str(p.relative_to(self.paths.root)) for p in self.paths.stage_outputs(stage, [])]
+        names = [str(p.relative_to(self.paths.root)) for p in self.paths.own_outputs(stage, self.jobs())]
         return {**records, **{name: own.get(name) for name in names}}
 
     def check_inputs(self, stage: str) -> dict[str, str]:
@@ -151,50 +149,6 @@ class BuildContext:
         return consumed
 
 
-def resolve_encoder(config: ExperimentConfig) -> str:
-    """The encoder an experiment fine-tunes: ``model.encoder`` resolved against the TOML, else the packaged one."""
-    return str(resolve_path(config, config.model.encoder)) if config.model.encoder else default_encoder()
-
-
-def stage_corpora(ctx: BuildContext) -> dict:
-    """Generate the demo corpora if configured, load all three, store their tables and fingerprints."""
-    tables, skipped = {}, {}
-    for role in ROLES:
-        kind, path, options = _corpus_source(ctx, role, getattr(ctx.config.data, role))
-        loaded = loaders.load_corpus(kind, path, **options)
-        table = loaded.table if role != "cross" else loaded.table.assign(split="all")
-        for warning in small_splits(table, role, MEASURED_SPLITS[role]):
-            ctx.warn(warning)
-        ctx.paths.corpus_table(role).parent.mkdir(parents=True, exist_ok=True)
-        table.to_parquet(ctx.paths.corpus_table(role), index=False)
-        tables[role], skipped[role] = table_fingerprint(table), dict(loaded.skipped)
-    ctx._corpora = None
-    ctx.manifest.record_run(to_dict(ctx.config), tables)
-    return {"skipped": skipped, "utterances": {r: len(getattr(ctx.corpora, r)) for r in ROLES}}
-
-
-def _corpus_source(ctx: BuildContext, role: str, source: CorpusConfig) -> tuple[str, Path, dict]:
-    if source.path or ctx.config.data.demo_seed < 0:
-        if not source.path or not source.kind:
-            raise ValueError(f"[data.{role}] needs kind and path (or set data.demo_seed for the demo corpora)")
-        corpus_format = loaders.FORMATS.get(source.kind)
-        files = corpus_format.path_options if corpus_format else ()  # an unknown kind fails in load_corpus
-        options = {k: str(resolve_path(ctx.config, v)) if k in files else v for k, v in source.options.items()}
-        return source.kind, resolve_path(ctx.config, source.path), options
-    _ensure_demo_corpora(ctx)
-    kind = DEMO_LAYOUTS[role]
-    return source.kind or kind, ctx.paths.demo_corpus(kind), dict(source.options)
-
-
-def _ensure_demo_corpora(ctx: BuildContext) -> None:
-    stamp = ctx.paths.demo_stamp
-    wanted = fingerprint(ctx.config.data.demo_seed, ctx.config.data.demo_scale, code_fingerprint(generate_demo_corpora))
-    if stamp.exists() and read_json(stamp).get("fingerprint") == wanted:
-        return
-    generate_demo_corpora(ctx.paths.demo_corpora, seed=ctx.config.data.demo_seed, scale=ctx.config.data.demo_scale)
-    write_json(stamp, {"fingerprint": wanted})
-
-
 def stage_train(ctx: BuildContext) -> dict:
     """Train every method × seed whose checkpoint is missing or stale."""
     trained, skipped = [], []
@@ -205,7 +159,8 @@ def stage_train(ctx: BuildContext) -> dict:
             skipped.append(f"{method}/seed{seed}")
             continue
         record = train_one(ctx, method, seed, device)
-        save_checkpoint(record.pop("model"), record.pop("tokenizer"), directory, {"fingerprint": wanted, **record})
+        with written(directory, removing=[directory / "model.safetensors", directory / "model.json.tmp"]):
+            save_checkpoint(record.pop("model"), record.pop("tokenizer"), directory, {"fingerprint": wanted, **record})
         ctx.mark_done("train", method, seed, wanted)
         trained.append(f"{method}/seed{seed}")
     return {"trained": trained, "skipped": skipped, "device": str(device)}
@@ -257,11 +212,11 @@ def predict_one(ctx: BuildContext, method: str, seed: int, device: str) -> None:
     predictions = table[keep].assign(method=method, seed=seed,
                                      predicted=np.array(VALENCE_CLASSES)[probs.argmax(1)],
                                      **{f"p_{c}": probs[:, i] for i, c in enumerate(VALENCE_CLASSES)})
-    for path in (ctx.paths.predictions(method, seed), ctx.paths.representations(method, seed)):
-        path.parent.mkdir(parents=True, exist_ok=True)
-    predictions.to_parquet(ctx.paths.predictions(method, seed), index=False)
-    np.savez_compressed(ctx.paths.representations(method, seed), z=z.astype(np.float32),
-                        utt_id=table["utt_id"].to_numpy(str), role=table["role"].to_numpy(str))
+    with written(ctx.paths.predictions(method, seed)) as path:
+        predictions.to_parquet(path, index=False)
+    with written(ctx.paths.representations(method, seed)) as path:
+        np.savez_compressed(path, z=z.astype(np.float32), utt_id=table["utt_id"].to_numpy(str),
+                            role=table["role"].to_numpy(str))
 
 
 def explained_utterances(ctx: BuildContext) -> pd.DataFrame:
@@ -294,9 +249,11 @@ def stage_explain(ctx: BuildContext) -> dict:
             explained.append(f"{method}/seed{seed}")
         calibrations[f"{method}/seed{seed}"] = read_json(ctx.paths.calibration(method, seed))
     parts = [pd.read_parquet(ctx.paths.attributions_part(m, s)) for m, s in ctx.jobs()]
-    pd.concat(parts, ignore_index=True).to_parquet(ctx.paths.attributions, index=False)
+    with written(ctx.paths.attributions) as path:
+        pd.concat(parts, ignore_index=True).to_parquet(path, index=False)
     utterances = [pd.read_parquet(ctx.paths.explained_part(m, s)) for m, s in ctx.jobs()]
-    pd.concat(utterances, ignore_index=True).to_parquet(ctx.paths.explained, index=False)
+    with written(ctx.paths.explained) as path:
+        pd.concat(utterances, ignore_index=True).to_parquet(path, index=False)
     first_pass = device_plan(ctx.config.explain, resolve_device(device)).dtype  # the integral's first pass
     return {"explained": explained, "first_pass": "bf16" if first_pass == torch.bfloat16 else "fp32",
             "calibration": {k: {"n_steps": v["n_steps"], "converged": v["converged"]} for k, v in calibrations.items()}}
@@ -322,8 +279,8 @@ def explain_one(ctx: BuildContext, method: str, seed: int, sample: pd.DataFrame,
         explainer, attributions, e.top_k, device_plan(ctx.config.train, explainer.device).batch_size))
     for path, frame in ((ctx.paths.attributions_part(method, seed), words),
                         (ctx.paths.explained_part(method, seed), utterances)):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        frame.to_parquet(path, index=False)
+        with written(path):
+            frame.to_parquet(path, index=False)
     write_json(ctx.paths.calibration(method, seed), calibration.__dict__)
     if unconverged := sum(not a.converged for a in attributions):
         ctx.warn(f"{method}/seed{seed}: {unconverged} of {len(attributions)} explanations still miss the "
@@ -344,14 +301,14 @@ def stage_metrics(ctx: BuildContext) -> dict:
     probed = {role: getattr(ctx.corpora, role) for role in references.PROBED}
     tables["leakage_reference"] = references.leakage_references(  # not fingerprinted: this stage always reruns
         ctx.config, ctx.encoder(), probed, references.demo_ground_truth(ctx.config, paths.demo_ground_truth))
-    for (method, seed), probes in fitted_probes.items():  # the Explore page's attacker
-        paths.probes(method, seed).parent.mkdir(parents=True, exist_ok=True)
-        joblib.dump(probes, paths.probes(method, seed))
-    paths.metrics_dir.mkdir(parents=True, exist_ok=True)
+    for (method, seed), probes in fitted_probes.items():  # the Explore page's attacker, as arrays (no pickle)
+        save_probes(probes, paths.probes(method, seed), paths.probes(method, seed, ".json"))
     for name, frame in tables.items():  # the names of core.pipeline.artifacts.METRICS_TABLES (a test checks)
-        frame.to_csv(paths.metrics_table(name), index=False)
-    paths.metrics_table("table1", ".md").write_text(ev.table1_markdown(
-        tables["table1"], normalisation=ctx.config.explain.normalisation, alpha=ctx.config.metrics.alpha))
+        with written(paths.metrics_table(name)) as path:
+            frame.to_csv(path, index=False)
+    with written(paths.metrics_table("table1", ".md")) as path:
+        path.write_text(ev.table1_markdown(
+            tables["table1"], normalisation=ctx.config.explain.normalisation, alpha=ctx.config.metrics.alpha))
     write_json(paths.metrics_table("config", ".json"), to_dict(ctx.config))
     return {"table1": tables["table1"][["model", *t1.columns()]].round(4).to_dict("records"),
             "psc_cross_uar_correlation": tables["psc_correlation"].to_dict("records")[0], "study": study_tasks(ctx)}
@@ -377,20 +334,27 @@ STAGES: dict[str, Callable[[BuildContext], dict]] = {  # in the order of core.pi
 
 
 def build(config: ExperimentConfig, *, stages: list[str] | None = None, force: bool = False,
-          paths: ExperimentPaths | None = None) -> Manifest:
-    """Run ``stages`` (default: all, in order) for ``config``; record each stage's time and result."""
+          paths: ExperimentPaths | None = None, wait: float | None = 0.0) -> Manifest:
+    """Run ``stages`` (default: all, in order) for ``config``; record each stage's time and result.
+
+    The run holds the experiment's build lock (core.pipeline.lock): while another build holds it, this one waits
+    up to ``wait`` seconds (None: until it is free), then raises BuildLockedError naming the holder.
+    """
     names = list(STAGES) if not stages else stages
     unknown = [s for s in names if s not in STAGES]
     if unknown:
         raise ValueError(f"unknown stage(s) {unknown}; available: {list(STAGES)}")
+    check_runnable(config)  # the device and the encoder, before any stage writes anything
     paths = paths or ExperimentPaths.for_experiment(config.name)
-    ctx = BuildContext(config, paths, Manifest(paths), force)
-    machine = hardware(resolve_device(config.train.device))
-    for name in [s for s in STAGES if s in names]:
-        start, ctx.warnings = time.perf_counter(), []
-        inputs = ctx.check_inputs(name)
-        result = STAGES[name](ctx)
-        outputs = ctx.stage_records(name, own=record_files(paths.root, paths.stage_outputs(name, [])))
-        ctx.manifest.record_stage(name, config=to_dict(config), seconds=time.perf_counter() - start,
-                                  warnings=ctx.warnings, inputs=inputs, outputs=outputs, hardware=machine, **result)
+    with build_lock(paths.root, wait=wait):
+        ctx = BuildContext(config, paths, Manifest(paths), force)  # the manifest as the last build left it
+        machine = hardware(resolve_device(config.train.device))
+        for name in [s for s in STAGES if s in names]:
+            start, ctx.warnings = time.perf_counter(), []
+            inputs = ctx.check_inputs(name)
+            result = STAGES[name](ctx)
+            outputs = ctx.stage_records(name, own=record_files(paths.root, paths.own_outputs(name, ctx.jobs())))
+            ctx.manifest.record_stage(name, config=to_dict(config), seconds=time.perf_counter() - start,
+                                      warnings=ctx.warnings, inputs=inputs, outputs=outputs, hardware=machine,
+                                      **result)
     return ctx.manifest

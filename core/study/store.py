@@ -34,7 +34,7 @@ from sqlalchemy import (Boolean, Column, Connection, DateTime, Engine, Float, Fo
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 
-from core.config import ATTENTION_RULES
+from core.config_rules import ATTENTION_RULES
 from core.pipeline.artifacts import ExperimentPaths
 from core.redact import masked
 from core.study.faults import WHERE, StudyDatabaseError, describe

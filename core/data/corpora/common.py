@@ -116,6 +116,33 @@ def small_splits(table: pd.DataFrame, role: str, splits: Iterable[str] = SPLITS,
     return warnings
 
 
+def unusable_splits(table: pd.DataFrame, splits: Iterable[str]) -> list[str]:
+    """Why ``table`` cannot serve ``splits``: one that is empty (training would fail on its first batch), or
+    holds one gender or one valence class (a probe or a UAR over it means nothing). [] when it can."""
+    problems = []
+    for split in splits:
+        rows = table[table["split"] == split]
+        if rows.empty:
+            problems.append(f"the {split} split is empty")
+            continue
+        for column, what in (("gender", "speakers"), ("valence_class", "valence")):
+            if rows[column].nunique() < 2:
+                problems.append(f"the {split} split has only {rows[column].iloc[0]} {what}")
+    return problems
+
+
+def count_lines(table: pd.DataFrame, splits: Iterable[str]) -> list[str]:
+    """Utterances per split × gender × valence class of ``splits`` as aligned lines, zeros and empty splits
+    included: what a refusal shows, so the fix (another split scheme, another corpus) is plain."""
+    sizes = table.groupby(["split", "gender", "valence_class"]).size()
+    lines = [f"{'split':<6} {'gender':<6} " + " ".join(f"{c:>6}" for c in VALENCE_CLASSES)]
+    for split in splits:
+        for gender in GENDERS:
+            counts = " ".join(f"{int(sizes.get((split, gender, c), 0)):>6}" for c in VALENCE_CLASSES)
+            lines.append(f"{split:<6} {gender:<6} {counts}")
+    return lines
+
+
 def assign_speaker_splits(
     speaker_genders: Mapping[str, str],
     *,

@@ -83,13 +83,31 @@ def _read_records(path: Path, required: Iterable[str]) -> Iterator[tuple[int, di
         return
     for line_no, line in numbered_lines(path):
         try:
-            record = json.loads(line)
+            record = json.loads(line, object_pairs_hook=_unique_keys)
         except json.JSONDecodeError as error:
             raise CorpusFormatError(path, line_no, f"invalid JSON: {error.msg}") from None
+        except _RepeatedKey as error:
+            raise CorpusFormatError(path, line_no, str(error)) from None
         missing = [key for key in required if not isinstance(record, dict) or key not in record]
         if missing:
             raise CorpusFormatError(path, line_no, f"expected a JSON object with key(s) {missing}")
         yield line_no, {key: _json_scalar(record[key], key, path, line_no) for key in required}
+
+
+class _RepeatedKey(ValueError):
+    """A JSON object naming one key twice."""
+
+
+def _unique_keys(pairs: list[tuple[str, object]]) -> dict:
+    """A JSON object as a dict, refusing a repeated key: json keeps the last value silently, so
+    ``"valence": 4.5, "valence": 1.0`` would be read as 1.0 with nothing said."""
+    record: dict = {}
+    for key, value in pairs:
+        if key in record:
+            raise _RepeatedKey(f"key {key!r} appears twice in one record ({json.dumps(record[key])} and "
+                               f"{json.dumps(value)}); keep one")
+        record[key] = value
+    return record
 
 
 def _json_scalar(value: object, key: str, path: Path, line_no: int) -> object:
