@@ -4,9 +4,10 @@ from __future__ import annotations
 import html
 import re
 
+import numpy as np
 import pytest
 
-from core.dashboard.highlight import colour, highlight_html, legend_html, shared_scale
+from core.dashboard.highlight import colour, contrast, fill, highlight_html, legend_html, shared_scale, text_colour
 from core.data.words import split_words
 
 
@@ -74,3 +75,21 @@ def test_legend_shows_both_ends_and_the_lexicon_box():
     assert "toward the predicted class" in legend and "away from" in legend
     assert colour(0.25, 0.25) in legend and colour(-0.25, 0.25) in legend
     assert "±0.250" in legend and "border" in legend
+
+
+def test_contrast_matches_wcag_reference_values():
+    assert contrast((0, 0, 0), (255, 255, 255)) == pytest.approx(21.0)
+    assert contrast((255, 255, 255), (255, 255, 255)) == pytest.approx(1.0)
+    assert contrast((118, 118, 118), (255, 255, 255)) == pytest.approx(4.54, abs=0.01)  # WCAG's #767676 on white
+
+
+def test_every_highlight_keeps_its_text_at_wcag_aa_contrast():
+    ratios = [contrast(text_colour(w, 1.0), fill(w, 1.0)) for w in np.linspace(-1.0, 1.0, 401)]
+    assert min(ratios) >= 4.5
+    assert text_colour(0.0, 1.0) == (0, 0, 0)  # dark text on the white of a zero weight
+
+
+def test_word_weights_reach_keyboard_and_screen_reader_users():
+    out = highlight_html(split_words("so good"), [0.5, -0.25], scale=1.0)
+    assert out.count('tabindex="0"') == 2
+    assert 'aria-label="so: weight +0.500"' in out and 'aria-label="good: weight -0.250"' in out

@@ -28,18 +28,42 @@ def shared_scale(*weight_lists: Iterable[float]) -> float:
     return top if top > 0 else 1.0
 
 
-def colour(weight: float, scale: float) -> str:
-    """CSS ``rgb(...)`` for ``weight`` on [-scale, scale]: white at 0, orange/blue at ±scale."""
+def fill(weight: float, scale: float) -> tuple[int, int, int]:
+    """The background for ``weight`` on [-scale, scale]: white at 0, orange/blue at ±scale."""
     if scale <= 0:
         raise ValueError(f"scale must be positive, got {scale}")
     share = min(abs(weight) / scale, 1.0) if np.isfinite(weight) else 0.0
     end = TOWARD if weight > 0 else AGAINST
     r, g, b = (round(w + share * (e - w)) for w, e in zip(WHITE, end))
-    return f"rgb({r},{g},{b})"
+    return r, g, b
+
+
+def colour(weight: float, scale: float) -> str:
+    """CSS ``rgb(...)`` of `fill`."""
+    return "rgb({},{},{})".format(*fill(weight, scale))
+
+
+def contrast(a: tuple[int, int, int], b: tuple[int, int, int]) -> float:
+    """WCAG 2 contrast ratio of two sRGB colours (1 to 21; AA asks 4.5 for text)."""
+    def luminance(rgb: tuple[int, int, int]) -> float:
+        c = [v / 255 for v in rgb]
+        c = [v / 12.92 if v <= 0.04045 else ((v + 0.055) / 1.055) ** 2.4 for v in c]
+        return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2]
+    high, low = sorted((luminance(a), luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+DARK, LIGHT = (0, 0, 0), (255, 255, 255)  # one of the two always reaches 4.58:1 on any fill
+
+
+def text_colour(weight: float, scale: float) -> tuple[int, int, int]:
+    """Dark or white text, whichever contrasts more with the word's fill (always at least WCAG AA's 4.5:1)."""
+    background = fill(weight, scale)
+    return max((DARK, LIGHT), key=lambda text: contrast(text, background))
 
 
 def _text_colour(weight: float, scale: float) -> str:
-    return "#fff" if np.isfinite(weight) and abs(weight) / scale > 0.6 else "#111"
+    return "rgb({},{},{})".format(*text_colour(weight, scale))
 
 
 def _word_span(word: str, weight: float, scale: float, categories: Sequence[str]) -> str:
@@ -48,7 +72,9 @@ def _word_span(word: str, weight: float, scale: float, categories: Sequence[str]
     if categories:
         hover += " · gender-perception lexicon: " + ", ".join(sorted(categories))
         style += ";" + LEXICON_BOX
-    return f'<span title="{html.escape(hover)}" style="{style}">{html.escape(word)}</span>'
+    label = html.escape(f"{word}: {hover}")  # the weight for keyboard and screen-reader users, not only on hover
+    return (f'<span title="{html.escape(hover)}" aria-label="{label}" tabindex="0" style="{style}">'
+            f'{html.escape(word)}</span>')
 
 
 def highlight_html(words: Sequence[str | Word], weights: Sequence[float], *,
