@@ -48,7 +48,7 @@ def significance_level(experiment: Experiment) -> float:
 
 def format_table1(table: pd.DataFrame, *, digits: int = 3) -> pd.DataFrame:
     """Table 1 as text under readable headers: value ± std (with several seeds), * where significant vs Gen."""
-    out = pd.DataFrame({"model": [_model_label(x) for x in table.model]})
+    out = pd.DataFrame({"model": [label(x) for x in table.model]})
     for metric in shown_metrics(table):
         column = metric.column
         std = table.get(f"{column}_std", pd.Series(np.nan, index=table.index))
@@ -67,10 +67,6 @@ def _cell(value: float, std: float, significant: Any, digits: int) -> str:
 def _is_true(flag: Any) -> bool:
     """A significance flag as read back from CSV (bool, "True", or empty)."""
     return flag is True or str(flag).lower() == "true"
-
-
-def _model_label(method: str) -> str:
-    return label(method)
 
 
 def plain_summary(table: pd.DataFrame, *, alpha: float) -> list[str]:
@@ -129,7 +125,7 @@ def scatter_points(table: pd.DataFrame, intervals: pd.DataFrame | None = None) -
     rows = []
     for split in ("within", "cross"):
         for _, row in table.iterrows():
-            rows.append({"model": row.model, "label": _model_label(row.model), "split": split,
+            rows.append({"model": row.model, "label": label(row.model), "split": split,
                          "gender_uar": row[f"gender_uar_{split}"], "valence_uar": row[f"valence_uar_{split}"],
                          "attention_check": is_attention_check(row.model)})
     points = pd.DataFrame(rows)
