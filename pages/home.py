@@ -6,7 +6,8 @@ import streamlit as st
 
 from core.config import load_config, to_dict
 from core.methods import count_text, description, label
-from core.pipeline.artifacts import build_warnings, display_path, experiment_status
+from core.pipeline.artifacts import display_path
+from core.pipeline.status import build_warnings, experiment_status
 from pages.common import experiment
 
 st.title("privlens")

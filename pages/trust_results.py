@@ -8,11 +8,12 @@ from core.config import StudyConfig
 from core.study import analysis
 from core.study.report import StudyReport, study_report
 from core.study.setup import for_experiment
-from pages.common import chart, study_faults, study_name, study_store
+from pages.common import artifacts_or_stop, chart, study_faults, study_name, study_store
 
 st.title("Trust results")
 name = study_name()
-setup = for_experiment(name)
+with artifacts_or_stop():  # a corrupt manifest: its message, not a traceback
+    setup = for_experiment(name)
 
 
 @st.cache_data

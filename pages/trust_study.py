@@ -22,7 +22,8 @@ ELSEWHERE = ("You had already answered that task (in another tab or window): you
 
 st.title("Trust study")
 name = study_name()
-setup = for_experiment(name)
+with artifacts_or_stop():  # a corrupt manifest: its message, not a traceback
+    setup = for_experiment(name)
 
 
 @st.cache_data

@@ -10,7 +10,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.methods import label
-from core.pipeline.artifacts import MANIFEST_VERSION, ExperimentPaths, experiment_status
+from core.pipeline.artifacts import MANIFEST_VERSION, ExperimentPaths
+from core.pipeline.status import experiment_status
 
 ROOT = Path(__file__).resolve().parent.parent
 MODELS = ["Gen", "PrivAdv", "PrivAug", "PrivBias", "GenderExp", "ArtNoise"]

@@ -15,8 +15,9 @@ import pandas as pd
 import pytest
 
 import core.pipeline.build as build_module
-from core.pipeline.artifacts import ExperimentPaths, experiment_status, write_json
+from core.pipeline.artifacts import ExperimentPaths, write_json
 from core.pipeline.build import build
+from core.pipeline.status import experiment_status
 from core.schema import ROLES
 from scripts import build as build_cli
 from tests.conftest import dashboard_config

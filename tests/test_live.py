@@ -9,9 +9,10 @@ import pandas as pd
 import pytest
 
 from core.config import ExperimentConfig, ExplainConfig, to_dict
-from core.pipeline.artifacts import ExperimentPaths, experiment_status
+from core.pipeline.artifacts import ExperimentPaths
 from core.pipeline.build import build
 from core.pipeline.explain import explain
+from core.pipeline.status import experiment_status
 from core.schema import ROLES
 from tests.conftest import make_table
 from tests.test_build import tiny_config

@@ -13,6 +13,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from core.pipeline.artifacts import METRICS_TABLES, ExperimentPaths
+from tests.conftest import record_as_built
 
 ROOT = Path(__file__).resolve().parent.parent
 READS = re.compile(r"metrics_(?:frame|table)\(")  # a read; the table's name is the first string literal after it
@@ -51,6 +52,7 @@ def test_a_metrics_table_missing_any_column_never_crashes_the_page(partial, page
     full = pd.read_csv(path)
     for column in full.columns:
         full.drop(columns=column).to_csv(path, index=False)
+        record_as_built(partial, "metrics", path)
         st.cache_data.clear()  # the pages cache on the experiment's stamp, which an edited file does not move
         st.cache_resource.clear()
         at = AppTest.from_file(str(ROOT / "pages" / f"{page}.py"), default_timeout=120)

@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.pipeline.artifacts import ExperimentPaths, experiment_status, read_json
+from core.pipeline.artifacts import ExperimentPaths, read_json
 from core.pipeline.evaluate import probe_models
+from core.pipeline.status import experiment_status
 
 ROOT = Path(__file__).resolve().parent.parent
 

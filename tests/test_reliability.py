@@ -21,10 +21,11 @@ from core.config import (CorpusConfig, DataConfig, ExperimentConfig, ExplainConf
                          ModelConfig, TrainConfig, load_config, to_dict)
 from core.data.corpora import CorpusFormatError, load_iemocap, load_meld, load_table, read_speaker_genders
 from core.data.textfiles import numbered_lines
-from core.pipeline.artifacts import ExperimentPaths, build_warnings, experiment_status, read_json, write_json
+from core.pipeline.artifacts import ExperimentPaths, read_json, write_json
 from core.pipeline.build import build
 from core.pipeline.files import ArtifactError
 from core.pipeline.models import load_checkpoint
+from core.pipeline.status import build_warnings, experiment_status
 from scripts import build as build_cli
 from tests.conftest import make_table
 

@@ -9,13 +9,13 @@ import pandas as pd
 import pytest
 
 from core.config import StudyConfig
-from core.pipeline.artifacts import MANIFEST_VERSION, ExperimentPaths, experiment_status
+from core.pipeline.artifacts import MANIFEST_VERSION, ExperimentPaths
+from core.pipeline.status import experiment_status
 from core.study import analysis
 from core.study.report import study_report
 from core.study.simulate import choice_probabilities, simulate
 from core.study.store import StudyStore, open_store
-from core.study.tasks import (PLANTED_TOKEN, model_order, planted_utterances, select_tasks, terciles,
-                              utterance_scores)
+from core.study.tasks import PLANTED_TOKEN, model_order, planted_utterances, select_tasks, terciles, utterance_scores
 
 MODELS = ["Gen", "PrivAdv", "PrivAug", "PrivBias", "GenderExp", "ArtNoise"]
 VALID = {"trust_valence": "Gen", "trust_privacy": "PrivAdv", "trust_overall": "PrivAug"}

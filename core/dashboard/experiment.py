@@ -15,10 +15,11 @@ import pandas as pd
 from core.config import resolve_against
 from core.data.words import Word
 from core.methods import METHODS
-from core.pipeline.artifacts import MANIFEST_VERSION, PROJECT_ROOT, ExperimentPaths, fingerprint, read_json
-from core.pipeline.files import ArtifactError, file_problem, rebuild_command
+from core.pipeline.artifacts import MANIFEST_VERSION, PROJECT_ROOT, ExperimentPaths, ManifestError, fingerprint, read_manifest
+from core.pipeline.files import ArtifactError, rebuild_command
 from core.pipeline.probes import ProbeFileError
 from core.pipeline.probes import load_probes as load_stored_probes
+from core.pipeline.records import verified_problem
 from core.schema import VALENCE_CLASSES
 
 
@@ -102,21 +103,23 @@ def open_experiment(name: str, base: Path | None = None) -> Experiment:
     paths = ExperimentPaths.for_experiment(name, base)
     command = rebuild_command(_config_guess(name))
     try:
-        manifest = read_json(paths.manifest)
-    except FileNotFoundError:
-        raise ArtifactError(f"Experiment **{name}** has not been built.", command) from None
-    except (OSError, ValueError):
-        raise ArtifactError(f"The manifest of **{name}** is unreadable (a build was interrupted or the file "
-                            "was damaged).", command) from None
-    if not isinstance(manifest, dict) or manifest.get("version") != MANIFEST_VERSION:
+        manifest = read_manifest(paths.manifest)
+    except ManifestError as error:
+        raise ArtifactError(f"The manifest of **{name}** cannot be used: {error}. The next build sets it aside "
+                            "and rebuilds it from the stages' records.", command) from None
+    if not manifest:
+        raise ArtifactError(f"Experiment **{name}** has not been built.", command)
+    if manifest.get("version") != MANIFEST_VERSION:
         raise ArtifactError(f"**{name}** was built by an older privlens.", command)
     return Experiment(name, paths, manifest)
 
 
 def read_frame(experiment: Experiment, path: Path, stage: str, columns: Sequence[str] = ()) -> pd.DataFrame:
-    """A parquet/CSV artifact, checked for the ``columns`` a page needs."""
+    """A parquet/CSV artifact, checked against the size and SHA-256 its stage recorded and for the ``columns``
+    a page needs."""
     if not path.exists():
         raise ArtifactError(f"`{path.name}` is missing: the **{stage}** stage has not run.", experiment.command(stage))
+    check_record(experiment, path, stage)
     try:
         frame = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
     except (OSError, ValueError) as error:
@@ -127,6 +130,17 @@ def read_frame(experiment: Experiment, path: Path, stage: str, columns: Sequence
         raise ArtifactError(f"`{path.name}` was written by an older privlens (no column "
                             f"{', '.join(missing)}).", experiment.command(stage))
     return frame
+
+
+def check_record(experiment: Experiment, path: Path, stage: str) -> None:
+    """Raise ArtifactError when ``path`` is not the file ``stage`` wrote (by size and SHA-256, hashed once per
+    version of the file): a hand-edited table is never shown as the build's. A file the stage recorded nothing of
+    (an older build's) is read as it is."""
+    record = experiment.manifest.get("stages", {}).get(stage, {}).get("outputs", {}).get(
+        str(path.relative_to(experiment.paths.root)))
+    if record and (problem := verified_problem(path, record)):
+        raise ArtifactError(f"`{path.name}` {problem.replace('since it was written', 'since the build')}: its "
+                            f"numbers are not the ones the **{stage}** stage computed.", experiment.command(stage))
 
 
 def metrics_frame(experiment: Experiment, name: str, columns: Sequence[str] = ()) -> pd.DataFrame:
@@ -170,6 +184,8 @@ def spans(words: pd.DataFrame) -> list[Word]:
 def representation_index(experiment: Experiment, method: str, seed: int) -> tuple[np.ndarray, dict[tuple, int]]:
     """The z the predict stage stored for a model, and (role, utt_id) → its row."""
     path = experiment.paths.representations(method, seed)
+    if path.exists():
+        check_record(experiment, path, "predict")
     try:
         stored = np.load(path, allow_pickle=False)
     except (OSError, ValueError) as error:
@@ -199,7 +215,7 @@ def stored_probes(experiment: Experiment, method: str, seed: int) -> dict | None
         return None
     recorded = experiment.manifest.get("stages", {}).get("metrics", {}).get("outputs", {})
     for f in files:
-        if problem := file_problem(f, recorded.get(str(f.relative_to(experiment.paths.root)))):
+        if problem := verified_problem(f, recorded.get(str(f.relative_to(experiment.paths.root)))):
             raise ArtifactError(f"`{f.name}` (the {method} probes) {problem}.", experiment.command("metrics"))
     try:
         return load_stored_probes(*files)

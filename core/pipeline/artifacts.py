@@ -41,8 +41,6 @@ from typing import Any, Sequence
 
 import pandas as pd
 
-from core.pipeline.config_slices import STAGE_SLICES
-from core.pipeline.files import file_problems, rebuild_command
 from core.pipeline.writing import written
 from core.schema import GROUND_TRUTH_FILE, ROLES
 
@@ -274,12 +272,79 @@ def read_json(path: Path) -> Any:
     return json.loads(path.read_text())
 
 
+class ManifestError(ValueError):
+    """A manifest.json that is not JSON or not of the shape its readers rely on; the message names the file."""
+
+
+# What the manifest's readers rely on, where a key is present: its type (a dict: the types inside it).
+_CONFIG_SHAPE = {"name": str, "source": str, **dict.fromkeys(
+    ("data", "explain", "methods", "metrics", "model", "study", "train"), dict)}
+_STAGE_SHAPE = {"config": _CONFIG_SHAPE, "seconds": (int, float), "finished_at": str, "warnings": list,
+                "inputs": dict, "outputs": dict, "hardware": dict}
+_MANIFEST_SHAPE = {"config": _CONFIG_SHAPE, "packages": dict, "data_fingerprints": dict, "git_commit": str}
+
+
+def read_manifest(path: Path) -> dict[str, Any]:
+    """The manifest at ``path`` ({} when there is none). A file that is not JSON, or whose keys do not have the
+    shape every page and stage relies on, raises ManifestError naming it. An older privlens's manifest reads as
+    it is: its readers take it as never built."""
+    try:
+        data = json.loads(path.read_text())
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as error:
+        raise ManifestError(f"{path} is not readable JSON ({error})") from None
+    if isinstance(data, dict) and data.get("version") != MANIFEST_VERSION:
+        return data
+    wrong = _shape_errors(data, {**_MANIFEST_SHAPE, "stages": dict}, "")
+    if not wrong:
+        for stage, record in data["stages"].items():
+            wrong += _shape_errors(record, _STAGE_SHAPE, f"stages.{stage}")
+        wrong += _list_errors(data.get("config", {}))
+    if wrong:
+        raise ManifestError(f"{path} does not have the shape privlens writes ({', '.join(wrong[:5])} wrong)")
+    return data
+
+
+def _shape_errors(value: Any, shape: dict, where: str) -> list[str]:
+    if not isinstance(value, dict):
+        return [where or "the top level"]
+    wrong = []
+    for key, kind in shape.items():
+        if key in value:
+            inner = f"{where}.{key}".lstrip(".")
+            wrong += _shape_errors(value[key], kind, inner) if isinstance(kind, dict) else \
+                [] if isinstance(value[key], kind) and not isinstance(value[key], bool) else [inner]
+    return wrong
+
+
+def _list_errors(config: dict) -> list[str]:
+    """The two lists every page reads from the config: the methods' names and the seeds."""
+    names = config.get("methods", {}).get("names", [])
+    seeds = config.get("train", {}).get("seeds", [])
+    return ["config.methods.names"] * (not isinstance(names, list) or not all(isinstance(n, str) for n in names)) + \
+        ["config.train.seeds"] * (not isinstance(seeds, list) or not all(type(s) is int for s in seeds))
+
+
+def set_aside_manifest(paths: ExperimentPaths) -> str | None:
+    """Move a corrupt or wrong-shaped manifest aside as ``manifest.json.corrupt-<time>`` (kept for a look) so the
+    build can write a new one; the stages rebuild it from their own records (done markers and file hashes), so
+    only work those do not vouch for is redone. Returns what was wrong and where the file went; None if nothing."""
+    try:
+        read_manifest(paths.manifest)
+        return None
+    except ManifestError as error:
+        kept = paths.manifest.with_name(f"manifest.json.corrupt-{time.strftime('%Y%m%dT%H%M%S')}")
+        paths.manifest.replace(kept)
+        return f"{error}: set aside as {kept.name}, and the build rebuilds the manifest from the stages' records"
+
+
 class Manifest:
     """The build record of one experiment: what ran, on what inputs, how long it took."""
 
     def __init__(self, paths: ExperimentPaths):
         self.paths = paths
-        self.data: dict[str, Any] = read_json(paths.manifest) if paths.manifest.exists() else {}
+        self.data: dict[str, Any] = read_manifest(paths.manifest)
         if self.data.get("version") != MANIFEST_VERSION:
             self.data = {"version": MANIFEST_VERSION, "stages": {}}
 
@@ -302,26 +367,8 @@ class Manifest:
         write_json(self.paths.manifest, self.data)
 
 
-def _jobs(config: dict) -> list[tuple[str, int]]:
+def config_jobs(config: dict) -> list[tuple[str, int]]:
     return [(m, s) for m in config["methods"]["names"] for s in config["train"]["seeds"]]
-
-
-@dataclass(frozen=True)
-class StageStatus:
-    """Whether one build stage's artifacts are there and current, and how to rebuild them."""
-
-    stage: str
-    state: str            # "done" | "missing" | "changed" | "stale"
-    seconds: float | None
-    finished_at: str | None
-    detail: str
-
-
-def build_warnings(paths: ExperimentPaths) -> list[str]:
-    """The warnings the last run of each stage recorded (small splits, requests cut short by the data)."""
-    manifest = read_json(paths.manifest) if paths.manifest.exists() else {}
-    stages = manifest.get("stages", {}) if manifest.get("version") == MANIFEST_VERSION else {}
-    return [warning for record in stages.values() for warning in record.get("warnings", [])]
 
 
 def display_path(path: Path, base: Path | None = None) -> str:
@@ -336,65 +383,3 @@ def list_experiments(base: Path | None = None) -> list[str]:
     """Experiments with a manifest under the artifacts folder, sorted by name."""
     root = Path(base or os.environ.get("PRIVLENS_ARTIFACTS", ARTIFACTS_ROOT))
     return sorted(p.parent.name for p in root.glob("*/manifest.json"))
-
-
-def _stage_part(config: dict, stage: str) -> dict:
-    """What ``stage``'s results depend on in ``config``: the slices (core.pipeline.config_slices, the ones the
-    build fingerprints) of the stage and of every stage upstream of it; a new metrics.alpha leaves the
-    trained models current, a new train.device leaves everything current."""
-    upstream, todo = set(), [stage]
-    while todo:
-        upstream.add(s := todo.pop())
-        todo += STAGE_INPUTS[s]
-    return {s: STAGE_SLICES[s](config) for s in sorted(upstream)}
-
-
-def experiment_status(paths: ExperimentPaths, current_config: dict | None = None,
-                      config_file: str | None = None) -> list[StageStatus]:
-    """Per stage: done; missing (never ran, or an output is gone); changed (an output's size or hash is
-    not what the stage recorded); stale (the config differs from ``current_config``, or a stage it reads
-    from is not done or was rebuilt since). Each detail ends in the command that rebuilds it."""
-    manifest = read_json(paths.manifest) if paths.manifest.exists() else {}
-    recorded = manifest.get("stages", {}) if manifest.get("version") == MANIFEST_VERSION else {}
-    out: list[StageStatus] = []
-    broken: dict[str, str] = {}  # file -> the stage that writes it, for every missing or changed output so far
-    for stage in STAGES:
-        record = recorded.get(stage)
-        problems = _output_problems(paths, stage, record) if record else {}
-        broken |= dict.fromkeys(problems, stage)
-        gone = sorted(name for name, problem in problems.items() if problem == "missing")
-        read = record.get("inputs", {}) if record else {}
-        makers = sorted({broken[name] for name in read if name in broken}, key=STAGES.index)
-        rebuilt = _rebuilt_inputs(read, recorded)
-        run = f" — run: {rebuild_command(config_file, stage)}"
-        if record is None or gone:
-            state, detail = "missing", f"{', '.join(Path(g).name for g in gone) or 'never built'}{run}"
-        elif problems:
-            names = ", ".join(f"{Path(name).name} {problem}" for name, problem in sorted(problems.items()))
-            state, detail = "changed", f"{names}{run}"
-        elif current_config is not None and _stage_part(record["config"], stage) != _stage_part(current_config, stage):
-            state, detail = "stale", f"the config changed since this stage ran{run}"
-        elif makers or rebuilt:
-            why = f"files it read are missing or changed ({', '.join(makers)})" if makers else \
-                f"{', '.join(rebuilt)} rebuilt since it ran"
-            state, detail = "stale", f"{why} — run: {rebuild_command(config_file, *makers, stage)}"
-        else:
-            state, detail = "done", ""
-        out.append(StageStatus(stage, state, record and record.get("seconds"), record and record.get("finished_at"),
-                               detail))
-    return out
-
-
-def _output_problems(paths: ExperimentPaths, stage: str, record: dict[str, Any]) -> dict[str, str]:
-    """Problems of the files ``stage`` leaves: by size and hash where its record has them (a build from
-    before records: whether they exist)."""
-    expected = [str(f.relative_to(paths.root)) for f in paths.stage_outputs(stage, _jobs(record["config"]))]
-    if "outputs" not in record:
-        return {name: "missing" for name in expected if not (paths.root / name).exists()}
-    return file_problems(paths.root, {name: record["outputs"].get(name) for name in expected})
-
-
-def _rebuilt_inputs(read: dict[str, str], recorded: dict[str, dict]) -> list[str]:
-    """Files a stage read (name -> SHA-256) that the stage writing them has since rewritten differently."""
-    current = {name: r["sha256"] for s in recorded.values() for name, r in s.get("outputs", {}).items() if r}
-    return sorted(Path(name).name for name, sha in read.items() if name in current and current[name] != sha)

@@ -29,18 +29,19 @@ from core.pipeline import evaluate as ev
 from core.pipeline import references
 from core.pipeline import table1 as t1
 from core.pipeline.artifacts import (STAGE_INPUTS, ExperimentPaths, Manifest, code_fingerprint, fingerprint, read_json,
-                                     write_json)
+                                     set_aside_manifest, write_json)
 from core.pipeline.config_slices import explanation_slice, model_slice
 from core.pipeline.corpora_stage import stage_corpora
 from core.pipeline.explain import Explainer, attribution_rows, load_explainer
 from core.pipeline.faithfulness import faithfulness_columns
+from core.pipeline.files import ArtifactError, rebuild_command, record_files
 from core.pipeline.lock import build_lock
-from core.pipeline.files import ArtifactError, file_problem, file_problems, rebuild_command, record_files
 from core.pipeline.models import (VALENCE_CLASSES, ModelArgs, build_model, device_plan, hardware, infer,
                                   load_checkpoint, load_tokenizer, resolve_device, save_checkpoint)
 from core.pipeline.preflight import check_runnable, resolve_encoder
 from core.pipeline.probes import save_probes
 from core.pipeline.recipes import Corpora, Gen
+from core.pipeline.records import verified_problem, verified_problems
 from core.pipeline.trainer import fit, seed_everything
 from core.pipeline.writing import written
 from core.schema import ROLES
@@ -105,7 +106,7 @@ class BuildContext:
         record = read_json(marker)
         outputs = record.get("outputs", {})
         return (record.get("fingerprint") == wanted and set(outputs) == set(self.job_records(stage, method, seed))
-                and not file_problems(self.paths.root, outputs))
+                and not verified_problems(self.paths.root, outputs))
 
     def mark_done(self, stage: str, method: str, seed: int, wanted: str) -> None:
         """Written last, after every output of the job: the fingerprint and the files' sizes and hashes
@@ -136,7 +137,7 @@ class BuildContext:
         for upstream in STAGE_INPUTS[stage]:
             for name, record in self.stage_records(upstream).items():
                 path = self.paths.root / name
-                problem = file_problem(path, record) if record else None if path.exists() else "missing"
+                problem = verified_problem(path, record) if record else None if path.exists() else "missing"
                 if problem:
                     problems.append(f"  {path}: {problem}")
                     makers += [upstream] if upstream not in makers else []
@@ -347,10 +348,14 @@ def build(config: ExperimentConfig, *, stages: list[str] | None = None, force: b
     check_runnable(config)  # the device and the encoder, before any stage writes anything
     paths = paths or ExperimentPaths.for_experiment(config.name)
     with build_lock(paths.root, wait=wait):
+        repaired = set_aside_manifest(paths)  # a corrupt one: the stages' records rebuild it
         ctx = BuildContext(config, paths, Manifest(paths), force)  # the manifest as the last build left it
         machine = hardware(resolve_device(config.train.device))
         for name in [s for s in STAGES if s in names]:
             start, ctx.warnings = time.perf_counter(), []
+            if repaired:  # said once, and kept with the first stage's record for Home
+                ctx.warn(repaired)
+                repaired = None
             inputs = ctx.check_inputs(name)
             result = STAGES[name](ctx)
             outputs = ctx.stage_records(name, own=record_files(paths.root, paths.own_outputs(name, ctx.jobs())))

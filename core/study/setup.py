@@ -8,8 +8,8 @@ from pathlib import Path
 import pandas as pd
 
 from core.config import ExperimentConfig, StudyConfig, load_config
-from core.pipeline.artifacts import ExperimentPaths, read_json
-from core.pipeline.files import rebuild_command
+from core.pipeline.artifacts import ExperimentPaths, ManifestError, read_manifest
+from core.pipeline.files import ArtifactError, rebuild_command
 from core.redact import is_masked, masked
 from core.study.faults import StudyDatabaseError
 from core.study.store import StudyStore, database_url, open_store
@@ -90,7 +90,10 @@ def for_experiment(name: str) -> StudySetup:
     """The study of a built experiment: settings from its TOML when that file is still there, else the ones
     its manifest recorded (database, cap, model seed), so a moved TOML never opens a different study."""
     paths = ExperimentPaths.for_experiment(name)
-    recorded = read_json(paths.manifest).get("config", {}) if paths.manifest.exists() else {}
+    try:
+        recorded = read_manifest(paths.manifest).get("config", {})
+    except ManifestError as error:
+        raise ArtifactError(f"{error}. The next build sets it aside and rebuilds it.", rebuild_command(None)) from None
     source = recorded.get("source", "")
     if source and Path(source).is_file():
         return from_config(load_config(source), paths)
