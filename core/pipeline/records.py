@@ -27,8 +27,8 @@ def current_sha256(path: Path) -> str:
 
 def verified_problem(path: Path, record: dict[str, Any] | None) -> str | None:
     """None when ``path`` is the file ``record`` describes by size and SHA-256, else what is wrong."""
-    if problem := file_problem(path, record):
-        return problem
+    if not path.is_file() or not record or path.stat().st_size != record["size"]:
+        return file_problem(path, record)  # its words for a missing, unrecorded or resized file
     if current_sha256(path) != record["sha256"]:
         return "changed since it was written (its SHA-256 differs)"
     return None
