@@ -215,7 +215,7 @@ def test_open_experiment_explains_missing_corrupt_and_older_builds(tmp_path):
         experiment.open_experiment("demo", tmp_path)
     assert error.value.command == ".venv/bin/python -m scripts.build scripts/experiments/demo.toml"
     write_manifest(tmp_path, "broken", '{"version": 2, "conf')
-    with pytest.raises(experiment.ArtifactError, match="unreadable"):
+    with pytest.raises(experiment.ArtifactError, match="manifest.json is not readable JSON"):
         experiment.open_experiment("broken", tmp_path)
     write_manifest(tmp_path, "old", {"version": MANIFEST_VERSION - 1})
     with pytest.raises(experiment.ArtifactError, match="older privlens"):

@@ -298,7 +298,7 @@ def read_manifest(path: Path) -> dict[str, Any]:
         return data
     wrong = _shape_errors(data, {**_MANIFEST_SHAPE, "stages": dict}, "")
     if not wrong:
-        for stage, record in data["stages"].items():
+        for stage, record in data.get("stages", {}).items():
             wrong += _shape_errors(record, _STAGE_SHAPE, f"stages.{stage}")
         wrong += _list_errors(data.get("config", {}))
     if wrong:
