@@ -21,7 +21,7 @@ from core.config import (CorpusConfig, DataConfig, ExperimentConfig, ExplainConf
                          ModelConfig, TrainConfig, load_config, to_dict)
 from core.data.corpora import CorpusFormatError, load_iemocap, load_meld, load_table, read_speaker_genders
 from core.data.textfiles import numbered_lines
-from core.pipeline.artifacts import ExperimentPaths, read_json, write_json
+from core.pipeline.artifacts import STAGES, ExperimentPaths, read_json, write_json
 from core.pipeline.build import build
 from core.pipeline.files import ArtifactError
 from core.pipeline.models import load_checkpoint
@@ -160,7 +160,7 @@ def test_build_cli_answers_a_bad_config_with_usage_and_exit_2(tmp_path, capsys):
 
 # --- 1-2. a build that repairs itself ------------------------------------------------------------------
 
-BUILT_STAGES = ["corpora", "train", "predict", "explain", "metrics"]
+BUILT_STAGES = list(STAGES)
 TABLE_COLUMNS = {c: c for c in ("utt_id", "speaker", "gender", "text", "valence_class", "split")}
 
 

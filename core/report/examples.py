@@ -42,7 +42,7 @@ def side_by_side(experiment: built.Experiment, utt_id: str, *, seed: int, words:
         check = is_attention_check(method)
         body = highlight_html(built.spans(w), w.weight.to_numpy(), scale=scale, text=row.text,
                               categories=lexicon.categories_at(w.word.str.lower().tolist()))
-        note = " · attention check: planted tokens" if check else ""
+        note = " · its copy of the text may carry planted tokens" if check else ""
         cards.append(f'<div class="card{" check" if check else ""}"><h4>{html.escape(label(method))} — predicted '
                      f"{html.escape(str(row.predicted))}{note}</h4>{body}</div>")
     first = said.iloc[0] if len(said) else None

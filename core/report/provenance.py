@@ -9,10 +9,10 @@ import pandas as pd
 
 from core.dashboard import experiment as built
 from core.methods import METHODS, description, label, with_role
-from core.pipeline.artifacts import PROJECT_ROOT, fingerprint
+from core.pipeline.artifacts import PROJECT_ROOT, STAGES, fingerprint
 from core.redact import masked_values
 from core.report import page
-from core.schema import ROLE_LABELS, ROLES
+from core.schema import ROLES
 
 SYNTHETIC = ("Synthetic demo data. These models were trained on generated stand-ins for IEMOCAP, MSP-IMPROV and "
              "MuSE with planted gender and valence cues, not on real speech transcripts: the numbers show how "
@@ -40,7 +40,7 @@ def corpus_sizes(experiment: built.Experiment) -> pd.DataFrame:
     for role in ROLES:
         frame = built.read_frame(experiment, experiment.paths.corpus_table(role), "corpora",
                                  ("corpus", "split", "gender", "valence_class"))
-        parts.append(frame.assign(role=ROLE_LABELS.get(role, role)))
+        parts.append(frame.assign(role=role))
     rows = pd.concat(parts, ignore_index=True)
     counts = rows.groupby(["role", "corpus", "split", "gender", "valence_class"]).size().unstack(
         ["gender", "valence_class"], fill_value=0)
@@ -48,10 +48,20 @@ def corpus_sizes(experiment: built.Experiment) -> pd.DataFrame:
     return counts.assign(total=counts.sum(axis=1)).reset_index()
 
 
+def flat_config(config: dict, prefix: str = "") -> list[str]:
+    """``section.key = value`` lines, as the TOML spells them (values as JSON)."""
+    lines = []
+    for key, value in sorted(config.items()):
+        name = f"{prefix}{key}"
+        is_table = isinstance(value, dict) and value and key != "options"
+        lines += flat_config(value, f"{name}.") if is_table else [f"{name} = {json.dumps(value)}"]
+    return lines
+
+
 def machines(experiment: built.Experiment) -> pd.DataFrame:
     """Per stage: when it finished, how long it took, and the hardware it recorded."""
-    rows = []
-    for stage, record in experiment.manifest.get("stages", {}).items():
+    rows, recorded = [], experiment.manifest.get("stages", {})
+    for stage, record in sorted(recorded.items(), key=lambda item: STAGES.index(item[0]) if item[0] in STAGES else 99):
         h = record.get("hardware", {})
         where = ", ".join(f"{k} {v}" for k, v in h.items() if v not in (None, "")) or "not recorded"
         rows.append({"stage": stage, "finished": record.get("finished_at", "–"),
@@ -81,8 +91,8 @@ def provenance(experiment: built.Experiment) -> str:
                   {"model": [label(m) for m in experiment.methods],
                    "role": [METHODS[m].role if m in METHODS else "–" for m in experiment.methods],
                    "what it is": [description(m) for m in experiment.methods]})),
-              page.heading("The configuration (passwords masked)"),
-              f"<pre>{page.html.escape(json.dumps(config, indent=2, sort_keys=True))}</pre>"]
+              f"<details><summary>The configuration, key by key (passwords masked)</summary>"
+              f"<pre>{page.html.escape(chr(10).join(flat_config(config)))}</pre></details>"]
     return page.section("provenance", "Provenance", *parts)
 
 

@@ -30,6 +30,14 @@ def study_version(setup: StudySetup | None) -> list:
     return [len(tasks), len(responses), int(responses.id.max()) if len(responses) else 0]
 
 
+def shown_url(setup: StudySetup) -> str:
+    """The database as the report names it: password masked, the experiment's folder as artifacts/<name>."""
+    url, root = setup.shown_url, setup.paths.root
+    for folder in (str(root.resolve()), str(root)):
+        url = url.replace(folder, f"artifacts/{root.name}")
+    return url
+
+
 def study_section(setup: StudySetup | None) -> str:
     found = stored(setup)
     if isinstance(found, str):
@@ -39,7 +47,7 @@ def study_section(setup: StudySetup | None) -> str:
     if report is None or not report.summary["valid"]:
         return page.section("study", "Trust study", page.prose(
             f"The trust study has no valid responses yet ({len(tasks)} tasks, {len(responses)} responses stored in "
-            f"{setup.shown_url}): no Table 2."))
+            f"{shown_url(setup)}): no Table 2."))
     notice = (page.prose(f"Data: {report.label}. These answers come from simulated annotators "
                          "(scripts.study simulate), not from people.", css="notice")
               if "simulated" in report.label else page.prose(f"Data: {report.label}."))
