@@ -25,7 +25,7 @@ table.t th{background:#f5f5f5}.small{font-size:.85rem;color:#555}.grid{display:g
 grid-template-columns:repeat(auto-fill,minmax(340px,1fr));gap:.8rem}.card{border:1px solid #ddd;border-radius:6px;
 padding:.5rem .8rem}.card h4{margin:.1rem 0 .3rem;font-size:.95rem}.check{border-style:dashed;background:#fafafa}
 .pair{display:grid;grid-template-columns:1fr 1fr;gap:1rem}pre{background:#f6f6f6;padding:.8rem;overflow-x:auto;
-font-size:.8rem}@media print{nav{display:none}}
+font-size:.8rem}#table1 td{white-space:nowrap}@media print{nav{display:none}}
 """
 
 
