@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from core.dashboard.charts import download_config
-from core.dashboard.experiment import Experiment, open_experiment
+from core.dashboard.experiment import Experiment, check_record, open_experiment
 from core.pipeline.artifacts import list_experiments
 from core.pipeline.files import ArtifactError
 from core.study.faults import StudyDatabaseError
@@ -116,3 +116,22 @@ def chart(figure: go.Figure, filename: str, *, key: str | None = None,
     clicking a point calls it, and the selection event is in ``st.session_state[key]``."""
     st.plotly_chart(figure, config=download_config(filename, st.session_state.get("chart_format", "png")),
                     width="stretch", key=key, on_select=on_select or "ignore", selection_mode="points")
+
+
+def report_download(exp: Experiment) -> None:
+    """The build's audit report (one offline HTML file) as a download, or the command that writes it."""
+    path = exp.paths.report
+    command = f".venv/bin/python -m scripts.report {exp.source or 'scripts/experiments/<name>.toml'}"
+    st.subheader("Audit report")
+    if not path.is_file():
+        st.caption(f"No audit report in this build yet. Write it with `{command}` (a full build writes it too).")
+        return
+    try:
+        check_record(exp, path, "report")
+    except ArtifactError as error:
+        show_error(error)
+        return
+    st.download_button("Download the audit report", path.read_bytes(), file_name=f"{exp.name}_report.html",
+                       mime="text/html", key="report_download", icon=":material/download:")
+    st.caption("One self-contained HTML file, readable offline: provenance, Table 1, leakage, explanations, the "
+               "trust study and the limitations, without the app.")

@@ -8,7 +8,7 @@ from core.config import load_config, to_dict
 from core.methods import count_text, description, label
 from core.pipeline.artifacts import display_path
 from core.pipeline.status import build_warnings, experiment_status
-from pages.common import experiment
+from pages.common import experiment, report_download
 
 st.title("privlens")
 exp = experiment()
@@ -41,3 +41,4 @@ st.caption(f"Encoder: {encoder} · git commit {manifest.get('git_commit', 'unkno
            f"artifacts in `{display_path(paths.root)}`")
 if machine := exp.machine():
     st.caption(f"Built with {machine}.")
+report_download(exp)

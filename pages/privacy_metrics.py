@@ -7,7 +7,7 @@ from core.dashboard import charts
 from core.dashboard import experiment as built
 from core.dashboard import privacy_metrics
 from core.pipeline import statistics
-from pages.common import artifacts_or_stop, chart, experiment, show_error
+from pages.common import artifacts_or_stop, chart, experiment, report_download, show_error
 
 st.title("Privacy metrics")
 exp = experiment()
@@ -132,3 +132,4 @@ if curve is not None:
                "subsamples of the labelled utterances; at the full budget (and on the right), 95% bootstrap intervals "
                "over test utterances. Dashed: the untrained encoder (left: its linear probe; right: the stronger "
                "probe); dotted: chance.")
+report_download(exp)

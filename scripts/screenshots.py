@@ -1,5 +1,8 @@
 """Screenshot every dashboard page into docs/img/: python -m scripts.screenshots [--port 8601] [--out docs/img].
 
+With ``--report FILE`` it screenshots an audit report (core.report) instead, top to bottom in window-sized parts
+(report_01.png, …), and fails when the page logged an error or asked for anything but the file itself.
+
 Starts the app (streamlit run app.py) on the built artifacts, opens each page in headless Chromium
 through the DevTools protocol, waits until the page has finished rendering (no script running,
 no spinner, the text and charts stable for two polls in a row), and saves a full-height PNG.
@@ -37,6 +40,9 @@ READY = """(() => {
   const charts = main.querySelectorAll('.js-plotly-plot .main-svg').length;
   return JSON.stringify([main.innerText.length, charts, main.scrollHeight]);
 })()"""
+REPORT_READY = """(() => document.readyState !== 'complete' ? null : JSON.stringify(
+  [document.body.innerText.length, document.querySelectorAll('.js-plotly-plot .main-svg').length,
+   document.body.scrollHeight]))()"""
 HEIGHT = """(() => { const m = document.querySelector('[data-testid="stMain"]');
   return Math.max(m ? m.scrollHeight : 0, document.body.scrollHeight); })()"""
 
@@ -80,6 +86,7 @@ class Browser:
     def __init__(self, socket: ClientConnection):
         self.socket = socket
         self.next_id = 0
+        self.events: list[dict] = []  # what the page reported while we waited for answers (console, network)
 
     def call(self, method: str, **params) -> dict:
         self.next_id += 1
@@ -90,12 +97,31 @@ class Browser:
                 if "error" in message:
                     raise RuntimeError(f"{method}: {message['error']}")
                 return message.get("result", {})
+            if "method" in message:
+                self.events.append(message)
+
+    def problems(self) -> list[str]:
+        """Errors the page logged or threw, and requests for anything but a file or inline data, so far."""
+        found = []
+        for event in self.events:
+            kind, params = event["method"], event.get("params", {})
+            if kind == "Runtime.exceptionThrown":
+                found.append(f"exception: {params['exceptionDetails'].get('text')}")
+            elif kind == "Runtime.consoleAPICalled" and params.get("type") == "error":
+                found.append("console error: " + " ".join(str(a.get("value", a.get("description")))
+                                                         for a in params.get("args", [])))
+            elif kind == "Log.entryAdded" and params["entry"].get("level") == "error":
+                found.append(f"log error: {params['entry'].get('text')}")
+            elif kind == "Network.requestWillBeSent":
+                url = params["request"]["url"]
+                found += [] if url.startswith(("file:", "data:", "about:", "blob:")) else [f"request: {url}"]
+        return found
 
     def evaluate(self, expression: str):
         return self.call("Runtime.evaluate", expression=expression, returnByValue=True)["result"].get("value")
 
-    def screenshot(self, url: str, path: Path, *, timeout: float, width: int = WIDTH, settle: float = 1.0) -> None:
-        """Open ``url`` in a window ``width`` px wide, wait until it has rendered, and save a full-height PNG."""
+    def open(self, url: str, *, timeout: float, width: int = WIDTH, settle: float = 1.0, ready: str = READY) -> None:
+        """Open ``url`` in a window ``width`` px wide and wait until ``ready`` gives the same answer twice."""
         self.call("Emulation.setDeviceMetricsOverride", width=width, height=900, deviceScaleFactor=1, mobile=False)
         self.call("Page.navigate", url=url)
         time.sleep(settle)
@@ -104,15 +130,62 @@ class Browser:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"{url} was still rendering after {timeout:.0f} s")
             time.sleep(settle)
-            state = self.evaluate(READY)
+            state = self.evaluate(ready)
             stable = stable + 1 if state is not None and state == previous else 0
             previous = state
+
+    def screenshot(self, url: str, path: Path, *, timeout: float, width: int = WIDTH, settle: float = 1.0) -> None:
+        """Open ``url`` in a window ``width`` px wide, wait until it has rendered, and save a full-height PNG."""
+        self.open(url, timeout=timeout, width=width, settle=settle)
         height = int(self.evaluate(HEIGHT) or 900)
         self.call("Emulation.setDeviceMetricsOverride", width=width, height=min(height + 40, 12_000),
                   deviceScaleFactor=1, mobile=False)
         time.sleep(settle)  # charts re-lay out at the new height
         data = self.call("Page.captureScreenshot", format="png")["data"]
         path.write_bytes(base64.b64decode(data))
+
+
+    def report_shots(self, report: Path, out: Path, *, timeout: float, width: int = WIDTH,
+                     part: int = 1100) -> list[Path]:
+        """Open an audit report and save it top to bottom as PNGs ``part`` px tall (report_01.png, …)."""
+        for domain in ("Runtime", "Log", "Network"):
+            self.call(f"{domain}.enable")
+        self.open(report.resolve().as_uri(), timeout=timeout, width=width, ready=REPORT_READY)
+        height, shots = int(self.evaluate(HEIGHT) or part), []
+        for i, top in enumerate(range(0, height, part), start=1):
+            clip = {"x": 0, "y": top, "width": width, "height": min(part, height - top), "scale": 1}
+            data = self.call("Page.captureScreenshot", format="png", clip=clip, captureBeyondViewport=True)["data"]
+            shots.append(out / f"report_{i:02d}.png")
+            shots[-1].write_bytes(base64.b64decode(data))
+        return shots
+
+
+@contextmanager
+def browser_page(port: int) -> Iterator[Browser]:
+    """Headless Chromium with a fresh profile, and a DevTools client on its first page."""
+    profile = tempfile.mkdtemp(prefix="privlens-chromium-")
+    command = [chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+               "--disable-background-networking", "--disable-component-update", "--disable-sync",
+               "--hide-scrollbars", f"--user-data-dir={profile}", f"--remote-debugging-port={port}", "about:blank"]
+    try:
+        with running(command):
+            targets = json.loads(wait_for(f"http://localhost:{port}/json", 60))
+            page = next(t for t in targets if t.get("type") == "page")
+            with connect(page["webSocketDebuggerUrl"], max_size=None) as socket:
+                yield Browser(socket)
+    finally:
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+def report_main(args: argparse.Namespace) -> int:
+    """``--report``: the report's screenshots, and what it logged or requested (exit 1 when anything)."""
+    args.out.mkdir(parents=True, exist_ok=True)
+    with browser_page(args.debug_port) as client:
+        for shot in client.report_shots(args.report, args.out, timeout=args.timeout, width=args.width):
+            print(shot)
+        problems = client.problems()
+    print("\n".join(problems) or "no console errors, no network requests")
+    return 1 if problems else 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -123,31 +196,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=180, help="seconds to wait for each page")
     parser.add_argument("--width", type=int, default=WIDTH, help=f"window width in px (default {WIDTH}; 800 = narrow)")
     parser.add_argument("--pages", nargs="+", choices=list(PAGES), default=list(PAGES), help="pages to take")
+    parser.add_argument("--report", type=Path, help="screenshot this audit report (an HTML file) instead of the app")
     args = parser.parse_args(argv)
-    browser_binary = chromium()
+    if args.report:
+        return report_main(args)
     args.out.mkdir(parents=True, exist_ok=True)
     app = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(args.port),
            "--server.headless", "true", "--browser.gatherUsageStats", "false"]
-    profile = tempfile.mkdtemp(prefix="privlens-chromium-")
-    browser = [browser_binary, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-               "--disable-background-networking", "--disable-component-update", "--disable-sync",
-               "--hide-scrollbars", f"--user-data-dir={profile}", f"--remote-debugging-port={args.debug_port}",
-               "about:blank"]
-    try:
-        with running(app, cwd=PROJECT_ROOT, env=os.environ.copy()), running(browser):
-            wait_for(f"http://localhost:{args.port}/_stcore/health", 120)
-            targets = json.loads(wait_for(f"http://localhost:{args.debug_port}/json", 60))
-            page = next(t for t in targets if t.get("type") == "page")
-            with connect(page["webSocketDebuggerUrl"], max_size=None) as socket:
-                client = Browser(socket)
-                for name in args.pages:
-                    started = time.monotonic()
-                    target = args.out / f"{name}.png"
-                    client.screenshot(f"http://localhost:{args.port}/{PAGES[name]}", target, timeout=args.timeout,
-                                      width=args.width)
-                    print(f"{target} ({time.monotonic() - started:.1f} s)")
-    finally:
-        shutil.rmtree(profile, ignore_errors=True)
+    with running(app, cwd=PROJECT_ROOT, env=os.environ.copy()), browser_page(args.debug_port) as client:
+        wait_for(f"http://localhost:{args.port}/_stcore/health", 120)
+        for name in args.pages:
+            started = time.monotonic()
+            target = args.out / f"{name}.png"
+            client.screenshot(f"http://localhost:{args.port}/{PAGES[name]}", target, timeout=args.timeout,
+                              width=args.width)
+            print(f"{target} ({time.monotonic() - started:.1f} s)")
     return 0
 
 

@@ -72,7 +72,7 @@ def dashboard_config(encoder: str) -> ExperimentConfig:
 
 def build_tiny(paths: ExperimentPaths, config: ExperimentConfig) -> None:
     """Build ``config`` on small made-up corpus tables (the corpora stage's output written directly, and the
-    config recorded as that stage records it), through every later stage."""
+    config recorded as that stage records it), through every later stage (the audit report included)."""
     from core.pipeline.artifacts import Manifest
     from core.pipeline.build import build
 
@@ -82,7 +82,7 @@ def build_tiny(paths: ExperimentPaths, config: ExperimentConfig) -> None:
         paths.corpus_table(role).parent.mkdir(parents=True, exist_ok=True)
         tables[role].to_parquet(paths.corpus_table(role), index=False)
     Manifest(paths).record_run(to_dict(config), {})
-    build(config, stages=["train", "predict", "explain", "metrics"], paths=paths)
+    build(config, stages=["train", "predict", "explain", "metrics", "report"], paths=paths)
 
 
 def record_as_built(paths: ExperimentPaths, stage: str, *files: Path) -> None:

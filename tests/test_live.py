@@ -65,7 +65,7 @@ def test_home_calls_a_stage_stale_only_for_a_change_the_build_redoes_it_for(l1_b
     def train(**changes) -> ExperimentConfig:
         return dataclasses.replace(config, train=dataclasses.replace(config.train, **changes))
 
-    built = {"train": "done", "predict": "done", "explain": "done", "metrics": "missing"}
+    built = {"train": "done", "predict": "done", "explain": "done", "metrics": "missing", "report": "missing"}
     assert states(config) == built
     moved = train(device="cpu", eval_batch_size=7, cuda_eval_batch_size=9)
     assert states(moved) == built  # where and in what batches models run changes no result ...

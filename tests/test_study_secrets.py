@@ -58,6 +58,8 @@ def test_the_password_is_in_no_artifact_and_no_log(tiny_study, caplog):
     assert all(stage["config"]["study"]["database"] == masked for stage in manifest["stages"].values())
     assert json.loads(paths.metrics_table("config", ".json").read_text())["study"]["database"] == masked
     assert json.loads((paths.model_dir("Gen", 0) / "model.json").read_text())["config"]["study"]["database"] == masked
+    report = paths.report.read_text()  # the audit report shows the config and names the study database
+    assert "localhost:1/x" in report and PASSWORD not in report
     warning = " ".join(manifest["stages"]["metrics"]["warnings"])  # the study's database was unreachable
     assert f"trust study: no tasks selected: The study database {masked} refused the connection" in warning
     with caplog.at_level(logging.WARNING):

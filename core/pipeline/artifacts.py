@@ -17,6 +17,7 @@ Layout of ``artifacts/<experiment>/``::
     done/<stage>/<model>.json     fingerprint of finished train/predict/explain work and the size and
                                   SHA-256 of each file it wrote (written last)
     metrics/                      table1.csv/.md and the other metric tables (table2.* from the trust study)
+    report/report.html            the audit report: one self-contained offline HTML file (core.report)
     study/                        study.sqlite (the default study database), tasks.csv, responses.csv
 
 A fingerprint is a short SHA-256 of JSON-able inputs. Each stage stores the fingerprint of what it
@@ -48,10 +49,10 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS_ROOT = PROJECT_ROOT / "artifacts"
 CORE_DIR = PROJECT_ROOT / "core"
 MANIFEST_VERSION = 2  # bump when the manifest's shape changes: older ones read as never built
-STAGES = ("corpora", "train", "predict", "explain", "metrics")  # the build's stages, in order (core.pipeline.build)
+STAGES = ("corpora", "train", "predict", "explain", "metrics", "report")  # the build's stages, in order (core.pipeline.build)
 # The stages whose files each stage reads: it checks them before it starts, and is stale when they change.
 STAGE_INPUTS = {"corpora": (), "train": ("corpora",), "predict": ("corpora", "train"), "explain": ("corpora", "train"),
-                "metrics": ("corpora", "predict", "explain")}
+                "metrics": ("corpora", "predict", "explain"), "report": ("corpora", "train", "predict", "explain", "metrics")}
 # The tables the metrics stage writes as metrics/<name>.csv (core.pipeline.evaluate.metrics_tables computes them;
 # leakage_reference core.pipeline.references, from the corpora and the untrained encoder).
 METRICS_TABLES = ("table1", "per_seed", "probes", "mad_categories", "mad_utterances", "faithfulness", "psc_utterances",
@@ -242,8 +243,13 @@ class ExperimentPaths:
         probes = [self.probes(m, s, suffix) for m, s in jobs for suffix in (".npz", ".json")]
         own = {"corpora": [self.corpus_table(role) for role in ROLES], "explain": [self.attributions, self.explained],
                "metrics": [*(self.metrics_table(name) for name in METRICS_TABLES), self.metrics_table("table1", ".md"),
-                           self.metrics_table("config", ".json"), *probes]}
+                           self.metrics_table("config", ".json"), *probes], "report": [self.report]}
         return own.get(stage, [])
+
+    @property
+    def report(self) -> Path:
+        """The audit report (core.report): one self-contained HTML file a stakeholder reads without the app."""
+        return self.root / "report" / "report.html"
 
     @property
     def study_dir(self) -> Path:

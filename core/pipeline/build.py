@@ -1,4 +1,4 @@
-"""The offline build: corpora → train → predict → explain → metrics, resumable and fingerprinted.
+"""The offline build: corpora → train → predict → explain → metrics → report, resumable and fingerprinted.
 
 Each stage is a function over a BuildContext registered in STAGES. Work is done per method × seed
 and skipped when its fingerprint (config slice, data, code version) matches what is on disk, so
@@ -30,7 +30,7 @@ from core.pipeline import references
 from core.pipeline import table1 as t1
 from core.pipeline.artifacts import (STAGE_INPUTS, ExperimentPaths, Manifest, code_fingerprint, fingerprint, read_json,
                                      set_aside_manifest, write_json)
-from core.pipeline.config_slices import explanation_slice, model_slice
+from core.pipeline.config_slices import explanation_slice, model_slice, report_stage
 from core.pipeline.corpora_stage import stage_corpora
 from core.pipeline.explain import Explainer, attribution_rows, load_explainer
 from core.pipeline.faithfulness import faithfulness_columns
@@ -44,6 +44,8 @@ from core.pipeline.recipes import Corpora, Gen
 from core.pipeline.records import verified_problem, verified_problems
 from core.pipeline.trainer import fit, seed_everything
 from core.pipeline.writing import written
+from core.report.document import write_report
+from core.report.study import study_version
 from core.schema import ROLES
 from core.study.setup import ensure_tasks, from_config
 
@@ -325,12 +327,26 @@ def study_tasks(ctx: BuildContext) -> str:
         return "no tasks selected"
 
 
+def stage_report(ctx: BuildContext) -> dict:
+    """The audit report (core.report), rewritten only when a file it reads, its code, its config slice or the
+    study's responses changed since it was written: a metrics stage that reran to the same numbers leaves it."""
+    study = from_config(ctx.config, ctx.paths)
+    wanted = fingerprint(ctx.check_inputs("report"), report_stage(to_dict(ctx.config)), study_version(study),
+                         code_fingerprint(write_report))
+    current = not verified_problems(ctx.paths.root, ctx.stage_records("report"))
+    if not ctx.force and current and ctx.manifest.stage("report").get("fingerprint") == wanted:
+        return {"fingerprint": wanted, "written": False}
+    write_report(ctx.paths, study)
+    return {"fingerprint": wanted, "written": True}
+
+
 STAGES: dict[str, Callable[[BuildContext], dict]] = {  # in the order of core.pipeline.artifacts.STAGES (a test checks)
     "corpora": stage_corpora,
     "train": stage_train,
     "predict": stage_predict,
     "explain": stage_explain,
     "metrics": stage_metrics,
+    "report": stage_report,
 }
 
 

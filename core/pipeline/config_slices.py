@@ -63,8 +63,13 @@ def metrics_stage(config: dict) -> dict[str, Any]:
     return {**jobs_slice(config), "metrics": _section(config, "metrics")}
 
 
+def report_stage(config: dict) -> dict[str, Any]:
+    """The report shows every model and the study's results: the jobs and the study settings (URL masked)."""
+    return {**jobs_slice(config), "study": _section(config, "study")}
+
+
 # Each stage's own slice; a stage's results also depend on its upstream stages' (experiment_status adds them).
 STAGE_SLICES: dict[str, Callable[[dict], dict[str, Any]]] = {
     "corpora": corpora_stage, "train": train_stage, "predict": predict_stage, "explain": explain_stage,
-    "metrics": metrics_stage,
+    "metrics": metrics_stage, "report": report_stage,
 }
