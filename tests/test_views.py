@@ -85,6 +85,13 @@ def test_lexicon_overlap_shares_are_per_explanation_set():
     assert overlap[("PrivAdv", "any")] == 0.0 and overlap[("PrivAdv", "hedge")] == 0.0
 
 
+def test_lexicon_overlap_is_zero_when_no_set_holds_a_lexicon_word():
+    sets = lexicon_overlap.explanation_set_words(words_frame(WEIGHTS, TEXTS), LEXICON, k=2)
+    overlap = lexicon_overlap.lexicon_overlap(sets.assign(categories=[()] * len(sets)))
+    assert overlap.to_dict("records") == [{"model": "Gen", "category": "any", "sets": 0, "share": 0.0},
+                                          {"model": "PrivAdv", "category": "any", "sets": 0, "share": 0.0}]
+
+
 def test_words_behind_a_bar_name_an_example_utterance():
     u = pd.DataFrame({"method": ["Gen", "Gen"], "role": ["primary"] * 2, "utt_id": ["a", "b"],
                       "text": [TEXTS["a"], TEXTS["b"]]})

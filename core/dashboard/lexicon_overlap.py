@@ -31,14 +31,10 @@ def explanation_set_words(words: pd.DataFrame, lexicon: GenderLexicon, *, k: int
 
 def lexicon_overlap(sets: pd.DataFrame) -> pd.DataFrame:
     """Per model and lexicon category ("any" included): the share of explanation sets holding such a word."""
-    exploded = sets.explode("categories")
-    totals = sets.groupby("method").apply(lambda g: len(g[["seed", "role", "utt_id"]].drop_duplicates()),
-                                          include_groups=False)
-    hits = exploded.dropna(subset=["categories"])
-    per_category = hits.groupby(["method", "categories"]).apply(
-        lambda g: len(g[["seed", "role", "utt_id"]].drop_duplicates()), include_groups=False)
-    any_category = hits.groupby("method").apply(lambda g: len(g[["seed", "role", "utt_id"]].drop_duplicates()),
-                                                include_groups=False)
+    sets_of = lambda frame, by: frame[[*by, "seed", "role", "utt_id"]].drop_duplicates().groupby(by).size()
+    totals = sets_of(sets, ["method"])
+    hits = sets.explode("categories").dropna(subset=["categories"])  # may be empty: no set holds a lexicon word
+    per_category, any_category = sets_of(hits, ["method", "categories"]), sets_of(hits, ["method"])
     rows = [{"model": method, "category": category, "sets": int(n), "share": n / totals[method]}
             for (method, category), n in per_category.items()]
     rows += [{"model": method, "category": "any", "sets": int(any_category.get(method, 0)),
