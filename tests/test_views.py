@@ -180,6 +180,9 @@ def test_weight_contrast_shares_of_positive_weight_per_group():
     assert g[("right", "hedge")] == pytest.approx((0.4 + 0.05 + 0.05) / 0.9)  # maybe + kind + of
     assert g[("wrong", "tag_question")] == pytest.approx(0.3)
     assert contrast["words"][contrast["words"].group == "right"].key.tolist() == ["maybe", "wife"]
+    listed = cross_corpus.weight_contrast(cases, words, valence, LEXICON, method="Gen", seed=0, top=10)["words"]
+    assert listed[listed.group == "wrong"].key.tolist() == ["fine", "right"]  # "it", "was": function words, unlisted
+    assert "of" in listed.key.tolist()  # a function word in the gender lexicon ("kind of", a hedge) is listed
 
 
 def test_case_and_card_html_escape_text_and_show_the_swap():

@@ -10,7 +10,7 @@ import pandas as pd
 from core.dashboard.experiment import Experiment
 from core.dashboard.highlight import highlight_html
 from core.data.lexicons import GenderLexicon, ValenceLexicon
-from core.data.words import Word
+from core.data.words import Word, is_content_word
 from core.pipeline.files import ArtifactError
 from core.pipeline.statistics import bootstrap_uar
 from core.schema import split_rows
@@ -90,7 +90,8 @@ def weight_contrast(cases: pd.DataFrame, words: pd.DataFrame, valence: ValenceLe
                     *, method: str, seed: int, top: int = 10) -> dict[str, pd.DataFrame]:
     """Where the positive weight goes in the right vs the wrong group.
 
-    Returns ``words`` (top word forms by share of the group's positive weight), ``valence`` (share
+    Returns ``words`` (top word forms by share of the group's positive weight; punctuation and function words
+    only when they are in the gender lexicon), ``valence`` (share
     by valence-lexicon bin, "none" for unknown words) and ``gender`` (share on gender-lexicon
     categories, "none" for words outside L), each with columns group, key, share.
     """
@@ -110,7 +111,10 @@ def weight_contrast(cases: pd.DataFrame, words: pd.DataFrame, valence: ValenceLe
         table = mine.assign(share=mine.positive / total).explode(key).groupby(["group", key]).share.sum().reset_index()
         return table.rename(columns={key: "key"}).sort_values(["group", "share"], ascending=[True, False])
 
-    top_words = shares("form").groupby("group", sort=False).head(top).reset_index(drop=True)
+    gendered = set(mine.form[mine.gender_category.map(lambda c: c != ["none"])])
+    forms = shares("form")  # punctuation and function words keep their share of the weight but are not listed
+    forms = forms[forms.key.map(is_content_word) | forms.key.isin(gendered)]
+    top_words = forms.groupby("group", sort=False).head(top).reset_index(drop=True)
     return {"words": top_words, "valence": shares("valence_bin").reset_index(drop=True),
             "gender": shares("gender_category").reset_index(drop=True)}
 
