@@ -14,6 +14,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from core.dashboard import experiment as built
+from core.dashboard.glossary import words
 from core.data.lexicons import GenderLexicon
 from core.data.words import word_forms
 from core.methods import colour, is_attention_check, label
@@ -85,7 +86,8 @@ def slice_uars(rows: pd.DataFrame, by: Sequence[str], *, resamples: int = 1000, 
 
 
 def _slice_name(key: object) -> str:
-    return " · ".join(map(str, key)) if isinstance(key, tuple) else str(key)
+    """A slice's name in words ("F · high", "tag questions"), not the stored category name."""
+    return " · ".join(map(words, map(str, key))) if isinstance(key, tuple) else words(str(key))
 
 
 def _uars(group: pd.DataFrame, *, resamples: int, seed: int) -> dict[str, float]:
