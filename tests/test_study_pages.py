@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.pipeline.artifacts import MANIFEST_VERSION, ExperimentPaths
 from core.methods import METHODS
+from core.pipeline.artifacts import MANIFEST_VERSION, ExperimentPaths
 from core.study.faults import StudyDatabaseError
 from core.study.setup import for_experiment
 from core.study.simulate import simulate
