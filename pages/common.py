@@ -118,7 +118,7 @@ def seed_picker(seeds: list[int]) -> int:
 
 def glossary() -> None:
     """The sidebar's glossary, on every page the app frame draws: the words the pages use, explained once."""
-    with st.sidebar.popover("Glossary: the words used here", icon=":material/menu_book:", width="stretch"):
+    with st.sidebar.expander("Glossary: the words used here", icon=":material/menu_book:"):
         st.markdown(glossary_markdown())
 
 
@@ -135,13 +135,13 @@ def numbers(what: str, frame: pd.DataFrame) -> None:
         st.dataframe(readable_columns(frame), hide_index=True, width="stretch")
 
 
-def page_link(page: str, title: str) -> None:
-    """A link to another page; a page run on its own (no navigation registered, as under AppTest) shows the title
-    alone, since there is nowhere to go."""
+def page_link(page: str, label: str) -> None:
+    """A link to another page (``label``: Markdown); a page run on its own (no navigation registered, as
+    under AppTest) shows the label as text, since there is nowhere to go."""
     try:
-        st.page_link(page, label=title)
+        st.page_link(page, label=label)
     except StreamlitPageNotFoundError:
-        st.markdown(f"**{title}**")
+        st.markdown(label)
 
 
 def chart(figure: go.Figure, filename: str, *, key: str | None = None,

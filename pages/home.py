@@ -7,6 +7,7 @@ import streamlit as st
 from core.config import load_config, to_dict
 from core.dashboard import home
 from core.dashboard.experiment import ArtifactError
+from core.dashboard.layout import wrapping_links_css
 from core.methods import count_text
 from core.pipeline.artifacts import build_warnings, display_path, experiment_status
 from pages.common import experiment, page_link
@@ -26,9 +27,10 @@ except ArtifactError as error:
     st.info(f"No findings yet: {error}")
 
 st.subheader("Start here")
-for number, stop in enumerate(home.START_HERE, start=1):
-    page_link(stop.page, f"{number}. {stop.title}")
-    st.caption(stop.answers)
+with st.container(key="start_here"):
+    st.html(f"<style>{wrapping_links_css('start_here')}</style>")
+    for number, stop in enumerate(home.START_HERE, start=1):
+        page_link(stop.page, f"**{number}. {stop.title}** — {stop.answers}")
 
 st.subheader(f"The {count_text(exp.methods)}")
 st.table(home.models_table(exp.methods))

@@ -76,6 +76,9 @@ def test_wrapping_columns_css_is_scoped_to_its_container():
     assert css.count(".st-key-model_cards ") == 2 and "minmax(260px, 1fr)" in css
     with pytest.raises(ValueError, match="key"):
         layout.wrapping_columns_css("x} body {display:none", 260)
+    assert layout.wrapping_links_css("start_here").startswith(".st-key-start_here ")
+    with pytest.raises(ValueError, match="key"):
+        layout.wrapping_links_css("a b")
 
 
 def points(xs, ys, models) -> pd.DataFrame:

@@ -22,7 +22,7 @@ def download_config(filename: str, image_format: str = "png") -> dict:
 def _layout(figure: go.Figure, title: str, height: int = 380) -> go.Figure:
     top = 60 + 22 * title.count("<br>")  # a title wrapped for narrow screens needs a line more
     figure.update_layout(title=title, height=height, margin={"l": 60, "r": 20, "t": top, "b": 50},
-                         legend={"orientation": "h", "y": -0.2}, template="plotly_white",
+                         legend={"orientation": "h", "yanchor": "top", "y": -0.3}, template="plotly_white",
                          modebar={"orientation": "v"})  # the toolbar beside the plot, not over the title
     return figure
 
@@ -68,9 +68,10 @@ _OFFSET = {"top": 14, "middle": 0, "bottom": -14}  # label centre from the marke
 
 
 def label_positions(x: pd.Series, y: pd.Series, names: pd.Series, *, x_range: tuple[float, float],
-                    y_range: tuple[float, float], size: tuple[int, int] = (520, 360)) -> list[str]:
+                    y_range: tuple[float, float], size: tuple[int, int] = (380, 280)) -> list[str]:
     """A plotly textposition per point such that the names, 7 px per character and 14 px high on a plot area of
-    ``size`` px, overlap each other and the markers as little as possible (greedy, in the given order)."""
+    ``size`` px (about the narrowest it is drawn), overlap each other and the markers as little as possible
+    (greedy, in the given order)."""
     def to_px(a: float, b: float) -> tuple[float, float]:
         return ((a - x_range[0]) / (x_range[1] - x_range[0]) * size[0],
                 (b - y_range[0]) / (y_range[1] - y_range[0]) * size[1])
@@ -116,7 +117,7 @@ def attacker_budget(points: pd.DataFrame, split: str, *, untrained: float | None
     budgets = sorted(points.budget.unique())
     figure.update_xaxes(title="labelled utterances the attacker learns from (log scale)", type="log",
                         tickvals=budgets, ticktext=[f"{b:,}" for b in budgets])
-    return _layout(figure, f"Linear attacker vs its data:<br>{_where(split)}")
+    return _layout(figure, f"Linear attacker vs its data:<br>{_where(split)}", height=480)
 
 
 def attacker_capacity(points: pd.DataFrame, split: str, *, untrained: float | None = None) -> go.Figure:
@@ -124,7 +125,7 @@ def attacker_capacity(points: pd.DataFrame, split: str, *, untrained: float | No
     line per model (points: core.dashboard.privacy_metrics.capacity_curve) with 95% bootstrap bars."""
     figure = _attacker_lines(points, "capacity", untrained)
     figure.update_xaxes(title="attacker (probe capacity)", type="category")
-    return _layout(figure, f"Attackers of growing capacity:<br>{_where(split)}")
+    return _layout(figure, f"Attackers of growing capacity:<br>{_where(split)}", height=480)
 
 
 def _attacker_lines(points: pd.DataFrame, x: str, untrained: float | None) -> go.Figure:
@@ -142,7 +143,7 @@ def _attacker_lines(points: pd.DataFrame, x: str, untrained: float | None) -> go
     figure.add_hline(y=GENDER_CHANCE, line_dash="dot", annotation_text="chance")
     if untrained is not None:
         figure.add_hline(y=untrained, line_dash="dash", line_color="#777777", annotation_text="untrained encoder")
-    figure.update_yaxes(title="gender UAR the attacker reaches (↓ leaks less)", range=[0.3, 1.0])
+    figure.update_yaxes(title="attacker's gender UAR (↓ leaks less)", range=[0.3, 1.0])
     return figure
 
 

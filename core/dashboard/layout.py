@@ -21,3 +21,12 @@ def wrapping_columns_css(key: str, min_px: int) -> str:
     return (f"{scope} [data-testid='stHorizontalBlock'] {{display: grid !important; gap: 1rem; "
             f"grid-template-columns: repeat(auto-fill, minmax({min_px}px, 1fr));}} "
             f"{scope} [data-testid='stColumn'] {{width: auto !important; min-width: 0 !important;}}")
+
+
+def wrapping_links_css(key: str) -> str:
+    """CSS letting the page links inside ``st.container(key=key)`` wrap onto more lines instead of being cut."""
+    if not re.fullmatch(r"[A-Za-z0-9_-]+", key):
+        raise ValueError(f"need a plain container key, got {key!r}")
+    return (f".st-key-{key} [data-testid='stPageLink'] a, .st-key-{key} [data-testid='stPageLink'] a * "
+            "{white-space: normal !important; overflow: visible !important; text-overflow: clip !important; "
+            "height: auto !important;}")
