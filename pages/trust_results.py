@@ -11,7 +11,7 @@ from core.dashboard.glossary import words
 from core.study import analysis
 from core.study.report import StudyReport, study_report
 from core.study.setup import for_experiment
-from pages.common import artifacts_or_stop, chart, numbers, study_faults, study_name, study_store
+from pages.common import artifacts_or_stop, chart, numbers, study_faults, study_name, study_store, wrapping_columns
 
 st.title("Trust results")
 name = study_name()
@@ -38,7 +38,7 @@ if tasks.empty:
 version = (setup.shown_url, len(responses), int(responses.id.max()) if len(responses) else 0)
 report = report_for(tuple(setup.models), setup.settings, version, responses, tasks)
 summary = report.summary
-columns = st.columns(5)
+columns = wrapping_columns("study_numbers", 5, min_px=110)  # onto two rows when narrow, not cut
 columns[0].metric("responses", summary["responses"])
 columns[1].metric("valid", summary["valid"])
 columns[2].metric("attention fails", f"{summary['attention_failure_rate']:.1%}" if summary["checked_responses"]

@@ -178,7 +178,7 @@ def within_cross(uars: pd.DataFrame) -> go.Figure:
             hovertemplate="%{x}: %{y:.3f}<extra></extra>"))
     figure.add_hline(y=VALENCE_CHANCE, line_dash="dot", annotation_text="chance (3 classes)")
     figure.update_yaxes(title="valence UAR", range=[0, 1])
-    return _layout(figure.update_layout(barmode="group"), "Valence UAR on the corpus trained on vs another corpus")
+    return _layout(figure.update_layout(barmode="group"), "Valence UAR on the corpus trained on<br>vs another corpus")
 
 
 def psc_vs_cross(per_seed: pd.DataFrame) -> go.Figure:
@@ -192,7 +192,7 @@ def psc_vs_cross(per_seed: pd.DataFrame) -> go.Figure:
     figure.add_hline(y=VALENCE_CHANCE, line_dash="dot", annotation_text="chance")
     figure.update_xaxes(title="Psc: weight on words contradicting the gold class (← better)", rangemode="tozero")
     figure.update_yaxes(title="cross-corpus valence UAR", range=[0, 1])
-    return _layout(figure, "Reliance on contradicting words vs cross-corpus accuracy")
+    return _layout(figure, "Reliance on contradicting words<br>vs cross-corpus accuracy")
 
 
 def overlap_bars(overlap: pd.DataFrame) -> go.Figure:
@@ -204,7 +204,7 @@ def overlap_bars(overlap: pd.DataFrame) -> go.Figure:
                                 customdata=part.sets, hovertemplate="%{x}: %{y:.1%} (%{customdata} sets)<extra></extra>"))
     figure.update_yaxes(title="share of top-word sets", tickformat=".0%", rangemode="tozero")
     return _layout(figure.update_layout(barmode="group"),
-                   "How often a model's top words include gender-perception words")
+                   "How often a model's top words<br>include gender-perception words", height=440)
 
 
 def category_shares(shares: pd.DataFrame) -> go.Figure:
@@ -216,7 +216,7 @@ def category_shares(shares: pd.DataFrame) -> go.Figure:
                                 marker_color=colour(model),
                                 hovertemplate="%{x}: %{y:.1%}<extra></extra>"))
     figure.update_yaxes(title="share of words dropped or added vs Gen", tickformat=".0%", range=[0, 1])
-    return _layout(figure.update_layout(barmode="group"), "Which kinds of gender cue changed (MAD breakdown)")
+    return _layout(figure.update_layout(barmode="group"), "Which kinds of gender cue changed<br>(MAD breakdown)", height=440)
 
 
 def contrast_bars(shares: pd.DataFrame, *, title: str, axis: str) -> go.Figure:

@@ -137,8 +137,8 @@ def confusion_heatmap(counts: pd.DataFrame, *, normalised: bool, title: str) -> 
                                   y=[f"gold {c}" for c in shown.index], text=text.to_numpy(), texttemplate="%{text}",
                                   colorscale="Blues", zmin=0, zmax=1 if normalised else None, showscale=False,
                                   hovertemplate="%{y}, %{x}: %{text}<extra></extra>"))
-    figure.update_layout(title=title, height=360, template="plotly_white", yaxis={"autorange": "reversed"},
-                         margin={"l": 80, "r": 20, "t": 60, "b": 40})
+    figure.update_layout(title=title, height=380, template="plotly_white", yaxis={"autorange": "reversed"},
+                         margin={"l": 80, "r": 20, "t": 60 + 22 * title.count("<br>"), "b": 40})
     return figure
 
 
