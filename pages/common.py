@@ -5,11 +5,16 @@ from __future__ import annotations
 from contextlib import contextmanager
 from typing import Callable, Iterator
 
+import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
+from streamlit.errors import StreamlitPageNotFoundError
 
 from core.dashboard.charts import download_config
 from core.dashboard.experiment import Experiment, check_record, open_experiment
+from core.dashboard.exports import context_line, with_context, with_context_columns
+from core.dashboard.glossary import glossary_markdown, readable_columns
+from core.dashboard.layout import wrapping_columns_css
 from core.pipeline.artifacts import list_experiments
 from core.pipeline.files import ArtifactError
 from core.study.faults import StudyDatabaseError
@@ -95,6 +100,7 @@ def experiment() -> Experiment:
         chosen = open_experiment(name if name in names else names[0])
     if chosen.synthetic:
         st.info(SYNTHETIC, icon=":material/science:")
+    st.session_state["export_context"] = context_line(chosen.name, chosen.synthetic)  # what chart() exports with
     return chosen
 
 
@@ -110,10 +116,41 @@ def seed_picker(seeds: list[int]) -> int:
     return st.session_state["seed_kept"]
 
 
+def glossary() -> None:
+    """The sidebar's glossary, on every page the app frame draws: the words the pages use, explained once."""
+    with st.sidebar.expander("Glossary: the words used here", icon=":material/menu_book:"):
+        st.markdown(glossary_markdown())
+
+
+def wrapping_columns(key: str, count: int, *, min_px: int) -> list:
+    """``count`` columns that wrap onto new rows, never narrower than ``min_px`` (core.dashboard.layout)."""
+    with st.container(key=key):
+        st.html(f"<style>{wrapping_columns_css(key, min_px)}</style>")
+        return st.columns(count)
+
+
+def numbers(what: str, frame: pd.DataFrame) -> None:
+    """A chart's text alternative: the plotted numbers, under readable headers, in a folded table."""
+    with st.expander(f"The numbers behind {what}"):
+        st.dataframe(readable_columns(frame), hide_index=True, width="stretch")
+
+
+def page_link(page: str, label: str) -> None:
+    """A link to another page (``label``: Markdown); a page run on its own (no navigation registered, as
+    under AppTest) shows the label as text, since there is nowhere to go."""
+    try:
+        st.page_link(page, label=label)
+    except StreamlitPageNotFoundError:
+        st.markdown(label)
+
+
 def chart(figure: go.Figure, filename: str, *, key: str | None = None,
-          on_select: Callable[[], None] | None = None) -> None:
-    """A plotly chart whose toolbar camera saves it as PNG or SVG (the sidebar's choice). With ``on_select``,
-    clicking a point calls it, and the selection event is in ``st.session_state[key]``."""
+          on_select: Callable[[], None] | None = None, context: str | None = None) -> None:
+    """A plotly chart whose toolbar camera saves it as PNG or SVG (the sidebar's choice), subtitled with
+    ``context`` (default: the experiment this page opened, and whether its corpora were synthetic) so a saved
+    image says where it comes from. With ``on_select``, clicking a point calls it, and the selection event is in
+    ``st.session_state[key]``."""
+    figure = with_context(figure, context or st.session_state.get("export_context", "privlens"))
     st.plotly_chart(figure, config=download_config(filename, st.session_state.get("chart_format", "png")),
                     width="stretch", key=key, on_select=on_select or "ignore", selection_mode="points")
 
@@ -135,3 +172,9 @@ def report_download(exp: Experiment) -> None:
                        mime="text/html", key="report_download", icon=":material/download:")
     st.caption("One self-contained HTML file, readable offline: provenance, Table 1, leakage, explanations, the "
                "trust study and the limitations, without the app.")
+
+
+def download_csv(label: str, frame: pd.DataFrame, filename: str, exp: Experiment) -> None:
+    """A CSV download of ``frame`` led by the experiment's name and corpora columns (core.dashboard.exports)."""
+    st.download_button(label, with_context_columns(frame, exp.name, exp.synthetic).to_csv(index=False),
+                       file_name=filename, mime="text/csv")

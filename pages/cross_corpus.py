@@ -2,8 +2,9 @@
 import pandas as pd
 import streamlit as st
 
-from core.dashboard import charts, cross_corpus, links
+from core.dashboard import charts, cross_corpus
 from core.dashboard import experiment as built
+from core.dashboard import links
 from core.dashboard.highlight import legend_html, shared_scale
 from core.data.lexicons import GenderLexicon, ValenceLexicon
 from core.schema import GENDERS, VALENCE_CLASSES

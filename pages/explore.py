@@ -14,7 +14,7 @@ from core.data.words import split_words
 from core.methods import count_text
 from core.pipeline.artifacts import ExperimentPaths
 from core.schema import GENDERS, VALENCE_CLASSES
-from pages.common import artifacts_or_stop, experiment, seed_picker
+from pages.common import artifacts_or_stop, experiment, seed_picker, wrapping_columns
 
 st.title("Explore one utterance")
 st.markdown("Each card is one model reading the same sentence. **Orange** words pushed the model toward its "
@@ -22,7 +22,6 @@ st.markdown("Each card is one model reading the same sentence. **Orange** words 
             "speaker's gender. The *attacker* line says what a gender classifier trained on the model's internal "
             "representation guesses about the speaker: the privacy models try to make that a coin flip. "
             "✓ / ✗ say whether a model's answer matches the gold label and an attacker's guess the speaker.")
-CARDS_PER_ROW = 3  # wide enough for a highlighted utterance at 1400 px
 exp = experiment()
 
 
@@ -189,8 +188,6 @@ if any(not r.p_female for r in readings.values()):
     st.caption(f"No stored gender probes for some models: rebuild them with `{exp.command('metrics')}`.")
 scale = shared_scale(*(r.card.weights for r in [*readings.values(), *swapped.values()]))
 st.html(legend_html(scale, target_label="that model's prediction"))
-shown = list(readings.items())
-for row in range(0, len(shown), CARDS_PER_ROW):  # as many rows as the build has models
-    for cell, (method, reading) in zip(st.columns(CARDS_PER_ROW), shown[row:row + CARDS_PER_ROW]):
-        with cell:
-            st.html(explore.card_html(reading, scale=scale, swapped=swapped.get(method), truth=truth))
+for cell, (method, reading) in zip(wrapping_columns("model_cards", len(readings), min_px=260), readings.items()):
+    with cell:  # 260 px: narrower, a highlighted utterance wraps every word or two
+        st.html(explore.card_html(reading, scale=scale, swapped=swapped.get(method), truth=truth))

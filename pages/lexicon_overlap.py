@@ -6,6 +6,7 @@ from core import schema
 from core.dashboard import charts
 from core.dashboard import experiment as built
 from core.dashboard import lexicon_overlap
+from core.dashboard.glossary import words
 from core.data.lexicons import CATEGORIES, GenderLexicon
 from pages.common import artifacts_or_stop, chart, experiment
 
@@ -38,20 +39,20 @@ if roles != "both corpora":
     sets = sets[sets.role == roles]
     overlap = lexicon_overlap.lexicon_overlap(sets)
 categories = ["any", *(c for c in CATEGORIES if c in set(overlap.category))]
-shown = st.multiselect("Lexicon categories", categories, default=categories)
+shown = st.multiselect("Lexicon categories", categories, default=categories, format_func=words)
 chart(charts.overlap_bars(overlap[overlap.category.isin(shown)]), f"{exp.name}_lexicon_overlap")
 st.caption(f"Top words = the {exp.top_k} words with the largest positive weight in each sentence. "
            "*any* = at least one gender-perception word of any category.")
-wide = overlap.pivot(index="model", columns="category", values="share").reindex(exp.methods)
+wide = overlap.pivot(index="model", columns="category", values="share").reindex(exp.methods).rename(columns=words)
 st.dataframe(wide.style.format("{:.1%}"), width="stretch")
 
 st.subheader("The words behind a bar")
 left, right = st.columns(2)
 model = left.selectbox("Model", exp.methods, format_func=charts.label)
-category = right.selectbox("Category", categories)
+category = right.selectbox("Category", categories, format_func=words)
 behind = lexicon_overlap.words_behind(sets, utterances, method=model, category=category)
 if behind.empty:
-    st.info(f"{model}'s top words never include a *{category}* word here.")
+    st.info(f"{model}'s top words never include a word of *{words(category)}* here.")
 else:
     event = st.dataframe(behind[["word", "sets", "mean_weight", "example"]], hide_index=True, width="stretch",
                          on_select="rerun", selection_mode="single-row",

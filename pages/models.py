@@ -4,9 +4,10 @@ import streamlit as st
 
 from core import schema
 from core.dashboard import experiment as built
-from core.dashboard.history import HISTORY_METRICS, head_versus_probe, probe_leakage, training_history
+from core.dashboard.history import (HISTORY_METRICS, head_versus_probe, lambda_range, probe_leakage, training_history,
+                                    verdicts)
 from core.methods import BASELINE, colour, palette
-from pages.common import artifacts_or_stop, chart, experiment
+from pages.common import artifacts_or_stop, chart, download_csv, experiment
 
 st.title("Models")
 exp = experiment()
@@ -31,15 +32,18 @@ if history.empty:
 
 st.caption(f"Experiment **{exp.name}** · one point per epoch; PrivBias's auxiliary-corpus epochs come before its "
            "primary ones · early stopping keeps each stage's best validation valence UAR")
-st.markdown("A gender head's own validation UAR says what *that head* can read. PrivAdv's falling to 0.5 as λ "
-            "rises means the encoder fooled its adversary — not yet that gender left z. Whether it did "
+st.markdown("A gender head's own validation UAR says what *that head* can read. PrivAdv's falling to 0.5 as its "
+            "adversarial weight λ rises means the encoder fooled its adversary — not yet that gender left the "
+            "representation z the valence head reads. Whether it did "
             "shows in a fresh probe trained afterwards (dotted lines: Table 1's gender UAR within, primary "
             "test): an adversary that removed gender brings both down; one that was only fooled leaves the "
             "probe high. GenderExp's head should climb.")
 if leakage is not None:
-    for row in head_versus_probe(history, leakage).itertuples():
-        st.markdown(f"- **{row.model}** seed {row.seed}: own head {row.head:.3f} at its last epoch, "
-                    f"fresh probe {row.probe:.3f}")
+    adversarial = set(history[history.metric == "adv_lambda"].model)
+    for sentence in verdicts(head_versus_probe(history, leakage), adversarial):
+        st.markdown(f"- {sentence}")
+    st.caption("Own head: its validation gender UAR at the last epoch; fresh probe: Table 1's gender leak (primary "
+               "test). Near chance means within 0.1 of 0.5.")
 else:
     st.info(f"No probe results yet: run `{exp.command('metrics')}` to compare the heads with a fresh probe.")
 models = st.multiselect("Models", list(dict.fromkeys(history.model)), default=list(dict.fromkeys(history.model)))
@@ -51,6 +55,10 @@ for metric, title in HISTORY_METRICS.items():
     figure = px.line(data, x="step", y="value", color="model", line_dash="seed", symbol="stage", markers=True,
                      hover_data=["stage", "epoch"], title=title, color_discrete_map=palette(),
                      labels={"step": "epoch (counted across stages)", "value": title})
+    figure.update_xaxes(dtick=1, tick0=1)  # epochs are whole numbers
+    if metric == "adv_lambda":
+        figure.update_yaxes(range=lambda_range(data.value))
+    figure.update_layout(legend={"orientation": "h", "y": -0.25})  # below: the plot keeps its width when narrow
     if metric == "val_gender_uar" and leakage is not None:
         probed = leakage[leakage.model.isin({*data.model, BASELINE} & set(models))].sort_values("gender_uar")
         for i, row in enumerate(probed.itertuples()):  # alternate label sides: close lines stay legible
@@ -59,5 +67,6 @@ for metric, title in HISTORY_METRICS.items():
                              annotation_position="bottom right" if i % 2 == 0 else "top left")
         figure.add_hline(y=schema.GENDER_CHANCE, line_dash="dot", line_color="#999", annotation_text="chance")
     chart(figure, f"{exp.name}_{metric}")
-st.download_button("Download the training history (CSV)", history.to_csv(index=False),
-                   file_name=f"{exp.name}_training_history.csv", mime="text/csv")
+with st.expander("The numbers behind these charts"):
+    st.dataframe(shown.assign(metric=shown.metric.map(HISTORY_METRICS)), hide_index=True, width="stretch")
+download_csv("Download the training history (CSV)", history, f"{exp.name}_training_history.csv", exp)

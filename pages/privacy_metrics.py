@@ -7,7 +7,8 @@ from core.dashboard import charts
 from core.dashboard import experiment as built
 from core.dashboard import privacy_metrics
 from core.pipeline import statistics
-from pages.common import artifacts_or_stop, chart, experiment, report_download, show_error
+from pages.common import (artifacts_or_stop, chart, download_csv, experiment, numbers, report_download, show_error,
+                          wrapping_columns)
 
 st.title("Privacy metrics")
 exp = experiment()
@@ -62,8 +63,10 @@ st.caption(f"Means over seeds (± standard deviation when there are several) · 
            f"(Holm-adjusted p < {alpha}; p-values below) · ↑ higher is better, ↓ lower is better · hover a "
            "header, or open *What the columns mean*, for what each column measures")
 help_texts = privacy_metrics.column_help(table)
+MODEL_COLUMN = {"model": st.column_config.TextColumn(width="medium", pinned=True)}  # stays in view when scrolled
 st.dataframe(privacy_metrics.format_table1(table), hide_index=True, width="stretch",
-             column_config={header: st.column_config.Column(help=text) for header, text in help_texts.items()})
+             column_config={**MODEL_COLUMN, **{header: st.column_config.Column(help=text)
+                                               for header, text in help_texts.items()}})
 if missing := privacy_metrics.missing_optional(table):
     st.caption(f"No {', '.join(f'`{c}`' for c in missing)} column(s): this Table 1 predates them. Rebuild with "
                f"`{exp.command('metrics')}`.")
@@ -74,10 +77,10 @@ if references is not None:
                 f"{privacy_metrics.reference_line(references, 'cross')}.")
     with st.expander("Leakage references for every attacker"):
         st.dataframe(privacy_metrics.reference_grid(references), hide_index=True, width="stretch")
-st.download_button("Download Table 1 (CSV, every column)", table.to_csv(index=False),
-                   file_name=f"{exp.name}_table1.csv", mime="text/csv")
+download_csv("Download Table 1 (CSV, every column)", table, f"{exp.name}_table1.csv", exp)
 with st.expander("Every column: std, p-values (bootstrap and t-test), significance"):
-    st.dataframe(table, hide_index=True, width="stretch")
+    st.caption("Columns with no values in this build (std and t-test need several seeds) are left out.")
+    st.dataframe(privacy_metrics.every_column(table), hide_index=True, width="stretch", column_config=MODEL_COLUMN)
 with st.expander("What the columns mean"):
     st.markdown("\n".join(f"- **{header}** – {text}" for header, text in help_texts.items()))
 
@@ -86,13 +89,14 @@ try:
 except built.ArtifactError as error:
     show_error(error)
 else:
-    left, right = st.columns(2)
+    left, right = wrapping_columns("mad_psc", 2, min_px=420)
     with left:
         chart(charts.interval_bars(intervals["mad"], title="MAD vs Gen (95% bootstrap interval)", axis="MAD ↑",
                                    reference_label="no change from Gen"), f"{exp.name}_mad")
     with right:
         chart(charts.interval_bars(intervals["psc"], title="Psc (95% bootstrap interval)", axis="Psc ↓",
                                    reference=None), f"{exp.name}_psc")
+    numbers("the MAD and Psc charts", pd.concat(intervals, names=["metric"]).reset_index(level=0))
 
 st.subheader("Privacy–utility trade-off")
 st.markdown("Each point is a model. **Left** = an attacker learns less about the speaker's gender; **up** = "
@@ -104,10 +108,11 @@ try:
 except built.ArtifactError as error:
     show_error(error)
     points = privacy_metrics.scatter_points(table)
-for column, split in zip(st.columns(2), ("within", "cross")):
+for column, split in zip(wrapping_columns("trade_off", 2, min_px=420), ("within", "cross")):
     with column:
         chart(charts.privacy_utility(points, split, untrained=privacy_metrics.untrained_level(references, split)),
               f"{exp.name}_privacy_utility_{split}")
+numbers("the trade-off charts", points.drop(columns="model"))
 
 st.subheader("Attackers of known strength")
 st.markdown("How much would a better-equipped attacker read? **Left:** the linear attacker given more labelled "
@@ -119,15 +124,17 @@ if curve is not None:
     split = st.radio("Attacked corpus", ("within", "cross"), horizontal=True, key="attacker_split",
                      format_func=lambda s: "primary test split" if s == "within" else "cross corpus")
     seed = exp.seeds[0]
-    left, right = st.columns(2)
+    budget, capacity = (privacy_metrics.budget_curve(curve, seed=seed, split=split),
+                        privacy_metrics.capacity_curve(curve, seed=seed, split=split))
+    left, right = wrapping_columns("attackers", 2, min_px=420)
     with left:
-        chart(charts.attacker_budget(privacy_metrics.budget_curve(curve, seed=seed, split=split), split,
+        chart(charts.attacker_budget(budget, split,
                                      untrained=privacy_metrics.untrained_level(references, split, "logreg")),
               f"{exp.name}_attacker_budget_{split}")
     with right:
-        chart(charts.attacker_capacity(privacy_metrics.capacity_curve(curve, seed=seed, split=split), split,
-                                       untrained=privacy_metrics.untrained_level(references, split)),
+        chart(charts.attacker_capacity(capacity, split, untrained=privacy_metrics.untrained_level(references, split)),
               f"{exp.name}_attacker_capacity_{split}")
+    numbers("the attacker charts", pd.concat([budget, capacity]).drop_duplicates())
     st.caption(f"Seed {seed}. Bars: below the full budget, the 2.5–97.5 percentiles over seeded gender-stratified "
                "subsamples of the labelled utterances; at the full budget (and on the right), 95% bootstrap intervals "
                "over test utterances. Dashed: the untrained encoder (left: its linear probe; right: the stronger "

@@ -7,7 +7,7 @@ from core.dashboard import experiment as built
 from core.dashboard import links, slices
 from core.data.lexicons import GenderLexicon
 from core.methods import label
-from pages.common import artifacts_or_stop, chart, experiment, seed_picker
+from pages.common import artifacts_or_stop, chart, experiment, seed_picker, wrapping_columns
 
 st.title("Slices and comparisons")
 st.markdown("A model's headline number can hide a group it fails or betrays. Here each model's **valence UAR** "
@@ -67,11 +67,10 @@ st.subheader("Confusion matrix")
 f = st.columns([2, 1])
 model = f[0].selectbox("Model", exp.methods, format_func=label, key="slices_confusion_model")
 normalised = f[1].toggle("Shares of each gold class", value=True, key="slices_normalised")
-left, right = st.columns(2)
-for column, part in zip((left, right), SPLITS):
+for column, part in zip(wrapping_columns("confusions", 2, min_px=380), SPLITS):
     with column:
         counts = slices.confusion(rows, method=model, split=part)
-        chart(slices.confusion_heatmap(counts, normalised=normalised, title=f"{label(model)}, {SPLITS[part]}"),
+        chart(slices.confusion_heatmap(counts, normalised=normalised, title=f"{label(model)},<br>{SPLITS[part]}"),
               f"{exp.name}_{model}_confusion_{part}")
 st.caption("Rows: the gold class; columns: the model's answer. With shares, the diagonal holds each class's recall "
            "(valence UAR is their mean).")

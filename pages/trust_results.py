@@ -5,15 +5,19 @@ import plotly.express as px
 import streamlit as st
 
 from core.config import StudyConfig
+from core.dashboard.experiment import open_experiment
+from core.dashboard.exports import context_line, with_context_columns
+from core.dashboard.glossary import words
 from core.study import analysis
 from core.study.report import StudyReport, study_report
 from core.study.setup import for_experiment
-from pages.common import artifacts_or_stop, chart, study_faults, study_name, study_store
+from pages.common import artifacts_or_stop, chart, numbers, study_faults, study_name, study_store, wrapping_columns
 
 st.title("Trust results")
 name = study_name()
 with artifacts_or_stop():  # a corrupt manifest: its message, not a traceback
     setup = for_experiment(name)
+    synthetic = open_experiment(name).synthetic  # said in every download beside who answered
 
 
 @st.cache_data
@@ -34,7 +38,7 @@ if tasks.empty:
 version = (setup.shown_url, len(responses), int(responses.id.max()) if len(responses) else 0)
 report = report_for(tuple(setup.models), setup.settings, version, responses, tasks)
 summary = report.summary
-columns = st.columns(5)
+columns = wrapping_columns("study_numbers", 5, min_px=110)  # onto two rows when narrow, not cut
 columns[0].metric("responses", summary["responses"])
 columns[1].metric("valid", summary["valid"])
 columns[2].metric("attention fails", f"{summary['attention_failure_rate']:.1%}" if summary["checked_responses"]
@@ -50,16 +54,19 @@ if not summary["valid"]:
 st.subheader("Table 2")
 st.caption("Share of valid responses choosing each model, with 95 % task-bootstrap intervals. "
            f"T(V): trusted for emotion prediction · T(Priv): for privacy · Use: overall. {report.rule_text}")
-st.dataframe(report.table2, hide_index=True, width="stretch")
+st.dataframe(report.table2.rename(columns=lambda c: " ".join(map(words, c.split(" ")))), hide_index=True,
+             width="stretch", column_config={"model": st.column_config.TextColumn(width="medium", pinned=True)})
 for warning in report.warnings:
     st.warning(warning)
 
 question = st.radio("Chart for question", list(analysis.LABELS.values()), horizontal=True)
 chosen = report.shares[report.shares.question == question].assign(above=lambda f: f.ci_high - f.share,
                                                                    below=lambda f: f.share - f.ci_low)
-figure = px.bar(chosen, x="model", y="share", color="stratum", barmode="group", error_y="above",
-                error_y_minus="below", labels={"share": f"share choosing the model ({question})"})
-chart(figure, f"{name}_trust_{question}")
+figure = px.bar(chosen.assign(stratum=chosen.stratum.map(words)), x="model", y="share", color="stratum",
+                barmode="group", error_y="above", error_y_minus="below",
+                labels={"share": f"share choosing the model ({question})", "stratum": "utterances"})
+chart(figure, f"{name}_trust_{question}", context=f"{context_line(name, synthetic)} · {report.label}")
+numbers("this chart", chosen.drop(columns=["above", "below"]).assign(stratum=chosen.stratum.map(words)))
 
 st.subheader("MAD and being chosen")
 st.caption("Conditional logit of being chosen on the model's MAD_i, grouped by response (each response chooses one "
@@ -74,5 +81,5 @@ st.dataframe(report.kappa.style.format({"kappa": "{:.3f}", "ci_low": "{:.3f}", "
 st.subheader("Downloads")
 exports = report.exports()
 for column, (label, frame) in zip(st.columns(len(exports)), exports.items()):
-    column.download_button(f"{label}.csv", frame.to_csv(index=False), file_name=f"{name}_study_{label}.csv",
-                           mime="text/csv")
+    column.download_button(f"{label}.csv", with_context_columns(frame, name, synthetic).to_csv(index=False),
+                           file_name=f"{name}_study_{label}.csv", mime="text/csv")

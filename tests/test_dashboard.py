@@ -53,6 +53,11 @@ def test_every_page_renders_the_tiny_build(tiny, name):
     at = page(name)
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert any("Synthetic demo data" in i.value for i in at.info)  # built on generated corpora, labelled so
+    if name == "home":  # a landing page: the findings first, then the path through the pages, status folded
+        said = [m.value for m in at.markdown]
+        first = next(i for i, m in enumerate(said) if "leaks least" in m or "Gen lets a gender probe" in m)
+        assert first < next(i for i, m in enumerate(said) if m.startswith("**1. Privacy metrics**"))
+        assert len(at.expander) == 1 and "Build status" in at.expander[0].label
     if name == "explore":
         cards = visible(html_of(at))
         assert all(method in cards for method in METHODS) and cards.count("Linear attacker") == len(METHODS)

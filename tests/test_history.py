@@ -77,6 +77,9 @@ def test_models_page_plots_the_curves_and_says_how_to_rebuild(built):
     assert at.multiselect[0].value == ["Gen", "PrivAdv"]
     charts = at.get("plotly_chart")
     assert len(charts) == 4  # loss, valence UAR, gender UAR (PrivAdv's head), λ
+    lam = json.loads(charts[3].proto.spec)["layout"]
+    assert lam["yaxis"]["range"][0] == 0 and lam["xaxis"]["dtick"] == 1  # λ from 0, whole epochs
+    assert "experiment demo" in lam["title"]["subtitle"]["text"]  # a saved chart says where it comes from
     assert at.get("download_button")
     assert any("--stages metrics" in info.value for info in at.info)  # no probes.csv yet
 
@@ -88,8 +91,8 @@ def test_models_page_sets_each_head_beside_a_fresh_probe(built):
     at.session_state["experiment"] = "demo"
     at.run()
     assert not at.exception
-    assert any("**PrivAdv** seed 0: own head 0.520 at its last epoch, fresh probe 0.770" in md.value
-               for md in at.markdown)
+    assert any("**PrivAdv** (seed 0) only fooled its own adversary: its own head 0.520, a fresh probe 0.770" in md.value
+               for md in at.markdown)  # the verdict follows the numbers (core.dashboard.history.verdicts)
     gender_chart = json.loads(at.get("plotly_chart")[2].proto.spec)
     lines = {shape["y0"] for shape in gender_chart["layout"]["shapes"]}
     assert lines == {0.80, 0.77, 0.5}  # Gen's and PrivAdv's probes beside PrivAdv's head, and chance

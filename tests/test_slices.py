@@ -65,9 +65,9 @@ def test_slice_uars_by_gender_and_valence_and_by_lexicon_category():
     rows = slices.with_categories(frame(), LEXICON)
     assert rows[rows.utt_id == "u5"].category.iloc[0] == ("gendered_term", "hedge")
     table = slices.slice_uars(rows, (slices.CATEGORY,), resamples=50).set_index(["model", "split", "slice"])
-    # hedge: u1 (low ✓) and u5 (mid ✗) → recalls 1 and 0; gendered_term: u2 (high ✓) and u5 → 1/2
-    assert table.loc[("A", "within", "hedge"), "valence_uar"] == pytest.approx(0.5)
-    assert table.loc[("A", "within", "hedge"), "n"] == table.loc[("A", "within", "gendered_term"), "n"] == 2
+    # hedge: u1 (low ✓) and u5 (mid ✗) → recalls 1 and 0; gendered_term: u2 (high ✓) and u5 → 1/2  (slices named in words)
+    assert table.loc[("A", "within", "hedges"), "valence_uar"] == pytest.approx(0.5)
+    assert table.loc[("A", "within", "hedges"), "n"] == table.loc[("A", "within", "gendered terms"), "n"] == 2
     assert table.loc[("A", "within", "all"), "n"] == 6  # u5 counts in both categories, once in "all"
 
 

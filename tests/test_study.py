@@ -1,6 +1,7 @@
 """Trust study: task selection, the attention rule, assignment and storage rules, simulated annotators, Table 2."""
 from __future__ import annotations
 
+import io
 import itertools
 import json
 
@@ -272,6 +273,10 @@ def test_every_export_says_who_answered(tmp_path):
     report = study_report(store.responses(), store.tasks(), MODELS, StudyConfig(bootstrap_resamples=20))
     assert report.label == "simulated annotators (not people)" and "Data: simulated annotators" in report.markdown("T")
     assert all(set(table.data) == {report.label} for table in report.exports().values())
+    exported = {name: pd.read_csv(io.StringIO(t.to_csv(index=False))) for name, t in report.exports().items()}
+    assert set(json.loads(exported["tasks"].model_mad[0])) == set(MODELS)  # JSON, not a Python dict's repr
+    assert exported["table2"]["T(V) all value"].dtype == float and not exported["table2"].filter(like=" all").map(
+        lambda v: isinstance(v, str)).any().any()  # numbers, not "0.750 [0.250, 1.000]"
     assert report.warnings and all("fewer than 10" in w for w in report.warnings)  # 12 responses over 3 strata
     store.submit("a-person", store.next_task("a-person").task_id, MODELS, VALID)
     assert analysis.data_label(store.responses()).startswith("mixed: 12 of 13 responses from simulated")

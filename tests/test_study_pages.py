@@ -99,9 +99,10 @@ def test_results_page_shows_table2(study):
     at = page("trust_results.py").run()
     assert not at.exception and "Data: simulated annotators (not people)" in at.info[0].value
     table = at.dataframe[0].value
-    assert table.model.tolist() == MODELS and "T(Priv) random" in table.columns
+    assert table.model.tolist() == MODELS and "T(Priv) high-MAD utterances" in table.columns  # words, not high_mad
     assert 'rule "planted"' in at.caption[0].value and at.warning  # a 12-task study: small cells flagged
-    logit, kappa = at.dataframe[1].value, at.dataframe[2].value
+    assert {"model", "share", "stratum"} <= set(at.dataframe[1].value.columns)  # the chart's numbers, as text
+    logit, kappa = at.dataframe[2].value, at.dataframe[3].value
     assert logit.question.tolist() == kappa.question.tolist() == ["T(V)", "T(Priv)", "Use"]
     assert {"odds_ratio", "ci_low", "ci_high", "p"} <= set(logit.columns) and "kappa" in kappa.columns
 

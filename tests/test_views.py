@@ -270,7 +270,8 @@ def test_charts_anchor_axes_draw_chance_and_mark_the_attention_check():
     assert figure.data[0].error_x.array is None  # no intervals given: no whiskers
     intervals = pd.DataFrame({"model": ["Gen"], "split": ["within"], "gender_low": [0.7], "gender_high": [0.8],
                               "valence_low": [0.75], "valence_high": [0.85]})
-    whiskers = charts.privacy_utility(privacy_metrics.scatter_points(table1(), intervals), "within").data[0]
+    drawn = charts.privacy_utility(privacy_metrics.scatter_points(table1(), intervals), "within").data
+    whiskers = drawn[-1]  # Gen, drawn last: on top
     assert list(whiskers.error_x.arrayminus) == pytest.approx([0.04]) and list(whiskers.error_y.array) == \
         pytest.approx([0.05])
     artnoise = next(t for t in figure.data if t.name.startswith("ArtNoise"))

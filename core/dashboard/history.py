@@ -17,8 +17,8 @@ from core.pipeline.artifacts import ExperimentPaths, read_json
 HISTORY_METRICS = {  # history key -> what a chart calls it
     "train_loss": "train loss (mean over the epoch)",
     "val_valence_uar": "validation valence UAR",
-    "val_gender_uar": "validation gender UAR of the model's own gender head",
-    "adv_lambda": "PrivAdv gradient-reversal λ (end of epoch)",
+    "val_gender_uar": "validation gender UAR of the model's own head",
+    "adv_lambda": "PrivAdv's adversarial weight λ (end of epoch)",
 }
 HISTORY_COLUMNS = ["model", "seed", "stage", "epoch", "step", "metric", "value"]
 
@@ -76,3 +76,33 @@ def head_versus_probe(history: pd.DataFrame, leakage: pd.DataFrame) -> pd.DataFr
     last = heads.groupby(["model", "seed"], as_index=False, sort=False)["value"].last()
     return last.rename(columns={"value": "head"}).merge(
         leakage.rename(columns={"gender_uar": "probe"}), on=["model", "seed"])
+
+
+NEAR_CHANCE = 0.1  # a gender UAR within this of chance (0.5) counts as "near chance" in the verdicts
+
+
+def verdicts(comparison: pd.DataFrame, adversarial: set[str], *, chance: float = 0.5) -> list[str]:
+    """One sentence per row of `head_versus_probe`, computed from the numbers: whether a model with an adversary
+    (``adversarial``: the models whose history has a λ) removed gender from z, or only fooled its own head while a
+    fresh probe still reads gender; for any other gender head, what both read."""
+    sentences = []
+    for row in comparison.itertuples():
+        head_near, probe_near = row.head - chance <= NEAR_CHANCE, row.probe - chance <= NEAR_CHANCE
+        numbers = f"its own head {row.head:.3f}, a fresh probe {row.probe:.3f}"
+        who = f"**{row.model}** (seed {row.seed})"
+        if row.model not in adversarial:
+            sentences.append(f"{who} is trained to read gender: {numbers}.")
+        elif head_near and not probe_near:
+            sentences.append(f"{who} only fooled its own adversary: {numbers}, so gender is still in its "
+                             "representation.")
+        elif head_near:
+            sentences.append(f"{who} removed gender from its representation as far as both can tell: {numbers}, both "
+                             "near chance.")
+        else:
+            sentences.append(f"{who}'s adversary still reads gender: {numbers}.")
+    return sentences
+
+
+def lambda_range(values: pd.Series) -> list[float]:
+    """The λ chart's value axis, from 0 so that a rise from 0.985 to 1.000 looks as small as it is."""
+    return [0.0, max(1.0, float(values.max())) * 1.05]

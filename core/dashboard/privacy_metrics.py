@@ -9,6 +9,7 @@ import pandas as pd
 
 from core.config import MetricsConfig
 from core.dashboard.experiment import Experiment, metrics_frame, stored_probes
+from core.dashboard.glossary import readable_columns
 from core.methods import BASELINE, METHODS, is_attention_check, label, with_role
 from core.pipeline import metrics as m
 from core.pipeline import table1 as t1
@@ -55,6 +56,18 @@ def format_table1(table: pd.DataFrame, *, digits: int = 3) -> pd.DataFrame:
         sig = table.get(f"{column}_sig", pd.Series(False, index=table.index))
         out[metric.header] = [_cell(v, s, g, digits) for v, s, g in zip(table[column], std, sig)]
     return out
+
+
+SUFFIXES = {"": "", "_std": " · std over seeds", "_p": " · p (Holm-adjusted bootstrap)",
+            "_p_ttest": " · p (Holm-adjusted t-test over seeds)", "_sig": " · significant vs Gen"}
+
+
+def every_column(table: pd.DataFrame) -> pd.DataFrame:
+    """Table 1 with every stored column under words (the metric's header plus what the suffix holds), columns
+    holding nothing (std and t-test with one seed) left out, models by their labels."""
+    headers = {f"{x.column}{suffix}": x.header + text
+               for x in shown_metrics(table) for suffix, text in SUFFIXES.items()}
+    return readable_columns(table.assign(model=[label(x) for x in table.model]), headers)
 
 
 def _cell(value: float, std: float, significant: Any, digits: int) -> str:

@@ -45,7 +45,7 @@ def scatter(points: pd.DataFrame, method: str, colour_by: str) -> go.Figure:
             hovertemplate="%{customdata[1]}<extra>" + group + "</extra>"))
     figure.update_xaxes(title="PC 1")
     figure.update_yaxes(title="PC 2")
-    return _layout(figure, f"{label(method)}: PCA of z", colour(method))
+    return _layout(figure, f"{label(method)}: its representation (PCA)", colour(method))
 
 
 def gender_histogram(points: pd.DataFrame, method: str) -> go.Figure:

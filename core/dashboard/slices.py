@@ -14,6 +14,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from core.dashboard import experiment as built
+from core.dashboard.glossary import words
 from core.data.lexicons import GenderLexicon
 from core.data.words import word_forms
 from core.methods import colour, is_attention_check, label
@@ -85,7 +86,8 @@ def slice_uars(rows: pd.DataFrame, by: Sequence[str], *, resamples: int = 1000, 
 
 
 def _slice_name(key: object) -> str:
-    return " · ".join(map(str, key)) if isinstance(key, tuple) else str(key)
+    """A slice's name in words ("F · high", "tag questions"), not the stored category name."""
+    return " · ".join(map(words, map(str, key))) if isinstance(key, tuple) else words(str(key))
 
 
 def _uars(group: pd.DataFrame, *, resamples: int, seed: int) -> dict[str, float]:
@@ -135,8 +137,8 @@ def confusion_heatmap(counts: pd.DataFrame, *, normalised: bool, title: str) -> 
                                   y=[f"gold {c}" for c in shown.index], text=text.to_numpy(), texttemplate="%{text}",
                                   colorscale="Blues", zmin=0, zmax=1 if normalised else None, showscale=False,
                                   hovertemplate="%{y}, %{x}: %{text}<extra></extra>"))
-    figure.update_layout(title=title, height=360, template="plotly_white", yaxis={"autorange": "reversed"},
-                         margin={"l": 80, "r": 20, "t": 60, "b": 40})
+    figure.update_layout(title=title, height=380, template="plotly_white", yaxis={"autorange": "reversed"},
+                         margin={"l": 80, "r": 20, "t": 60 + 22 * title.count("<br>"), "b": 40})
     return figure
 
 

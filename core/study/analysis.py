@@ -67,6 +67,19 @@ def table2(shares: pd.DataFrame) -> pd.DataFrame:
     return wide.reindex(index=shares.model.unique(), columns=order).reset_index()
 
 
+def table2_numbers(shares: pd.DataFrame) -> pd.DataFrame:
+    """Table 2 for machines: the paper's layout (one row per model) with four numeric columns per question ×
+    stratum, "<question> <stratum> value|low|high|n" (share, 95 % interval, valid responses); NaN where none."""
+    cells = shares.assign(column=shares.question + " " + shares.stratum).rename(
+        columns={"share": "value", "ci_low": "low", "ci_high": "high", "responses": "n"})
+    wide = cells.pivot(index="model", columns="column", values=["value", "low", "high", "n"])
+    order = [(part, f"{LABELS[q]} {s}") for s in ("all", *STRATA) for q in QUESTIONS
+             for part in ("value", "low", "high", "n")]
+    wide = wide.reindex(index=shares.model.unique(), columns=order)
+    wide.columns = [f"{column} {part}" for part, column in wide.columns]
+    return wide.rename_axis("model").reset_index()
+
+
 def _choice_rows(valid: pd.DataFrame, models: list[str]) -> pd.DataFrame:
     """One row per valid response × model it could choose (tasks.choice_set): response index, model, MAD_i."""
     rows = [(i, m, mad[m]) for i, (mad, planted, rule) in enumerate(zip(valid.model_mad, valid.planted,

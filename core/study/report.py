@@ -41,9 +41,11 @@ class StudyReport:
         return f'Attention check: rule "{rule}" ({RULE_TEXT.get(rule, "no tasks yet")}){checked}.'
 
     def exports(self) -> dict[str, pd.DataFrame]:
-        """Name → table, each with the ``data`` label (Table 2's with the attention rule too)."""
+        """Name → table, each with the ``data`` label (Table 2's with the attention rule too); Table 2 in numbers
+        (`analysis.table2_numbers`), not the page's "0.750 [0.250, 1.000]" text."""
         rule = {"attention_rule": self.summary["attention_rule"]}
-        tables = {"table2": self.table2.assign(**rule), "table2_long": self.shares.assign(**rule),
+        tables = {"table2": analysis.table2_numbers(self.shares).assign(**rule),
+                  "table2_long": self.shares.assign(**rule),
                   "study_logit": self.logit, "study_kappa": self.kappa,
                   "study_attention": pd.DataFrame([self.summary]), "responses": self.responses,
                   "tasks": tasks_csv(self.tasks)}
