@@ -7,7 +7,7 @@ reads no model's name.
 import streamlit as st
 
 from core.pipeline.artifacts import list_experiments
-from pages.common import glossary, study_link
+from pages.common import fold_sidebar_when_narrow, glossary, study_link
 
 st.set_page_config(page_title="privlens", layout="wide")
 if study_link():
@@ -23,6 +23,7 @@ if experiments:  # the picker every page reads (st.session_state["experiment"])
     st.sidebar.selectbox("Experiment", experiments, key="experiment")
 st.sidebar.radio("Save charts as", ["png", "svg"], key="chart_format", horizontal=True)
 glossary()
+fold_sidebar_when_narrow()
 st.navigation([
     st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
     st.Page("pages/explore.py", title="Explore", icon=":material/search:"),

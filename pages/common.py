@@ -8,6 +8,7 @@ from typing import Callable, Iterator
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
+import streamlit.components.v1 as components
 from streamlit.errors import StreamlitPageNotFoundError
 
 from core.dashboard.charts import download_config
@@ -120,6 +121,27 @@ def glossary() -> None:
     """The sidebar's glossary, on every page the app frame draws: the words the pages use, explained once."""
     with st.sidebar.expander("Glossary: the words used here", icon=":material/menu_book:"):
         st.markdown(glossary_markdown())
+
+
+# Streamlit folds the sidebar by itself only on phone-sized windows; below 1000 px it leaves the pages ~500 px.
+# Once per browser tab (sessionStorage), a window that narrow starts with the sidebar folded; its button reopens it.
+FOLD_SIDEBAR_WHEN_NARROW = """<script>
+const app = window.parent;
+if (app.innerWidth < 1000 && !app.sessionStorage.getItem("privlens-sidebar-folded")) {
+  app.sessionStorage.setItem("privlens-sidebar-folded", "1");
+  const fold = (tries) => {
+    const button = app.document.querySelector('[data-testid="stSidebarCollapseButton"] button');
+    if (button) button.click(); else if (tries > 0) setTimeout(() => fold(tries - 1), 100);
+  };
+  fold(50);
+}
+</script>"""
+
+
+def fold_sidebar_when_narrow() -> None:
+    """Start with the sidebar folded in a window under 1000 px wide (once per tab: a reopened one stays open)."""
+    with st.sidebar:
+        components.html(FOLD_SIDEBAR_WHEN_NARROW, height=0)
 
 
 def wrapping_columns(key: str, count: int, *, min_px: int) -> list:
