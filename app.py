@@ -2,10 +2,12 @@
 
 A study link (``?annotator=…``) registers the trust study page alone, hidden from navigation and with
 no sidebar, for the rest of the session: an annotator sees only the task, reaches no other page, and
-reads no model's name.
+reads no model's name. Everyone else's first visit starts loading the chosen experiment's models in the
+background (core.dashboard.warmup), so the first typed sentence on Explore does not wait for them.
 """
 import streamlit as st
 
+from core.dashboard import warmup
 from core.pipeline.artifacts import list_experiments
 from pages.common import study_link
 
@@ -21,6 +23,7 @@ if experiments:  # the picker every page reads (st.session_state["experiment"])
     if st.session_state.get("experiment") not in experiments:
         st.session_state["experiment"] = experiments[0]
     st.sidebar.selectbox("Experiment", experiments, key="experiment")
+    warmup.start(st.session_state["experiment"])  # its models load in the background, once per server
 st.sidebar.radio("Save charts as", ["png", "svg"], key="chart_format", horizontal=True)
 st.navigation([
     st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),

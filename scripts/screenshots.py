@@ -94,6 +94,16 @@ class Browser:
     def evaluate(self, expression: str):
         return self.call("Runtime.evaluate", expression=expression, returnByValue=True)["result"].get("value")
 
+    def poll(self, expression: str, *, timeout: float, interval: float = 0.05, what: str = ""):
+        """Evaluate ``expression`` every ``interval`` s until it is truthy; returns its value (TimeoutError after
+        ``timeout`` s, naming ``what``)."""
+        deadline = time.monotonic() + timeout
+        while not (value := self.evaluate(expression)):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{what or expression} still not true after {timeout:.0f} s")
+            time.sleep(interval)
+        return value
+
     def screenshot(self, url: str, path: Path, *, timeout: float, width: int = WIDTH, settle: float = 1.0) -> None:
         """Open ``url`` in a window ``width`` px wide, wait until it has rendered, and save a full-height PNG."""
         self.call("Emulation.setDeviceMetricsOverride", width=width, height=900, deviceScaleFactor=1, mobile=False)
@@ -115,6 +125,33 @@ class Browser:
         path.write_bytes(base64.b64decode(data))
 
 
+def app_command(port: int) -> list[str]:
+    """``streamlit run app.py`` headless on ``port``."""
+    return [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.headless", "true",
+            "--browser.gatherUsageStats", "false"]
+
+
+@contextmanager
+def app_in_browser(port: int, debug_port: int, *, env: dict[str, str] | None = None) -> Iterator[Browser]:
+    """The app served on ``port`` and headless Chromium (DevTools on ``debug_port``) on a blank page, both stopped
+    after the block; yields the DevTools client of that page."""
+    browser_binary = chromium()
+    profile = tempfile.mkdtemp(prefix="privlens-chromium-")
+    browser = [browser_binary, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+               "--disable-background-networking", "--disable-component-update", "--disable-sync",
+               "--hide-scrollbars", f"--user-data-dir={profile}", f"--remote-debugging-port={debug_port}",
+               "about:blank"]
+    try:
+        with running(app_command(port), cwd=PROJECT_ROOT, env=env or os.environ.copy()), running(browser):
+            wait_for(f"http://localhost:{port}/_stcore/health", 120)
+            targets = json.loads(wait_for(f"http://localhost:{debug_port}/json", 60))
+            page = next(t for t in targets if t.get("type") == "page")
+            with connect(page["webSocketDebuggerUrl"], max_size=None) as socket:
+                yield Browser(socket)
+    finally:
+        shutil.rmtree(profile, ignore_errors=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=8601, help="port for the app (default 8601)")
@@ -124,30 +161,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--width", type=int, default=WIDTH, help=f"window width in px (default {WIDTH}; 800 = narrow)")
     parser.add_argument("--pages", nargs="+", choices=list(PAGES), default=list(PAGES), help="pages to take")
     args = parser.parse_args(argv)
-    browser_binary = chromium()
+    chromium()  # says how to install it before anything starts
     args.out.mkdir(parents=True, exist_ok=True)
-    app = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(args.port),
-           "--server.headless", "true", "--browser.gatherUsageStats", "false"]
-    profile = tempfile.mkdtemp(prefix="privlens-chromium-")
-    browser = [browser_binary, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-               "--disable-background-networking", "--disable-component-update", "--disable-sync",
-               "--hide-scrollbars", f"--user-data-dir={profile}", f"--remote-debugging-port={args.debug_port}",
-               "about:blank"]
-    try:
-        with running(app, cwd=PROJECT_ROOT, env=os.environ.copy()), running(browser):
-            wait_for(f"http://localhost:{args.port}/_stcore/health", 120)
-            targets = json.loads(wait_for(f"http://localhost:{args.debug_port}/json", 60))
-            page = next(t for t in targets if t.get("type") == "page")
-            with connect(page["webSocketDebuggerUrl"], max_size=None) as socket:
-                client = Browser(socket)
-                for name in args.pages:
-                    started = time.monotonic()
-                    target = args.out / f"{name}.png"
-                    client.screenshot(f"http://localhost:{args.port}/{PAGES[name]}", target, timeout=args.timeout,
-                                      width=args.width)
-                    print(f"{target} ({time.monotonic() - started:.1f} s)")
-    finally:
-        shutil.rmtree(profile, ignore_errors=True)
+    with app_in_browser(args.port, args.debug_port) as client:
+        for name in args.pages:
+            started = time.monotonic()
+            target = args.out / f"{name}.png"
+            client.screenshot(f"http://localhost:{args.port}/{PAGES[name]}", target, timeout=args.timeout,
+                              width=args.width)
+            print(f"{target} ({time.monotonic() - started:.1f} s)")
     return 0
 
 

@@ -1,18 +1,31 @@
 """Typed text through the built models: the only dashboard path that runs a model.
 
 Explore imports this module lazily, when a typed or gender-swapped sentence needs explaining, so the
-read-only pages never load torch. Explanations go through `core.pipeline.explain.explain` exactly as the
-cache was made: at the n_steps the explain stage calibrated, with the explain settings it recorded in the
-manifest (normalisation, steps grid, tolerance, precision), so a typed sentence's weights and the cached
-ones share one scale.
+read-only pages never load torch; the app's frame has it load every model in the background when a server
+starts (core.dashboard.warmup), so a typed sentence waits at most for what is left of that load.
+Explanations go through `core.pipeline.explain.explain` exactly as the cache was made: at the n_steps the
+explain stage calibrated, with the explain settings it recorded in the manifest (normalisation, steps grid,
+tolerance, precision), so a typed sentence's weights and the cached ones share one scale.
+
+Speed (docs/PERFORMANCE.md): models are loaded once per process (`model`), and `run_all` explains with
+``WORKERS`` models at a time, each on one intra-op thread — independent work, so no thread ever waits for a
+descheduled partner, and each model's arithmetic is the one-thread arithmetic the explain path uses for a
+typed sentence anyway.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import logging
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Iterator
 
 import numpy as np
+import torch
 
 from core.config import ExplainConfig
+from core.dashboard.experiment import Experiment, model_fingerprint
 from core.data.words import Word, split_words
 from core.pipeline.artifacts import ExperimentPaths
 from core.pipeline.explain import Explainer, cached_settings, calibrated_steps, explain, load_explainer
@@ -42,6 +55,7 @@ class LiveModel:
     explainer: Explainer
     n_steps: int | None      # the explain stage's calibrated n (None: the settings' own start)
     settings: ExplainConfig
+    lock: threading.Lock = field(default_factory=threading.Lock, compare=False, repr=False)  # one text at a time
 
 
 def load(paths: ExperimentPaths, method: str, seed: int) -> LiveModel:
@@ -61,12 +75,83 @@ def seen_words(explainer: Explainer, text: str) -> int:
 def run(model: LiveModel, text: str) -> LiveResult:
     """Explain ``text`` with one model as the cache was, and take its representation z for the gender probe."""
     explainer = model.explainer
-    attribution = explain([text], {"model": explainer}, n_steps={"model": model.n_steps},
-                          settings=model.settings)["model"][0]
-    _, z = infer(explainer.model, explainer.tokenizer, [text])
+    with model.lock:  # the integral hooks the model's embeddings: two texts at once would mix
+        attribution = explain([text], {"model": explainer}, n_steps={"model": model.n_steps},
+                              settings=model.settings)["model"][0]
+        _, z = infer(explainer.model, explainer.tokenizer, [text])
     kept = seen_words(explainer, text)
     words = list(attribution.words)
     shown = text[:words[kept - 1].end] if kept else ""
     return LiveResult(words[:kept], np.asarray(attribution.weights[:kept], dtype=float),
                       {c: float(p) for c, p in zip(VALENCE_CLASSES, attribution.probs)}, z[0],
                       len(words) - kept, shown, explainer.model.args.max_length, attribution.n_steps)
+
+
+WORKERS = 2  # models explained at once by `run_all` (each on one intra-op thread)
+WARM_UP_TEXT = "I think the weekend was lovely, you know?"
+_log = logging.getLogger(__name__)
+_loads: dict[tuple[str, str, int], tuple[str, Future]] = {}  # (root, method, seed) → (fingerprint, the load)
+_loads_lock = threading.Lock()
+_loader = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="privlens-load")
+_explainers = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="privlens-explain")
+_threads_lock = threading.Lock()
+_threads_state = {"users": 0, "before": 0}
+
+
+def model(experiment: Experiment, method: str, seed: int) -> LiveModel:
+    """The experiment's model, loaded once per process and checkpoint: callers share one load, the background
+    warm-up's when it is under way (they wait for what is left of it). A retrained checkpoint or a rerun explain
+    stage (a new `model_fingerprint`) is loaded afresh; ArtifactError when the checkpoint is missing or damaged."""
+    fingerprint = model_fingerprint(experiment, method, seed)
+    key = (str(experiment.paths.root), method, seed)
+    with _loads_lock:
+        known, future = _loads.get(key, ("", None))
+        if future is None or known != fingerprint:
+            future = _loader.submit(load, experiment.paths, method, seed)
+            _loads[key] = (fingerprint, future)
+    return future.result()
+
+
+def loaded(experiment: Experiment, method: str, seed: int) -> bool:
+    """Whether `model` would return at once (the checkpoint is loaded, or failed to load)."""
+    entry = _loads.get((str(experiment.paths.root), method, seed))
+    return entry is not None and entry[1].done()
+
+
+@contextmanager
+def one_thread() -> Iterator[None]:
+    """One intra-op thread for the block (the process's count restored when the last overlapping block ends),
+    so that concurrent sessions and the warm-up never leave the count at another block's setting."""
+    with _threads_lock:
+        if _threads_state["users"] == 0:
+            _threads_state["before"] = torch.get_num_threads()
+            torch.set_num_threads(1)
+        _threads_state["users"] += 1
+    try:
+        yield
+    finally:
+        with _threads_lock:
+            _threads_state["users"] -= 1
+            if _threads_state["users"] == 0:
+                torch.set_num_threads(_threads_state["before"])
+
+
+def run_all(models: dict[str, LiveModel], texts: dict[str, str]) -> dict[str, LiveResult]:
+    """`run` for every model on its text (``texts[method]``), ``WORKERS`` models at a time; results in the
+    order of ``models``. Each model's weights are the ones `run` alone gives (the same one-thread arithmetic)."""
+    with one_thread():
+        futures = {method: _explainers.submit(run, m, texts[method]) for method, m in models.items()}
+        return {method: future.result() for method, future in futures.items()}
+
+
+def warm_up(experiment: Experiment) -> None:
+    """Load every model × seed of ``experiment`` and explain one short text with each (the first pass through
+    a model pays one-off costs), so that the first typed sentence after a server start finds them ready.
+    Meant for a background thread: it calls no Streamlit and logs instead of raising (a page that needs a
+    model that failed to load raises the error itself)."""
+    try:
+        for seed in experiment.seeds:
+            models = {method: model(experiment, method, seed) for method in experiment.methods}
+            run_all(models, dict.fromkeys(models, WARM_UP_TEXT))
+    except Exception as error:  # noqa: BLE001 — a background thread has no page to show it on
+        _log.warning("Warming up the models of %s failed: %s", experiment.name, error)
