@@ -101,7 +101,8 @@ READY = """(() => {
   const app = document.querySelector('[data-testid="stApp"]');
   const main = document.querySelector('[data-testid="stMain"]');
   if (!app || !main || app.dataset.testScriptState !== 'notRunning') return null;
-  if (document.querySelector('[data-testid="stSpinner"], [data-testid="stSkeleton"]')) return null;
+  if (window.__privlens_runs && !window.__privlens_runs.includes('running')) return null;  // not rerun yet
+  if (document.querySelector('[data-testid="stSpinner"], [data-testid="stSkeleton"], [data-stale="true"]')) return null;
   const charts = Array.from(main.querySelectorAll('[data-testid="stPlotlyChart"]'));
   if (charts.some(c => !c.querySelector('.main-svg'))) return null;
   return main.innerText.trim().length > 0;
@@ -113,6 +114,20 @@ HIGHLIGHTS = """(() => {  // highlight blocks whose words begin with each list's
   const prefix = (got, words) => got.length >= Math.min(3, words.length) && got.every((w, i) => w === words[i]);
   const counts = wanted.map(words => blocks.filter(got => prefix(got, words)).length);
   return counts.every(n => n >= %d) ? counts : null;
+})()"""
+EXPAND_NAV = """(() => { const b = document.querySelector('[data-testid="stSidebarNavViewButton"]');
+  if (b && b.innerText.includes('more')) b.click(); return true; })()"""
+NAVIGATE = """(() => {  // the sidebar's link, as a reader clicks it; the script runs are watched from here on
+  const link = Array.from(document.querySelectorAll('[data-testid="stSidebarNav"] a'))
+      .find(a => new URL(a.href).pathname === %s);
+  if (!link) return false;
+  const app = document.querySelector('[data-testid="stApp"]');
+  window.__privlens_runs = [];
+  if (window.__privlens_watch) window.__privlens_watch.disconnect();
+  window.__privlens_watch = new MutationObserver(() => window.__privlens_runs.push(app.dataset.testScriptState));
+  window.__privlens_watch.observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
+  link.click();
+  return true;
 })()"""
 TYPE_INTO = """(() => { const t = document.querySelector('[data-testid="stMain"] textarea');
   if (!t) return false; t.focus(); t.select(); return true; })()"""
@@ -143,11 +158,24 @@ class BrowserTimer:
         self.browser, self.base_url, self.experiment = browser, base_url, experiment
         self.models, self.timeout = models, timeout
 
-    def load(self, path: str) -> float:
-        """Seconds from navigating to ``path`` until its script has finished and its charts are drawn."""
+    def open(self, path: str) -> float:
+        """Seconds from opening ``path`` by its address (a new session: the app's frontend loads too) until its
+        script has finished and its charts are drawn."""
+        self.browser.call("Emulation.setDeviceMetricsOverride", width=1400, height=900, deviceScaleFactor=1,
+                          mobile=False)
         self.browser.evaluate("window.__privlens_left = true")
         started = time.perf_counter()
         self.browser.call("Page.navigate", url=f"{self.base_url}/{path}?experiment={self.experiment}")
+        self.browser.poll(READY, timeout=self.timeout, what=f"page /{path} ready")
+        return time.perf_counter() - started
+
+    def visit(self, path: str) -> float:
+        """Seconds from clicking ``path``'s link in the sidebar until its script has run and its charts are drawn."""
+        self.browser.evaluate(EXPAND_NAV)
+        time.sleep(0.2)
+        started = time.perf_counter()
+        if not self.browser.evaluate(NAVIGATE % json.dumps(f"/{path}")):
+            raise RuntimeError(f"no link to /{path} in the sidebar")
         self.browser.poll(READY, timeout=self.timeout, what=f"page /{path} ready")
         return time.perf_counter() - started
 
@@ -184,7 +212,7 @@ def browser_times(experiment: str, repeats: int, pages: list[str], *, warm_up: b
     from scripts.screenshots import PAGES as SHOWN
     from scripts.screenshots import app_in_browser
 
-    paths = {**SHOWN, "home": "", "trust_study": "trust_study"}  # the study page as a visitor sees it (no link)
+    paths = {**SHOWN, "trust_study": "trust_study"}  # the study page as a visitor sees it (no study link)
     methods = open_experiment(experiment).methods
     before = machine()
     with tempfile.TemporaryDirectory(prefix="privlens-timings-") as scratch:
@@ -193,15 +221,15 @@ def browser_times(experiment: str, repeats: int, pages: list[str], *, warm_up: b
         port = free_port()
         with app_in_browser(port, free_port(), env=env) as browser:
             timer = BrowserTimer(browser, f"http://localhost:{port}", experiment, len(methods), timeout)
-            first = {"explore": timer.load(paths["explore"])}
+            opened = timer.open(paths["explore"])  # the app's first page after the start: Explore
             timer.click("Type a sentence")
             cold = timer.typed(SENTENCES[0])
             warm = [timer.typed(s) for s in SENTENCES[1:repeats + 1]]
             swapper = GenderSwapper.load()
             timer.click("gender-swapped")
             swap = [timer.typed(s, swapper) for s in SWAP_SENTENCES[:repeats]]
-            first.update({page: timer.load(paths[page]) for page in pages if page != "explore"})
-            second = {page: timer.load(paths[page]) for page in pages}
+            first = {"explore": opened, **{page: timer.visit(paths[page]) for page in pages if page != "explore"}}
+            second = {page: timer.visit(paths[page]) for page in pages}
     result = {"experiment": experiment, "mode": "browser", "models": len(methods), "warm_up": warm_up,
               "highlights_detected": True, "typed_sentences": {"warm": len(warm), "swap": len(swap)},
               "typed_cold_s": round(cold, 3), "typed_warm_p50_s": round(statistics.median(warm), 3),

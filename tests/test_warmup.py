@@ -8,6 +8,7 @@ import torch
 
 from core.dashboard import warmup
 from core.dashboard.experiment import open_experiment
+from core.pipeline.models import infer
 
 
 @pytest.fixture
@@ -49,6 +50,8 @@ def test_the_models_load_once_in_the_background_and_the_typed_path_reuses_them(f
         alone = live.run(model, text)
         np.testing.assert_array_equal(together[method].weights, alone.weights)
         assert together[method].n_steps == alone.n_steps
+        _, z = infer(model.explainer.model, model.explainer.tokenizer, [text])  # z as the predict stage takes it
+        np.testing.assert_allclose(alone.z, z[0], rtol=1e-4, atol=1e-5)
     assert torch.get_num_threads() == threads  # the one-thread block restores the process's count
 
 
