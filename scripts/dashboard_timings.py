@@ -12,9 +12,11 @@ Chromium (scripts/screenshots.py's DevTools client), and prints one JSON object:
 typed sentence's submit to every model's highlights of that sentence in the DOM (polled, not slept)
 — ``typed_cold_s`` for the first sentence after the server started (Explore being the first page
 opened), ``typed_warm_p50_s`` over --repeats new sentences, ``typed_swap_warm_p50_s`` with the
-gender swap on (both versions' highlights) — each page's load time (a fresh navigation until the
-script has finished and its charts are drawn), first and second after the start, and the machine
-and its load average. The study pages run on an empty scratch database, so the build is never written.
+gender swap on (both versions' highlights) — each page's load time until its script has finished
+and its charts are drawn, first and second after the start (Explore's first by its address, as the
+first page of a new session; every other load by clicking the page's link in the sidebar, as a
+reader moves around), and the machine and its load average. The study pages run on an empty scratch
+database, so the build is never written.
 """
 from __future__ import annotations
 
