@@ -13,10 +13,11 @@ typed sentence's submit to every model's highlights of that sentence in the DOM 
 — ``typed_cold_s`` for the first sentence after the server started (Explore being the first page
 opened), ``typed_warm_p50_s`` over --repeats new sentences, ``typed_swap_warm_p50_s`` with the
 gender swap on (both versions' highlights) — each page's load time until its script has finished
-and its charts are drawn, first and second after the start (Explore's first by its address, as the
-first page of a new session; every other load by clicking the page's link in the sidebar, as a
-reader moves around), and the machine and its load average. The study pages run on an empty scratch
-database, so the build is never written.
+and its charts are drawn, first and second after the start (Home's first by the app's address, the
+way a reader arrives; every other load by clicking the page's link in the sidebar, as a reader moves
+around), and the machine and its load average. The app serves that one experiment (a scratch
+artifacts folder that links to it) and the study pages an empty scratch database, so the build is
+never written.
 """
 from __future__ import annotations
 
@@ -29,13 +30,14 @@ import statistics
 import sys
 import tempfile
 import time
+from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
 from core.dashboard.experiment import open_experiment
 from core.data.lexicons import GenderSwapper
 from core.data.words import split_words
-from core.pipeline.artifacts import PROJECT_ROOT
+from core.pipeline.artifacts import PROJECT_ROOT, ExperimentPaths
 
 PAGES = ("home", "explore", "privacy_metrics", "lexicon_overlap", "cross_corpus")
 SENTENCES = ("I think my husband was lovely at dinner, you know?", "The exam was awful and I hated every minute.",
@@ -131,6 +133,8 @@ NAVIGATE = """(() => {  // the sidebar's link, as a reader clicks it; the script
   link.click();
   return true;
 })()"""
+SHOWN = """(() => { const m = document.querySelector('[data-testid="stMain"]');
+  return m ? m.innerText.slice(0, 1500) : ''; })()"""
 TYPE_INTO = """(() => { const t = document.querySelector('[data-testid="stMain"] textarea');
   if (!t) return false; t.focus(); t.select(); return true; })()"""
 SUBMIT = """(() => { const b = document.querySelector('[data-testid="stFormSubmitButton"] button');
@@ -201,16 +205,19 @@ class BrowserTimer:
         started = time.perf_counter()
         if not self.browser.evaluate(SUBMIT):
             raise RuntimeError("no submit button on the page")
-        self.browser.poll(HIGHLIGHTS % (json.dumps(wanted), self.models), timeout=self.timeout,
-                          what=f"{self.models} models' highlights of {text!r}")
+        try:
+            self.browser.poll(HIGHLIGHTS % (json.dumps(wanted), self.models), timeout=self.timeout,
+                              what=f"{self.models} models' highlights of {text!r}")
+        except TimeoutError as error:
+            raise TimeoutError(f"{error}; the page says: {self.browser.evaluate(SHOWN)!r}") from None
         seconds = time.perf_counter() - started
         self.ready()  # the rest of the page, before the next sentence
         return seconds
 
 
 def browser_times(experiment: str, repeats: int, pages: list[str], *, warm_up: bool, timeout: float) -> dict:
-    """The --browser figures: typed sentences first (Explore as the first page after the server starts), then
-    the other pages' first loads, then every page's second load."""
+    """The --browser figures: Home by the app's address, Explore and its typed sentences, then the other pages'
+    first loads, then every page's second load (``pages`` is the pages to time; Home and Explore always run)."""
     from scripts.screenshots import PAGES as SHOWN
     from scripts.screenshots import app_in_browser
 
@@ -218,20 +225,25 @@ def browser_times(experiment: str, repeats: int, pages: list[str], *, warm_up: b
     methods = open_experiment(experiment).methods
     before = machine()
     with tempfile.TemporaryDirectory(prefix="privlens-timings-") as scratch:
-        env = {**os.environ, "PRIVLENS_WARM_UP": "1" if warm_up else "0",
+        served = Path(scratch) / "artifacts"  # the one experiment, so that the app shows that one on every page
+        served.mkdir()
+        (served / experiment).symlink_to(ExperimentPaths.for_experiment(experiment).root.resolve())
+        env = {**os.environ, "PRIVLENS_ARTIFACTS": str(served), "PRIVLENS_WARM_UP": "1" if warm_up else "0",
                "PRIVLENS_STUDY_DB": f"sqlite:///{scratch}/study.sqlite"}
         port = free_port()
         with app_in_browser(port, free_port(), env=env) as browser:
             timer = BrowserTimer(browser, f"http://localhost:{port}", experiment, len(methods), timeout)
-            opened = timer.open(paths["explore"])  # the app's first page after the start: Explore
+            # A reader arrives at the app's address (Home; before the frame has run once, a page's own address
+            # runs that page without it), then opens Explore and types at once: the warm-up has had only that long.
+            first = {"home": timer.open(paths["home"]), "explore": timer.visit(paths["explore"])}
             timer.click("Type a sentence")
             cold = timer.typed(SENTENCES[0])
             warm = [timer.typed(s) for s in SENTENCES[1:repeats + 1]]
             swapper = GenderSwapper.load()
             timer.click("gender-swapped")
             swap = [timer.typed(s, swapper) for s in SWAP_SENTENCES[:repeats]]
-            first = {"explore": opened, **{page: timer.visit(paths[page]) for page in pages if page != "explore"}}
-            second = {page: timer.visit(paths[page]) for page in pages}
+            first.update({page: timer.visit(paths[page]) for page in pages if page not in first})
+            second = {page: timer.visit(paths[page]) for page in first}
     result = {"experiment": experiment, "mode": "browser", "models": len(methods), "warm_up": warm_up,
               "highlights_detected": True, "typed_sentences": {"warm": len(warm), "swap": len(swap)},
               "typed_cold_s": round(cold, 3), "typed_warm_p50_s": round(statistics.median(warm), 3),
