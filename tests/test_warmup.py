@@ -20,6 +20,7 @@ def fresh(artifacts, monkeypatch):
     monkeypatch.setenv("PRIVLENS_WARM_UP", "1")
     monkeypatch.setattr(live, "_loads", {})
     monkeypatch.setattr(warmup, "_started", {})
+    monkeypatch.setattr(warmup, "DELAY_S", 0.0)
     loads, load = [], live.load
 
     def counted(paths, method, seed):

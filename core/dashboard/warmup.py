@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 
 from core.dashboard.experiment import Experiment, model_fingerprint, open_experiment
 from core.pipeline.files import ArtifactError
 
+DELAY_S = 1.0  # after the first page has run: importing torch holds the GIL for long stretches, which would
+#               hold up the server sending that page to the browser
 _started: dict[tuple, threading.Thread] = {}
 _lock = threading.Lock()
 
@@ -44,6 +47,7 @@ def start(name: str) -> threading.Thread | None:
 
 
 def _warm_up(experiment: Experiment) -> None:
+    time.sleep(DELAY_S)
     from core.dashboard import live  # torch: in this thread, not on the page's
 
     live.warm_up(experiment)
