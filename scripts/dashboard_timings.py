@@ -140,7 +140,8 @@ TYPE_INTO = """(() => { const t = document.querySelector('[data-testid="stMain"]
 SUBMIT = """(() => { const b = document.querySelector('[data-testid="stFormSubmitButton"] button');
   if (!b) return false; b.click(); return true; })()"""
 CLICK_LABEL = """(() => { const l = Array.from(document.querySelectorAll('[data-testid="stMain"] label'))
-  .find(l => l.innerText.includes(%s)); if (!l) return false; (l.querySelector('input') || l).click(); return true; })()"""
+  .find(l => l.innerText.includes(%s));
+  if (!l) return false; (l.querySelector('input') || l).click(); return true; })()"""
 
 
 def free_port() -> int:

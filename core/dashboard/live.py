@@ -1,8 +1,8 @@
 """Typed text through the built models: the only dashboard path that runs a model.
 
 Explore imports this module lazily, when a typed or gender-swapped sentence needs explaining, so the
-read-only pages never load torch; the app's frame has it load every model in the background when a server
-starts (core.dashboard.warmup), so a typed sentence waits at most for what is left of that load.
+read-only pages never load torch; the app's frame has it load every model in the background once a server's
+first page has run (core.dashboard.warmup), so a typed sentence waits at most for what is left of that load.
 Explanations go through `core.pipeline.explain.explain` exactly as the cache was made: at the n_steps the
 explain stage calibrated, with the explain settings it recorded in the manifest (normalisation, steps grid,
 tolerance, precision), so a typed sentence's weights and the cached ones share one scale.
@@ -118,12 +118,14 @@ _threads_state = {"users": 0, "before": 0}
 def model(experiment: Experiment, method: str, seed: int) -> LiveModel:
     """The experiment's model, loaded once per process and checkpoint: callers share one load, the background
     warm-up's when it is under way (they wait for what is left of it). A retrained checkpoint or a rerun explain
-    stage (a new `model_fingerprint`) is loaded afresh; ArtifactError when the checkpoint is missing or damaged."""
+    stage (a new `model_fingerprint`) is loaded afresh, and so is one whose last load failed; ArtifactError when
+    the checkpoint is missing or damaged."""
     fingerprint = model_fingerprint(experiment, method, seed)
     key = (str(experiment.paths.root), method, seed)
     with _loads_lock:
         known, future = _loads.get(key, ("", None))
-        if future is None or known != fingerprint:
+        failed = future is not None and future.done() and future.exception() is not None  # tried again
+        if future is None or known != fingerprint or failed:
             future = _loader.submit(load, experiment.paths, method, seed)
             _loads[key] = (fingerprint, future)
     return future.result()
@@ -155,7 +157,8 @@ def one_thread() -> Iterator[None]:
 
 def run_all(models: dict[str, LiveModel], texts: dict[str, str]) -> dict[str, LiveResult]:
     """`run` for every model on its text (``texts[method]``), ``WORKERS`` models at a time, the most integration
-    steps first; results in the order of ``models``. Each model's weights are the ones `run` alone gives (the same one-thread arithmetic)."""
+    steps first; results in the order of ``models``. Each model's weights are the ones `run` alone gives (the
+    same one-thread arithmetic)."""
     longest_first = sorted(models, key=lambda method: -(models[method].n_steps or 0))  # so the two finish together
     with one_thread():
         futures = {method: _explainers.submit(run, models[method], texts[method]) for method in longest_first}
