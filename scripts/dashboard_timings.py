@@ -121,27 +121,30 @@ HIGHLIGHTS = """(() => {  // highlight blocks whose words begin with each list's
 })()"""
 EXPAND_NAV = """(() => { const b = document.querySelector('[data-testid="stSidebarNavViewButton"]');
   if (b && b.innerText.includes('more')) b.click(); return true; })()"""
-NAVIGATE = """(() => {  // the sidebar's link, as a reader clicks it; the script runs are watched from here on
-  const link = Array.from(document.querySelectorAll('[data-testid="stSidebarNav"] a'))
-      .find(a => new URL(a.href).pathname === %s);
-  if (!link) return false;
-  const app = document.querySelector('[data-testid="stApp"]');
+WATCH = """const app = document.querySelector('[data-testid="stApp"]');  // READY waits for a run after this
   window.__privlens_runs = [];
   if (window.__privlens_watch) window.__privlens_watch.disconnect();
   window.__privlens_watch = new MutationObserver(() => window.__privlens_runs.push(app.dataset.testScriptState));
-  window.__privlens_watch.observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
+  window.__privlens_watch.observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});"""
+NAVIGATE = """(() => {  // the sidebar's link, as a reader clicks it
+  const link = Array.from(document.querySelectorAll('[data-testid="stSidebarNav"] a'))
+      .find(a => new URL(a.href).pathname === %s);
+  if (!link) return false;
+  """ + WATCH + """
   link.click();
   return true;
 })()"""
 SHOWN = """(() => { const m = document.querySelector('[data-testid="stMain"]');
   return m ? m.innerText.slice(0, 1500) : ''; })()"""
-TYPE_INTO = """(() => { const t = document.querySelector('[data-testid="stMain"] textarea');
+TYPE_INTO = """(() => { const t = document.querySelector('[data-testid="stMain"] [data-testid="stForm"] textarea');
   if (!t) return false; t.focus(); t.select(); return true; })()"""
 SUBMIT = """(() => { const b = document.querySelector('[data-testid="stFormSubmitButton"] button');
   if (!b) return false; b.click(); return true; })()"""
 CLICK_LABEL = """(() => { const l = Array.from(document.querySelectorAll('[data-testid="stMain"] label'))
   .find(l => l.innerText.includes(%s));
-  if (!l) return false; (l.querySelector('input') || l).click(); return true; })()"""
+  if (!l) return false;
+  """ + WATCH + """
+  (l.querySelector('input') || l).click(); return true; })()"""
 
 
 def free_port() -> int:
@@ -192,7 +195,6 @@ class BrowserTimer:
     def click(self, label: str) -> None:
         if not self.browser.evaluate(CLICK_LABEL % json.dumps(label)):
             raise RuntimeError(f"no control labelled {label!r} on the page")
-        time.sleep(0.2)  # the rerun starts
         self.ready()
 
     def typed(self, text: str, swapper: GenderSwapper | None = None) -> float:
