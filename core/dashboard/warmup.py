@@ -1,6 +1,7 @@
-"""Load an experiment's models in the background when the app starts (no torch here: the thread imports it).
+"""Load an experiment's models in the background once a server's first page has run (no torch here: the thread
+imports it).
 
-The app's frame calls `start` on every run; the first call for an experiment's checkpoints starts one daemon
+The app's frame calls `start` at the end of every run; the first call for an experiment's checkpoints starts one daemon
 thread that runs `core.dashboard.live.warm_up`, and every later call returns that thread. So the models load once
 per server while the reader looks at Home, and the first typed sentence on Explore waits at most for what is
 left of the load. The thread calls no Streamlit. ``PRIVLENS_WARM_UP=0`` turns it off (the test suite does, so
