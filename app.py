@@ -2,10 +2,13 @@
 
 A study link (``?annotator=…``) registers the trust study page alone, hidden from navigation and with
 no sidebar, for the rest of the session: an annotator sees only the task, reaches no other page, and
-reads no model's name.
+reads no model's name. Everyone else's first visit starts loading the chosen experiment's models in the
+background once its page has run (core.dashboard.warmup), so the first typed sentence on Explore does not
+wait for them.
 """
 import streamlit as st
 
+from core.dashboard import warmup
 from core.pipeline.artifacts import list_experiments
 from pages.common import fold_sidebar_when_narrow, glossary, study_link
 
@@ -24,7 +27,7 @@ if experiments:  # the picker every page reads (st.session_state["experiment"])
 st.sidebar.radio("Save charts as", ["png", "svg"], key="chart_format", horizontal=True)
 glossary()
 fold_sidebar_when_narrow()
-st.navigation([
+page = st.navigation([
     st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
     st.Page("pages/explore.py", title="Explore", icon=":material/search:"),
     st.Page("pages/privacy_metrics.py", title="Privacy metrics", icon=":material/table_chart:"),
@@ -35,4 +38,10 @@ st.navigation([
     st.Page("pages/trust_study.py", title="Trust study", icon=":material/how_to_vote:"),
     st.Page("pages/trust_results.py", title="Trust results", icon=":material/leaderboard:"),
     st.Page("pages/models.py", title="Models", icon=":material/monitoring:"),
-]).run()
+])
+try:
+    page.run()
+finally:  # once the page has run (a stopped one too), so that loading does not slow the reader's first page
+    if experiments:
+        warmup.start(st.session_state["experiment"])  # its models load in the background, once per server
+

@@ -1,6 +1,5 @@
 """Explore: one utterance through every model, side by side: was each right, what an attacker infers, a gender
 swap. The view lives in the URL and outlives a visit to another page, so it can be shared and returned to."""
-from pathlib import Path
 
 import pandas as pd
 import streamlit as st
@@ -12,7 +11,6 @@ from core.dashboard.highlight import legend_html, shared_scale
 from core.data.lexicons import GenderLexicon, GenderSwapper
 from core.data.words import split_words
 from core.methods import count_text
-from core.pipeline.artifacts import ExperimentPaths
 from core.schema import GENDERS, VALENCE_CLASSES
 from pages.common import artifacts_or_stop, experiment, seed_picker, wrapping_columns
 
@@ -49,18 +47,14 @@ def representations(name: str, method: str, seed: int, stamp: float):
     return built.representation_index(built.open_experiment(name), method, seed)
 
 
-@st.cache_resource(show_spinner="Loading the models (once)…")
-def live_model(root: str, method: str, seed: int, fingerprint: str):
+@st.cache_data(show_spinner=False, max_entries=256)
+def live_results(_exp: built.Experiment, seed: int, keyed: tuple[tuple[str, str, str], ...]):
+    """Every model's live reading of its text, keyed on (method, checkpoint fingerprint, text) so that a retrained
+    model is read afresh; the models are loaded once per server (core.dashboard.live.model)."""
     from core.dashboard import live  # torch: only when a typed or swapped sentence needs a model
 
-    return live.load(ExperimentPaths(Path(root)), method, seed)
-
-
-@st.cache_data(show_spinner=False, max_entries=512)
-def live_reading(root: str, method: str, seed: int, fingerprint: str, text: str):
-    from core.dashboard import live
-
-    return live.run(live_model(root, method, seed, fingerprint), text)
+    models = {method: live.model(_exp, method, seed) for method, _, _ in keyed}
+    return live.run_all(models, {method: text for method, _, text in keyed})
 
 
 def attacker(method: str, seed: int, z) -> dict[str, float]:
@@ -74,9 +68,8 @@ def live_readings(texts: dict[str, str], seed: int) -> tuple[dict[str, explore.R
     """Each model explains its text live; returns the readings and (most words dropped, at how many pieces)."""
     out, dropped = {}, (0, 0)
     with artifacts_or_stop(), st.spinner(f"Explaining with all {count_text(texts)}…"):
-        for method, text in texts.items():
-            fp = built.model_fingerprint(exp, method, seed)
-            r = live_reading(str(exp.paths.root), method, seed, fp, text)
+        keyed = tuple((method, built.model_fingerprint(exp, method, seed), text) for method, text in texts.items())
+        for method, r in live_results(exp, seed, keyed).items():
             out[method] = explore.Reading(explore.card(method, r.text_shown, r.words, r.weights, r.probs, lexicon,
                                                        k=exp.top_k), attacker(method, seed, r.z))
             dropped = max(dropped, (r.dropped_words, r.max_length))

@@ -22,7 +22,7 @@ from captum.attr import LayerIntegratedGradients
 
 from core.config import ExperimentConfig, ExplainConfig
 from core.pipeline.artifacts import ExperimentPaths, Manifest, read_json
-from core.pipeline.explain import Explainer, calibrated_steps, explain, load_explainer
+from core.pipeline.explain import Explainer, calibrated_steps, load_explainer
 from core.pipeline.files import rebuild_command
 
 NAIVE_STEPS = 50  # plain Captum's n_steps (its default), Gauss-Legendre, one utterance per call
@@ -95,16 +95,20 @@ def compare_paths(explainer: Explainer, texts: Sequence[str], *, n_steps: int, s
 
 def typed_latencies(explainers: dict[str, Explainer], n_steps: dict[str, int | None], settings: ExplainConfig,
                     repeats: int, sentences: Sequence[str] = TYPED) -> dict[str, float]:
-    """Seconds from a typed sentence to its explanation by every model (warm, the app's `explain`), p50 and p95."""
-    explain(sentences[:1], explainers, n_steps=n_steps, settings=settings)  # warm-up
+    """Seconds from a typed sentence to its reading by every model (warm): the app's live path,
+    `core.dashboard.live.run_all` (explanation, z, the cut; ``live.WORKERS`` models at a time), p50 and p95."""
+    from core.dashboard import live
+
+    models = {m: live.LiveModel(e, n_steps.get(m), settings) for m, e in explainers.items()}
+    live.run_all(models, dict.fromkeys(models, sentences[0]))  # warm-up
     seconds = []
     for _ in range(repeats):
         for sentence in sentences:
             start = time.perf_counter()
-            explain([sentence], explainers, n_steps=n_steps, settings=settings)
+            live.run_all(models, dict.fromkeys(models, sentence))
             seconds.append(time.perf_counter() - start)
     return {"typed_six_models_p50_s": float(np.percentile(seconds, 50)),
-            "typed_six_models_p95_s": float(np.percentile(seconds, 95))}
+            "typed_six_models_p95_s": float(np.percentile(seconds, 95)), "typed_models_at_once": live.WORKERS}
 
 
 def sample_texts(paths: ExperimentPaths, n: int, seed: int = 0) -> list[str]:

@@ -120,6 +120,16 @@ class Browser:
     def evaluate(self, expression: str):
         return self.call("Runtime.evaluate", expression=expression, returnByValue=True)["result"].get("value")
 
+    def poll(self, expression: str, *, timeout: float, interval: float = 0.05, what: str = ""):
+        """Evaluate ``expression`` every ``interval`` s until it is truthy; returns its value (TimeoutError after
+        ``timeout`` s, naming ``what``)."""
+        deadline = time.monotonic() + timeout
+        while not (value := self.evaluate(expression)):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{what or expression} still not true after {timeout:.0f} s")
+            time.sleep(interval)
+        return value
+
     def open(self, url: str, *, timeout: float, width: int = WIDTH, settle: float = 1.0, ready: str = READY) -> None:
         """Open ``url`` in a window ``width`` px wide and wait until ``ready`` gives the same answer twice."""
         self.call("Emulation.setDeviceMetricsOverride", width=width, height=900, deviceScaleFactor=1, mobile=False)
@@ -188,6 +198,22 @@ def report_main(args: argparse.Namespace) -> int:
     return 1 if problems else 0
 
 
+def app_command(port: int) -> list[str]:
+    """``streamlit run app.py`` headless on ``port``."""
+    return [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.headless", "true",
+            "--browser.gatherUsageStats", "false"]
+
+
+@contextmanager
+def app_in_browser(port: int, debug_port: int, *, env: dict[str, str] | None = None) -> Iterator[Browser]:
+    """The app served on ``port`` and headless Chromium (DevTools on ``debug_port``) on a blank page, both stopped
+    after the block; yields the DevTools client of that page."""
+    with running(app_command(port), cwd=PROJECT_ROOT, env=env or os.environ.copy()), \
+            browser_page(debug_port) as client:
+        wait_for(f"http://localhost:{port}/_stcore/health", 120)
+        yield client
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=8601, help="port for the app (default 8601)")
@@ -200,11 +226,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.report:
         return report_main(args)
+    chromium()  # says how to install it before anything starts
     args.out.mkdir(parents=True, exist_ok=True)
-    app = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(args.port),
-           "--server.headless", "true", "--browser.gatherUsageStats", "false"]
-    with running(app, cwd=PROJECT_ROOT, env=os.environ.copy()), browser_page(args.debug_port) as client:
-        wait_for(f"http://localhost:{args.port}/_stcore/health", 120)
+    with app_in_browser(args.port, args.debug_port) as client:
         for name in args.pages:
             started = time.monotonic()
             target = args.out / f"{name}.png"

@@ -11,6 +11,7 @@ import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # as in scripts/: the tests never download anything
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("PRIVLENS_WARM_UP", "0")  # AppTest runs of app.py load no model in the background unless asked
 
 from core.config import (ExperimentConfig, ExplainConfig, MethodsConfig, MetricsConfig, ModelConfig,  # noqa: E402
                          TrainConfig, to_dict)

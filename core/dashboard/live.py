@@ -1,22 +1,35 @@
 """Typed text through the built models: the only dashboard path that runs a model.
 
 Explore imports this module lazily, when a typed or gender-swapped sentence needs explaining, so the
-read-only pages never load torch. Explanations go through `core.pipeline.explain.explain` exactly as the
-cache was made: at the n_steps the explain stage calibrated, with the explain settings it recorded in the
-manifest (normalisation, steps grid, tolerance, precision), so a typed sentence's weights and the cached
-ones share one scale.
+read-only pages never load torch; the app's frame has it load every model in the background once a server's
+first page has run (core.dashboard.warmup), so a typed sentence waits at most for what is left of that load.
+Explanations go through `core.pipeline.explain.explain` exactly as the cache was made: at the n_steps the
+explain stage calibrated, with the explain settings it recorded in the manifest (normalisation, steps grid,
+tolerance, precision), so a typed sentence's weights and the cached ones share one scale.
+
+Speed (docs/PERFORMANCE.md): models are loaded once per process (`model`), and `run_all` explains with
+``WORKERS`` models at a time, each on one intra-op thread — independent work, so no thread ever waits for a
+descheduled partner, and each model's arithmetic is the one-thread arithmetic the explain path uses for a
+typed sentence anyway.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import logging
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Iterator
 
 import numpy as np
+import torch
 
 from core.config import ExplainConfig
+from core.dashboard.experiment import Experiment, model_fingerprint
 from core.data.words import Word, split_words
 from core.pipeline.artifacts import ExperimentPaths
 from core.pipeline.explain import Explainer, cached_settings, calibrated_steps, explain, load_explainer
-from core.pipeline.models import infer
+from core.pipeline.models import ValenceModel, infer
 from core.schema import VALENCE_CLASSES
 
 
@@ -42,6 +55,7 @@ class LiveModel:
     explainer: Explainer
     n_steps: int | None      # the explain stage's calibrated n (None: the settings' own start)
     settings: ExplainConfig
+    lock: threading.Lock = field(default_factory=threading.Lock, compare=False, repr=False)  # one text at a time
 
 
 def load(paths: ExperimentPaths, method: str, seed: int) -> LiveModel:
@@ -61,12 +75,104 @@ def seen_words(explainer: Explainer, text: str) -> int:
 def run(model: LiveModel, text: str) -> LiveResult:
     """Explain ``text`` with one model as the cache was, and take its representation z for the gender probe."""
     explainer = model.explainer
-    attribution = explain([text], {"model": explainer}, n_steps={"model": model.n_steps},
-                          settings=model.settings)["model"][0]
-    _, z = infer(explainer.model, explainer.tokenizer, [text])
+    with model.lock, _first_z(explainer.model) as seen:  # the integral hooks the embeddings: one text at a time
+        attribution = explain([text], {"model": explainer}, n_steps={"model": model.n_steps},
+                              settings=model.settings)["model"][0]
+    z = seen[0] if seen else infer(explainer.model, explainer.tokenizer, [text])[1]
     kept = seen_words(explainer, text)
     words = list(attribution.words)
     shown = text[:words[kept - 1].end] if kept else ""
     return LiveResult(words[:kept], np.asarray(attribution.weights[:kept], dtype=float),
-                      {c: float(p) for c, p in zip(VALENCE_CLASSES, attribution.probs)}, z[0],
+                      {c: float(p) for c, p in zip(VALENCE_CLASSES, attribution.probs)}, np.asarray(z[0]),
                       len(words) - kept, shown, explainer.model.args.max_length, attribution.n_steps)
+
+
+@contextmanager
+def _first_z(model: ValenceModel) -> Iterator[list[np.ndarray]]:
+    """z of the text being explained, read off the explanation's own first forward pass (F(x) and F(baseline),
+    fp32, the input's row first) as it enters the valence head, instead of a second pass (`infer`) for it."""
+    seen: list[np.ndarray] = []
+
+    def take(module, inputs) -> None:
+        if not seen:
+            seen.append(inputs[0][:1].detach().float().cpu().numpy())
+
+    handle = model.valence_head.register_forward_pre_hook(take)
+    try:
+        yield seen
+    finally:
+        handle.remove()
+
+
+WORKERS = 2  # models explained at once by `run_all` (each on one intra-op thread)
+WARM_UP_TEXT = "Fine, thanks."  # short: the first pass through each model pays its one-off costs, cheaply
+_log = logging.getLogger(__name__)
+_loads: dict[tuple[str, str, int], tuple[str, Future]] = {}  # (root, method, seed) → (fingerprint, the load)
+_loads_lock = threading.Lock()
+_loader = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="privlens-load")
+_explainers = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="privlens-explain")
+_threads_lock = threading.Lock()
+_threads_state = {"users": 0, "before": 0}
+
+
+def model(experiment: Experiment, method: str, seed: int) -> LiveModel:
+    """The experiment's model, loaded once per process and checkpoint: callers share one load, the background
+    warm-up's when it is under way (they wait for what is left of it). A retrained checkpoint or a rerun explain
+    stage (a new `model_fingerprint`) is loaded afresh, and so is one whose last load failed; ArtifactError when
+    the checkpoint is missing or damaged."""
+    fingerprint = model_fingerprint(experiment, method, seed)
+    key = (str(experiment.paths.root), method, seed)
+    with _loads_lock:
+        known, future = _loads.get(key, ("", None))
+        failed = future is not None and future.done() and future.exception() is not None  # tried again
+        if future is None or known != fingerprint or failed:
+            future = _loader.submit(load, experiment.paths, method, seed)
+            _loads[key] = (fingerprint, future)
+    return future.result()
+
+
+def loaded(experiment: Experiment, method: str, seed: int) -> bool:
+    """Whether `model` would return at once (the checkpoint is loaded, or failed to load)."""
+    entry = _loads.get((str(experiment.paths.root), method, seed))
+    return entry is not None and entry[1].done()
+
+
+@contextmanager
+def one_thread() -> Iterator[None]:
+    """One intra-op thread for the block (the process's count restored when the last overlapping block ends),
+    so that concurrent sessions and the warm-up never leave the count at another block's setting."""
+    with _threads_lock:
+        if _threads_state["users"] == 0:
+            _threads_state["before"] = torch.get_num_threads()
+            torch.set_num_threads(1)
+        _threads_state["users"] += 1
+    try:
+        yield
+    finally:
+        with _threads_lock:
+            _threads_state["users"] -= 1
+            if _threads_state["users"] == 0:
+                torch.set_num_threads(_threads_state["before"])
+
+
+def run_all(models: dict[str, LiveModel], texts: dict[str, str]) -> dict[str, LiveResult]:
+    """`run` for every model on its text (``texts[method]``), ``WORKERS`` models at a time, the most integration
+    steps first; results in the order of ``models``. Each model's weights are the ones `run` alone gives (the
+    same one-thread arithmetic)."""
+    longest_first = sorted(models, key=lambda method: -(models[method].n_steps or 0))  # so the two finish together
+    with one_thread():
+        futures = {method: _explainers.submit(run, models[method], texts[method]) for method in longest_first}
+        return {method: futures[method].result() for method in models}
+
+
+def warm_up(experiment: Experiment) -> None:
+    """Load every model × seed of ``experiment`` and explain one short text with each (the first pass through
+    a model pays one-off costs), so that the first typed sentence after a server start finds them ready.
+    Meant for a background thread: it calls no Streamlit and logs instead of raising (a page that needs a
+    model that failed to load raises the error itself)."""
+    try:
+        for seed in experiment.seeds:
+            models = {method: model(experiment, method, seed) for method in experiment.methods}
+            run_all(models, dict.fromkeys(models, WARM_UP_TEXT))
+    except Exception as error:  # noqa: BLE001 — a background thread has no page to show it on
+        _log.warning("Warming up the models of %s failed: %s", experiment.name, error)
