@@ -8,7 +8,6 @@ from typing import Callable, Iterator
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
-import streamlit.components.v1 as components
 from streamlit.errors import StreamlitPageNotFoundError
 
 from core.dashboard.charts import download_config
@@ -140,8 +139,7 @@ if (app.innerWidth < 1000 && !app.sessionStorage.getItem("privlens-sidebar-folde
 
 def fold_sidebar_when_narrow() -> None:
     """Start with the sidebar folded in a window under 1000 px wide (once per tab: a reopened one stays open)."""
-    with st.sidebar:
-        components.html(FOLD_SIDEBAR_WHEN_NARROW, height=0)
+    st.sidebar.iframe(FOLD_SIDEBAR_WHEN_NARROW, height="content", tab_index=-1, alt="")
 
 
 def wrapping_columns(key: str, count: int, *, min_px: int) -> list:
