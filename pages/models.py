@@ -1,12 +1,11 @@
 """Models: per-epoch training curves of every model and stage (loss, validation UARs, PrivAdv's λ)."""
-import plotly.express as px
 import streamlit as st
 
 from core import schema
 from core.dashboard import experiment as built
-from core.dashboard.history import (HISTORY_METRICS, head_versus_probe, lambda_range, probe_leakage, training_history,
+from core.dashboard.history import (HISTORY_METRICS, curve_figure, head_versus_probe, probe_leakage, training_history,
                                     verdicts)
-from core.methods import BASELINE, colour, palette
+from core.methods import BASELINE, colour
 from pages.common import artifacts_or_stop, chart, download_csv, experiment
 
 st.title("Models")
@@ -48,16 +47,11 @@ else:
     st.info(f"No probe results yet: run `{exp.command('metrics')}` to compare the heads with a fresh probe.")
 models = st.multiselect("Models", list(dict.fromkeys(history.model)), default=list(dict.fromkeys(history.model)))
 shown = history[history.model.isin(models)].assign(seed=lambda f: f.seed.astype(str))
-for metric, title in HISTORY_METRICS.items():
+for metric in HISTORY_METRICS:
     data = shown[shown.metric == metric]
     if data.empty:
         continue
-    figure = px.line(data, x="step", y="value", color="model", line_dash="seed", symbol="stage", markers=True,
-                     hover_data=["stage", "epoch"], title=title, color_discrete_map=palette(),
-                     labels={"step": "epoch (counted across stages)", "value": title})
-    figure.update_xaxes(dtick=1, tick0=1)  # epochs are whole numbers
-    if metric == "adv_lambda":
-        figure.update_yaxes(range=lambda_range(data.value))
+    figure = curve_figure(data, metric, symbol="stage")
     figure.update_layout(legend={"orientation": "h", "y": -0.25})  # below: the plot keeps its width when narrow
     if metric == "val_gender_uar" and leakage is not None:
         probed = leakage[leakage.model.isin({*data.model, BASELINE} & set(models))].sort_values("gender_uar")

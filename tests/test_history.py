@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.dashboard.history import head_versus_probe, history_rows, probe_leakage, training_history
+from core.dashboard.history import curve_figure, head_versus_probe, history_rows, probe_leakage, training_history
 from core.pipeline.artifacts import MANIFEST_VERSION, ExperimentPaths
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -96,3 +96,12 @@ def test_models_page_sets_each_head_beside_a_fresh_probe(built):
     gender_chart = json.loads(at.get("plotly_chart")[2].proto.spec)
     lines = {shape["y0"] for shape in gender_chart["layout"]["shapes"]}
     assert lines == {0.80, 0.77, 0.5}  # Gen's and PrivAdv's probes beside PrivAdv's head, and chance
+
+
+def test_curve_figure_counts_whole_epochs_and_starts_lambda_at_zero():
+    data = pd.DataFrame({"model": ["PrivAdv"] * 2, "seed": ["0"] * 2, "stage": ["primary"] * 2, "epoch": [1, 2],
+                         "step": [1, 2], "metric": ["adv_lambda"] * 2, "value": [0.985, 1.0]})
+    figure = curve_figure(data, "adv_lambda")  # the Models page and the audit report draw this same figure
+    assert figure.layout.xaxis.dtick == 1 and figure.layout.yaxis.range[0] == 0
+    assert curve_figure(data.assign(metric="train_loss"), "train_loss").layout.yaxis.range is None
+

@@ -8,10 +8,13 @@ nothing; one whose gender UAR falls removed gender from what its head can see.
 """
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any, Sequence
 
 import pandas as pd
+import plotly.express as px
+import plotly.graph_objects as go
 
+from core.methods import palette
 from core.pipeline.artifacts import ExperimentPaths, read_json
 
 HISTORY_METRICS = {  # history key -> what a chart calls it
@@ -106,3 +109,17 @@ def verdicts(comparison: pd.DataFrame, adversarial: set[str], *, chance: float =
 def lambda_range(values: pd.Series) -> list[float]:
     """The λ chart's value axis, from 0 so that a rise from 0.985 to 1.000 looks as small as it is."""
     return [0.0, max(1.0, float(values.max())) * 1.05]
+
+
+def curve_figure(data: pd.DataFrame, metric: str, **line: Any) -> go.Figure:
+    """One history metric per epoch, a line per model and seed (the Models page and the audit report): whole
+    epochs on the x axis, λ's axis from 0. ``line`` passes further px.line options (e.g. symbol="stage")."""
+    title = HISTORY_METRICS[metric]
+    figure = px.line(data, x="step", y="value", color="model", line_dash="seed", markers=True, title=title,
+                     hover_data=["stage", "epoch"], color_discrete_map=palette(),
+                     labels={"step": "epoch (counted across stages)", "value": title}, **line)
+    figure.update_xaxes(dtick=1, tick0=1)  # epochs are whole numbers
+    if metric == "adv_lambda":
+        figure.update_yaxes(range=lambda_range(data.value))
+    return figure
+

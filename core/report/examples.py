@@ -5,15 +5,14 @@ from __future__ import annotations
 import html
 
 import pandas as pd
-import plotly.express as px
 
 from core.dashboard import charts, cross_corpus
 from core.dashboard import experiment as built
 from core.dashboard import slices
 from core.dashboard.highlight import highlight_html, legend_html, shared_scale
-from core.dashboard.history import HISTORY_METRICS, training_history
+from core.dashboard.history import HISTORY_METRICS, curve_figure, training_history
 from core.data.lexicons import GenderLexicon, ValenceLexicon
-from core.methods import BASELINE, is_attention_check, label, palette
+from core.methods import BASELINE, is_attention_check, label
 from core.report import page
 from core.study.tasks import utterance_scores
 
@@ -120,13 +119,11 @@ def training_curves(experiment: built.Experiment) -> str:
     history, missing = training_history(experiment.paths, [(m, s) for m in experiment.methods for s in experiment.seeds])
     parts = [page.missing("per-epoch history for " + ", ".join(missing), "not trained, or trained by an older "
                           "privlens.")] if missing else []
-    for metric, title in HISTORY_METRICS.items():
+    for metric in HISTORY_METRICS:
         data = history[history.metric == metric].assign(seed=lambda f: f.seed.astype(str))
         if data.empty:
             continue
-        figure = px.line(data, x="step", y="value", color="model", line_dash="seed", markers=True, title=title,
-                         hover_data=["stage", "epoch"], color_discrete_map=palette(),
-                         labels={"step": "epoch (counted across stages)", "value": title})
+        figure = curve_figure(data, metric)
         parts.append(page.figure(figure.update_layout(height=340, template="plotly_white")))
     return page.section("training", "Training curves", *parts)
 
