@@ -24,6 +24,7 @@ from core.config import ExperimentConfig, ExplainConfig
 from core.pipeline.artifacts import ExperimentPaths, Manifest, read_json
 from core.pipeline.explain import Explainer, calibrated_steps, load_explainer
 from core.pipeline.files import rebuild_command
+from core.pipeline.models import device_plan
 
 NAIVE_STEPS = 50  # plain Captum's n_steps (its default), Gauss-Legendre, one utterance per call
 TYPED = ("I love this so much!", "honestly, the worst day of my life", "it was fine I guess",
@@ -93,6 +94,19 @@ def compare_paths(explainer: Explainer, texts: Sequence[str], *, n_steps: int, s
             "mean_rel_delta_fast": float(relative_deltas([a.delta for a in fast], [a.gap for a in fast]).mean())}
 
 
+def fp32_figures(explainer: Explainer, texts: Sequence[str], *, n_steps: int, settings: ExplainConfig,
+                 repeats: int, default: dict[str, float]) -> dict[str, float | str]:
+    """The speed-up and quality with the integral forced to fp32 (``ig_speedup_fp32``), so a machine with native
+    bf16 also reports what one without it gets. Where the default path already runs in fp32 it is the same
+    measurement, reused rather than repeated (``first_pass`` says which the default ran)."""
+    forced = dataclasses.replace(settings, precision="fp32")
+    bf16 = device_plan(settings, explainer.device).dtype is not None
+    figures = compare_paths(explainer, texts, n_steps=n_steps, settings=forced, repeats=repeats) if bf16 else default
+    return {"first_pass": "bf16" if bf16 else "fp32", "ig_speedup_fp32": figures["ig_speedup"],
+            "ig_fast_utts_per_s_fp32": figures["ig_fast_utts_per_s"],
+            "mean_rel_delta_fast_fp32": figures["mean_rel_delta_fast"]}
+
+
 def typed_latencies(explainers: dict[str, Explainer], n_steps: dict[str, int | None], settings: ExplainConfig,
                     repeats: int, sentences: Sequence[str] = TYPED) -> dict[str, float]:
     """Seconds from a typed sentence to its reading by every model (warm): the app's live path,
@@ -147,8 +161,11 @@ def ig_benchmark(paths: ExperimentPaths, config: ExperimentConfig, *, plan: Plan
     explainers = {m: load_explainer(paths, m, seed, device) for m in config.methods.names}
     steps = {m: calibrated_steps(paths, m, seed) for m in explainers}
     reference = config.methods.names[0]
-    figures = compare_paths(explainers[reference], sample_texts(paths, plan.texts), n_steps=steps[reference],
-                            settings=config.explain, repeats=plan.repeats)
+    texts = sample_texts(paths, plan.texts)
+    figures = compare_paths(explainers[reference], texts, n_steps=steps[reference], settings=config.explain,
+                            repeats=plan.repeats)
+    figures.update(fp32_figures(explainers[reference], texts, n_steps=steps[reference], settings=config.explain,
+                                repeats=plan.repeats, default=figures))
     figures.update(typed_latencies(explainers, steps, config.explain, plan.typed_repeats))
     figures["encoder_layers"] = explainers[reference].model.encoder.config.num_hidden_layers
     figures["build_stage_seconds"] = manifest_seconds(paths)

@@ -3,20 +3,22 @@ from __future__ import annotations
 
 import json
 import math
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
+import torch
 
-from core.config import load_config
+from core.config import ExplainConfig, load_config
 from core.pipeline.artifacts import ExperimentPaths
 from core.pipeline.build import ROLES, build
 from core.pipeline.models import load_tokenizer
-from scripts import benchmark
+from scripts import benchmark, ig_benchmark
 from scripts.ig_benchmark import passages, relative_deltas
 
 FIELDS = {"ig_naive_utts_per_s", "ig_fast_utts_per_s", "ig_speedup", "mean_rel_delta_naive", "mean_rel_delta_fast",
           "typed_six_models_p50_s", "typed_six_models_p95_s", "typed_models_at_once", "encoder_layers",
-          "build_stage_seconds"}
+          "build_stage_seconds", "first_pass", "ig_speedup_fp32", "ig_fast_utts_per_s_fp32", "mean_rel_delta_fast_fp32"}
 
 
 @pytest.fixture
@@ -41,7 +43,8 @@ def test_ig_quick_prints_exactly_the_named_figures(tiny_build, capsys):
     assert benchmark.main(["ig", "--quick", "--config", str(tiny_build)]) == 0
     figures = json.loads(capsys.readouterr().out)
     assert set(figures) == FIELDS
-    for name in FIELDS - {"build_stage_seconds", "encoder_layers"}:
+    assert figures["first_pass"] == "fp32" and figures["ig_speedup_fp32"] == figures["ig_speedup"]  # no bf16 on a CPU
+    for name in FIELDS - {"build_stage_seconds", "encoder_layers", "first_pass"}:
         assert math.isfinite(figures[name]) and figures[name] >= 0, name
     assert figures["ig_naive_utts_per_s"] > 0 and figures["ig_fast_utts_per_s"] > 0
     assert figures["mean_rel_delta_fast"] <= 0.05  # every utterance refined to the 5 % bound (or flagged)
@@ -64,3 +67,22 @@ def test_relative_deltas_and_passages(tiny_encoder):
     assert len(joined) == 5
     assert all(20 <= len(tokenizer.tokenize(p)) <= 40 + 12 for p in joined)  # one turn can overshoot the goal
     assert " ".join(joined) == " ".join(turns[:sum(p.count("turn") for p in joined)])  # consecutive, in order
+
+
+def test_the_fp32_figures_are_measured_apart_only_where_the_default_first_pass_is_bf16(monkeypatch):
+    runs = []
+
+    def compare(explainer, texts, *, n_steps, settings, repeats):
+        runs.append(settings.precision)
+        return {"ig_speedup": 4.5, "ig_fast_utts_per_s": 9.0, "mean_rel_delta_fast": 0.01}
+
+    monkeypatch.setattr(ig_benchmark, "compare_paths", compare)
+    explainer, default = SimpleNamespace(device=torch.device("cpu")), {
+        "ig_speedup": 6.0, "ig_fast_utts_per_s": 12.0, "mean_rel_delta_fast": 0.02}
+    for dtype, first_pass, speedup, forced in ((None, "fp32", 6.0, []), (torch.bfloat16, "bf16", 4.5, ["fp32"])):
+        runs.clear()
+        monkeypatch.setattr(ig_benchmark, "device_plan", lambda settings, device, dtype=dtype: SimpleNamespace(dtype=dtype))
+        figures = ig_benchmark.fp32_figures(explainer, ["a"], n_steps=8, settings=ExplainConfig(), repeats=1,
+                                            default=default)
+        assert (figures["first_pass"], figures["ig_speedup_fp32"], runs) == (first_pass, speedup, forced)
+
