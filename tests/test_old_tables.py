@@ -46,10 +46,17 @@ def partial(artifacts, tmp_path, monkeypatch) -> ExperimentPaths:
                                                 ignore=shutil.ignore_patterns("models"))))
 
 
+# The row a build writes when the correlation is defined, for a tiny build whose one was not.
+DEFINED = {"psc_correlation": {"pearson_r": 0.5, "pearson_p": 0.4, "spearman_rho": 0.3, "spearman_p": 0.6, "n": 5}}
+
+
 @pytest.mark.parametrize("page, table", PAGE_TABLES)
 def test_a_metrics_table_missing_any_column_never_crashes_the_page(partial, page, table):
     path = partial.metrics_table(table)
-    full = pd.read_csv(path)
+    try:
+        full = pd.read_csv(path)
+    except pd.errors.EmptyDataError:  # the tiny models' Psc did not vary: the build wrote the undefined, empty row
+        full = pd.DataFrame([DEFINED[table]])
     for column in full.columns:
         full.drop(columns=column).to_csv(path, index=False)
         record_as_built(partial, "metrics", path)
