@@ -178,10 +178,10 @@ def chart(figure: go.Figure, filename: str, *, key: str | None = None,
 def report_download(exp: Experiment) -> None:
     """The build's audit report (one offline HTML file) as a download, or the command that writes it."""
     path = exp.paths.report
-    command = f".venv/bin/python -m scripts.report {exp.source or 'scripts/experiments/<name>.toml'}"
     st.subheader("Audit report")
     if not path.is_file():
-        st.caption(f"No audit report in this build yet. Write it with `{command}` (a full build writes it too).")
+        st.caption(f"No audit report in this build yet. Write it with `{exp.command('report')}` (a full build "
+                   "writes it too).")
         return
     try:
         check_record(exp, path, "report")

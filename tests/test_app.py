@@ -79,7 +79,7 @@ def test_home_lists_models_and_artifact_status(built):
     at = AppTest.from_file(str(ROOT / "pages" / "home.py"), default_timeout=60).run()
     assert not at.exception
     assert any(c.value.endswith("demo`") for c in at.caption)  # the experiment picked in the sidebar (the only one)
-    assert "scripts.report" in at.caption[-1].value  # no audit report in this build: the command that writes it
+    assert "--stages report" in at.caption[-1].value  # no audit report in this build: the command that writes it
     models = at.table[0].value
     assert models["model"].tolist() == [label(m) for m in MODELS]  # the attention check says so
     assert "missing" in at.dataframe[0].value["state"].tolist()
