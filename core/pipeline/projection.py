@@ -16,6 +16,9 @@ import pandas as pd
 from sklearn.decomposition import PCA
 from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
 
+from core.pipeline.attackers import fitting_rows
+from core.schema import split_rows
+
 SHOWN_SPLITS = {"within": "primary", "cross": "cross"}  # split shown → the corpus role its rows come from
 COLUMNS = ("method", "seed", "split", "utt_id", "gender", "valence_class", "text", "pc1", "pc2", "gender_axis")
 TEXT_CHARS = 120  # hover text only: longer utterances are cut to keep the CSV small
@@ -42,9 +45,9 @@ def projection_points(predictions: pd.DataFrame, representations: Mapping[tuple[
         p = predictions[(predictions.method == method) & (predictions.seed == model_seed)].reset_index(drop=True)
         if len(p) != len(z):
             raise ValueError(f"{method}/seed{model_seed}: {len(z)} rows of z but {len(p)} rows of predictions")
-        primary = p.role == "primary"
-        fit = (primary & p.split.isin(["train", "val"])).to_numpy()
-        split = np.select([primary & (p.split == "test"), p.role == "cross"], list(SHOWN_SPLITS), "")
+        fit = fitting_rows(p).to_numpy()  # the rows the gender probes learn from, and the splits they are scored on
+        shown = split_rows(p)
+        split = np.select([mask.to_numpy() for mask in shown.values()], list(shown), "")
         keep = split != ""
         pcs = PCA(n_components=2, random_state=seed).fit(z[fit]).transform(z[keep])
         parts.append(p.loc[keep, ["utt_id", "gender", "valence_class"]].assign(
