@@ -116,8 +116,9 @@ def test_a_full_disk_while_writing_json_keeps_the_previous_file_whole(tmp_path, 
 HOLD_THE_LOCK = """
 import sys, time
 from pathlib import Path
+from core.pipeline.artifacts import ExperimentPaths
 from core.pipeline.lock import build_lock
-with build_lock(Path(sys.argv[1])):
+with build_lock(ExperimentPaths(Path(sys.argv[1])).build_lock):
     print("holding", flush=True)
     time.sleep(float(sys.argv[2]))
 """

@@ -158,6 +158,11 @@ class ExperimentPaths:
         return self.root / "manifest.json"
 
     @property
+    def build_lock(self) -> Path:
+        """Held by the running build (core.pipeline.lock)."""
+        return self.root / "build.lock"
+
+    @property
     def demo_corpora(self) -> Path:
         return self.root / "corpora" / "demo"
 

@@ -363,7 +363,7 @@ def build(config: ExperimentConfig, *, stages: list[str] | None = None, force: b
         raise ValueError(f"unknown stage(s) {unknown}; available: {list(STAGES)}")
     check_runnable(config)  # the device and the encoder, before any stage writes anything
     paths = paths or ExperimentPaths.for_experiment(config.name)
-    with build_lock(paths.root, wait=wait):
+    with build_lock(paths.build_lock, wait=wait):
         repaired = set_aside_manifest(paths)  # a corrupt one: the stages' records rebuild it
         ctx = BuildContext(config, paths, Manifest(paths), force)  # the manifest as the last build left it
         machine = hardware(resolve_device(config.train.device))

@@ -20,7 +20,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
-LOCK_FILE = "build.lock"
 log = logging.getLogger(__name__)
 
 
@@ -29,11 +28,10 @@ class BuildLockedError(OSError):
 
 
 @contextmanager
-def build_lock(root: Path, *, wait: float | None = 0.0, poll: float = 0.5) -> Iterator[None]:
-    """Hold ``root``'s build lock for the block. When another build holds it, wait up to ``wait`` seconds
-    (None: until it is free), then raise BuildLockedError saying who holds it."""
-    root.mkdir(parents=True, exist_ok=True)
-    path = root / LOCK_FILE
+def build_lock(path: Path, *, wait: float | None = 0.0, poll: float = 0.5) -> Iterator[None]:
+    """Hold the build lock file ``path`` (ExperimentPaths.build_lock) for the block. When another build holds it,
+    wait up to ``wait`` seconds (None: until it is free), then raise BuildLockedError saying who holds it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "a+", encoding="utf-8") as handle:  # "a+": opening never erases the holder's record
         _acquire(handle, path, wait, poll)
         try:
