@@ -351,3 +351,10 @@ def test_the_pages_resolve_the_valence_lexicon_as_the_build_does(tmp_path):
     assert built_with(relative, "experiments/paper.toml").valence_lexicon == "experiments/lexicons/nrc.txt"
     assert built_with({"valence_lexicon": "/data/nrc.txt"}, "experiments/paper.toml").valence_lexicon == "/data/nrc.txt"
     assert built_with({}, "experiments/paper.toml").valence_lexicon == ""  # VADER
+
+
+def test_the_p_value_shown_is_the_one_of_the_test_that_decided_the_mark():
+    table = pd.DataFrame({"mad_p": [0.2, 0.03], "mad_p_ttest": [0.01, np.nan], "mad_sig": [True, True]})
+    assert privacy_metrics.deciding_p(table, "mad").tolist() == [0.01, 0.03]  # t-test with ≥ 3 seeds, else bootstrap
+    assert privacy_metrics.deciding_p(table.iloc[0], "mad") == 0.01
+    assert privacy_metrics.deciding_p(table.drop(columns="mad_p_ttest").iloc[0], "mad") == 0.2  # an older table

@@ -119,10 +119,19 @@ def plain_summary(table: pd.DataFrame, *, alpha: float) -> list[str]:
     return sentences
 
 
+def deciding_p(table: pd.DataFrame | pd.Series, column: str) -> Any:
+    """The Holm-adjusted p of the test that set ``column``'s significance mark (core.pipeline.evaluate): the t-test
+    over seeds where it ran (≥ 3 seeds), else the paired bootstrap. For a table a column, for one row a number."""
+    bootstrap, ttest = table.get(f"{column}_p", np.nan), table.get(f"{column}_p_ttest")
+    if isinstance(ttest, pd.Series):
+        return ttest.where(ttest.notna(), bootstrap)
+    return bootstrap if ttest is None or pd.isna(ttest) else ttest
+
+
 def _significance_sentence(candidates: pd.DataFrame, best: str, alpha: float) -> str:
     if "gender_uar_within_sig" not in candidates.columns:
         return "Significance was not computed for this build."
-    p = candidates.loc[best].get("gender_uar_within_p", np.nan)
+    p = deciding_p(candidates.loc[best], "gender_uar_within")
     p_text = f" (Holm-adjusted p = {p:.3f})" if pd.notna(p) else ""
     if _is_true(candidates.loc[best, "gender_uar_within_sig"]):
         return f"This difference in leakage from Gen is statistically significant at level {alpha}{p_text}."

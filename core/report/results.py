@@ -2,7 +2,6 @@
 privacy–utility trade-off, MAD and Psc, and the lexicon overlap — all from the dashboard's own functions."""
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from core.dashboard import charts
@@ -21,7 +20,7 @@ ATTACKERS = {"logreg": "the linear attacker", "mlp": "the nonlinear (MLP) attack
 
 def significance(row: pd.Series, column: str, alpha: float) -> str:
     """"significant at 0.05, Holm-adjusted p = 0.012" for one Table 1 cell ("" when not tested)."""
-    p = row.get(f"{column}_p", np.nan)
+    p = pm.deciding_p(row, column)
     if pd.isna(p):
         return "not tested"
     verdict = "significant" if str(row.get(f"{column}_sig")).lower() == "true" else "not significant"
@@ -94,7 +93,7 @@ def conventions(experiment: built.Experiment, alpha: float) -> str:
 def table_one(experiment: built.Experiment, table: pd.DataFrame, alpha: float) -> str:
     shown = pm.shown_metrics(table)
     pvalues = pd.DataFrame({"model": [label(m) for m in table.model],
-                            **{m.header: table.get(f"{m.column}_p", np.nan) for m in shown}})
+                            **{m.header: pm.deciding_p(table, m.column) for m in shown}})
     parts = [f'<div id="table1">{page.table(pm.format_table1(table))}</div>', conventions(experiment, alpha),
              page.heading("Holm-adjusted p-values against Gen (the deciding test)"), page.table(pvalues),
              page.heading("What the columns mean"), page.bullets(f"**{h}**: {t}" for h, t in pm.column_help(table).items())]
