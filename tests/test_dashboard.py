@@ -271,7 +271,10 @@ def test_a_cross_corpus_case_link_opens_that_utterance_in_explore(tiny):
     assert params["role"] == "cross" and params["experiment"] == "tiny"
     at = explore_at(params)
     assert not at.exception and at.selectbox(key="explore_utt").value == params["utt"]
-    assert params["utt"] in html_of(page("cross_corpus"))  # the case shown is the one linked (its id in the link)
+    case = next(e.proto.body for e in page("cross_corpus").get("html") if hrefs[0] in e.proto.body)
+    text = pd.read_parquet(tiny.explained).query("role == 'cross'").set_index("utt_id").text[params["utt"]].iloc[0]
+    shown = re.sub(r"\s+", "", visible(re.sub(r'href="[^"]*"', "", case)))
+    assert re.sub(r"\s+", "", text) in shown  # the linked utterance's own words are in the case beside its link
 
 
 def test_marks_match_the_stored_predictions_of_a_known_utterance(tiny):
@@ -286,7 +289,9 @@ def test_marks_match_the_stored_predictions_of_a_known_utterance(tiny):
         card = next(c for c in cards(at) if c.startswith(method))
         verdict = "✓" if stored.predicted == gold else "✗"
         assert f"predicts {stored.predicted} valence {verdict} (gold {gold})" in card, method
-        for guess in re.findall(r"sure the speaker is (female|male) · P\(female\) = [\d.]+ ([✓✗])", card):
+        guesses = re.findall(r"sure the speaker is (female|male) · P\(female\) = [\d.]+ ([✓✗])", card)
+        assert len(guesses) == 2, card  # the linear and the nonlinear attacker
+        for guess in guesses:
             assert guess[1] == ("✓" if guess[0][0].upper() == gender else "✗"), (method, guess)
         assert card.count("✓") + card.count("✗") == 3  # the prediction and both attackers
         assert "(punctuation and function words left out)" in card

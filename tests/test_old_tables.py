@@ -16,7 +16,7 @@ from core.pipeline.artifacts import METRICS_TABLES, ExperimentPaths
 from tests.conftest import record_as_built
 
 ROOT = Path(__file__).resolve().parent.parent
-READS = re.compile(r"metrics_(?:frame|table)\(")  # a read; the table's name is the first string literal after it
+READS = re.compile(r"(?:metrics_(?:frame|table)|optional)\(")  # a read; the table's name: the first string after it
 
 
 def tables_read_by(page: str) -> list[str]:
@@ -34,6 +34,7 @@ PAGE_TABLES = [(p.stem, table) for p in sorted((ROOT / "pages").glob("*.py")) fo
 
 def test_the_pages_reading_metrics_tables_are_found():
     assert ("cross_corpus", "psc_correlation") in PAGE_TABLES and ("privacy_metrics", "table1") in PAGE_TABLES
+    assert {("privacy_metrics", "leakage_reference"), ("privacy_metrics", "attacker_curve")} <= set(PAGE_TABLES)
     assert {page for page, _ in PAGE_TABLES} >= {"cross_corpus", "privacy_metrics", "models", "lexicon_overlap",
                                                   "projector"}
 

@@ -124,7 +124,9 @@ def test_the_all_slice_is_table1s_number_on_the_tiny_build(artifacts):
     rows = rows.assign(gender_guess=slices.attacker_guesses(exp, rows))
     table = slices.slice_uars(rows, ("gender",), resamples=20)
     table1 = pd.read_csv(exp.paths.metrics_table("table1")).set_index("model")  # one seed: Table 1 is seed 0
-    for _, row in table[table.slice == "all"].iterrows():
+    whole = table[table.slice == "all"]
+    assert len(whole) == 2 * len(exp.methods)  # within and cross for every model
+    for _, row in whole.iterrows():
         assert row.valence_uar == pytest.approx(table1.loc[row.model, f"valence_uar_{row.split}"]), row.model
         assert row.gender_uar == pytest.approx(table1.loc[row.model, f"gender_uar_{row.split}"]), row.model
 
