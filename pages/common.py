@@ -12,7 +12,7 @@ from streamlit.errors import StreamlitPageNotFoundError
 
 from core.dashboard.charts import download_config
 from core.dashboard.experiment import Experiment, check_record, open_experiment
-from core.dashboard.exports import context_line, with_context, with_context_columns
+from core.dashboard.exports import SYNTHETIC_NOTICE, context_line, with_context, with_context_columns
 from core.dashboard.glossary import glossary_markdown, readable_columns
 from core.dashboard.layout import wrapping_columns_css
 from core.pipeline.artifacts import list_experiments
@@ -20,10 +20,6 @@ from core.pipeline.files import ArtifactError
 from core.study.faults import StudyDatabaseError
 from core.study.setup import StudySetup
 from core.study.store import StudyStore, open_store
-
-SYNTHETIC = ("**Synthetic demo data.** These models were trained on generated stand-ins for IEMOCAP, MSP-IMPROV "
-             "and MuSE with planted gender and valence cues, not on real speech transcripts: the numbers show how "
-             "privlens works, not how real models behave.")
 
 
 def show_error(error: ArtifactError) -> None:
@@ -99,7 +95,7 @@ def experiment() -> Experiment:
     with artifacts_or_stop():
         chosen = open_experiment(name if name in names else names[0])
     if chosen.synthetic:
-        st.info(SYNTHETIC, icon=":material/science:")
+        st.info(SYNTHETIC_NOTICE, icon=":material/science:")
     st.session_state["export_context"] = context_line(chosen.name, chosen.synthetic)  # what chart() exports with
     return chosen
 

@@ -54,10 +54,7 @@ with st.expander("Build status: stages, warnings, encoder, machine", expanded=at
     if not attention:  # shown above the fold otherwise
         for warning in warnings:
             st.warning(warning)
-    model = manifest.get("config", {}).get("model", {})
-    encoder = (model.get("encoder") or "packaged all-MiniLM-L6-v2") + (
-        f" (first {model['layers']} layers)" if model.get("layers") else "")
-    st.caption(f"Encoder: {encoder} · git commit {manifest.get('git_commit', 'unknown')[:10]} · "
+    st.caption(f"Encoder: {exp.encoder} · git commit {manifest.get('git_commit', 'unknown')[:10]} · "
                f"artifacts in `{display_path(paths.root)}`")
     if machine := exp.machine():
         st.caption(f"Built with {machine}.")

@@ -15,7 +15,8 @@ import pandas as pd
 from core.config import resolve_against
 from core.data.words import Word
 from core.methods import METHODS
-from core.pipeline.artifacts import MANIFEST_VERSION, PROJECT_ROOT, ExperimentPaths, ManifestError, fingerprint, read_manifest
+from core.pipeline.artifacts import (MANIFEST_VERSION, PROJECT_ROOT, ExperimentPaths, ManifestError, fingerprint,
+                                     read_manifest)
 from core.pipeline.files import ArtifactError, rebuild_command
 from core.pipeline.probes import ProbeFileError
 from core.pipeline.probes import load_probes as load_stored_probes
@@ -55,6 +56,13 @@ class Experiment:
     @property
     def methods(self) -> list[str]:
         return list(self.config.get("methods", {}).get("names", METHODS))  # older manifests: every declared method
+
+    @property
+    def encoder(self) -> str:
+        """The encoder as a reader should see it: its folder or name, and how many of its layers were used."""
+        model = self.config.get("model", {})
+        return (model.get("encoder") or "packaged all-MiniLM-L6-v2") + (
+            f" (first {model['layers']} layers)" if model.get("layers") else "")
 
     @property
     def seeds(self) -> list[int]:

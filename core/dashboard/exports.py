@@ -10,6 +10,9 @@ import pandas as pd
 import plotly.graph_objects as go
 
 SYNTHETIC_CORPORA = "synthetic demo corpora (generated, not real speech)"
+SYNTHETIC_NOTICE = ("**Synthetic demo data.** These models were trained on generated stand-ins for IEMOCAP, MSP-IMPROV "
+                    "and MuSE with planted gender and valence cues, not on real speech transcripts: the numbers show "
+                    "how privlens works, not how real models behave.")  # the pages' notice and the report's
 REAL_CORPORA = "the corpora named in the experiment's config"
 
 

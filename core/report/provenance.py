@@ -8,15 +8,12 @@ import time
 import pandas as pd
 
 from core.dashboard import experiment as built
+from core.dashboard.exports import SYNTHETIC_NOTICE
 from core.methods import METHODS, description, label, with_role
 from core.pipeline.artifacts import PROJECT_ROOT, STAGES, fingerprint
 from core.redact import masked_values
 from core.report import page
 from core.schema import ROLES
-
-SYNTHETIC = ("Synthetic demo data. These models were trained on generated stand-ins for IEMOCAP, MSP-IMPROV and "
-             "MuSE with planted gender and valence cues, not on real speech transcripts: the numbers show how "
-             "privlens works, not how real models behave.")
 
 
 def privlens_version() -> str:
@@ -71,18 +68,15 @@ def machines(experiment: built.Experiment) -> pd.DataFrame:
 
 def provenance(experiment: built.Experiment) -> str:
     config, manifest = numbers_config(experiment), experiment.manifest
-    model = config.get("model", {})
-    encoder = (model.get("encoder") or "packaged all-MiniLM-L6-v2") + (
-        f" (first {model['layers']} layers)" if model.get("layers") else "")
     facts = pd.DataFrame([
         ("experiment", experiment.name), ("privlens (this report)", privlens_version()),
         ("git commit of the build", manifest.get("git_commit", "unknown")),
         ("config hash", fingerprint(config)), ("config file", config.get("source") or "–"),
-        ("seeds", ", ".join(map(str, experiment.seeds))), ("encoder", encoder),
+        ("seeds", ", ".join(map(str, experiment.seeds))), ("encoder", experiment.encoder),
         ("models", ", ".join(label(m) for m in experiment.methods)),
         ("report written", time.strftime("%Y-%m-%d %H:%M:%S"))], columns=["", "value"])
     packages = ", ".join(f"{k} {v}" for k, v in manifest.get("packages", {}).items())
-    parts = [page.prose(SYNTHETIC, css="notice")] if experiment.synthetic else []
+    parts = [page.prose(SYNTHETIC_NOTICE, css="notice")] if experiment.synthetic else []
     parts += [page.table(facts), page.prose(f"Packages: {packages or 'not recorded'}.", css="small"),
               page.heading("Corpora: utterances per split, speaker gender (F/M) and gold valence"),
               _or_missing(lambda: page.table(corpus_sizes(experiment)), "corpus tables"),
@@ -105,7 +99,7 @@ def _or_missing(render, what: str) -> str:
 
 def limitations(experiment: built.Experiment) -> str:
     """What the data is and what each privacy method does not guarantee (docs/METHODS.md says more)."""
-    data = (SYNTHETIC if experiment.synthetic else
+    data = (SYNTHETIC_NOTICE if experiment.synthetic else
             "Real corpora: the numbers hold for these corpora, this encoder and these seeds; another corpus, "
             "encoder or set of speakers may behave differently.")
     points = [data,

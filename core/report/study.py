@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from core.pipeline.artifacts import display_path
 from core.report import page
 from core.study.faults import StudyDatabaseError
 from core.study.report import study_report
@@ -34,7 +35,7 @@ def shown_url(setup: StudySetup) -> str:
     """The database as the report names it: password masked, the experiment's folder as artifacts/<name>."""
     url, root = setup.shown_url, setup.paths.root
     for folder in (str(root.resolve()), str(root)):
-        url = url.replace(folder, f"artifacts/{root.name}")
+        url = url.replace(folder, display_path(root))
     return url
 
 
