@@ -20,7 +20,7 @@ from core.data.words import word_forms
 from core.methods import colour, is_attention_check, label
 from core.pipeline.metrics import uar
 from core.pipeline.statistics import bootstrap_uar
-from core.schema import ROLE_LABELS, VALENCE_CLASSES, split_rows
+from core.schema import GENDER_CHANCE, ROLE_LABELS, VALENCE_CHANCE, VALENCE_CLASSES, split_rows
 
 CATEGORY = "category"  # the column `with_categories` adds: an utterance's gender-lexicon categories
 SLICINGS = {"speaker gender": ("gender",), "gold valence": ("valence_class",),
@@ -108,7 +108,7 @@ def slice_bars(table: pd.DataFrame, *, metric: str, split: str, title: str) -> g
                        error_y={"type": "data", "symmetric": False,
                                 "array": rows[f"{metric}_high"] - rows[f"{metric}_uar"],
                                 "arrayminus": rows[f"{metric}_uar"] - rows[f"{metric}_low"]})
-    figure.add_hline(y=1 / len(VALENCE_CLASSES) if metric == "valence" else 0.5, line_dash="dot",
+    figure.add_hline(y=VALENCE_CHANCE if metric == "valence" else GENDER_CHANCE, line_dash="dot",
                      annotation_text="chance over the whole split")
     figure.update_layout(title=title, barmode="group", height=400, template="plotly_white",
                          yaxis={"range": [0, 1], "title": f"{metric} UAR"}, legend={"orientation": "h", "y": -0.25},

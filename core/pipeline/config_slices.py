@@ -1,7 +1,7 @@
 """The part of an experiment config that each build stage's results depend on: one function per stage.
 
 The build fingerprints its work with these slices and Home compares them between the manifest and
-the TOML (core.pipeline.artifacts.experiment_status), so Home calls a stage stale exactly when the
+the TOML (core.pipeline.status.experiment_status), so Home calls a stage stale exactly when the
 build would redo it: a new ``train.device`` or eval batch size changes no model and no prediction,
 and neither is stale. A slice reads the config as plain values (core.config.to_dict, the manifest's
 form) and takes a missing section as empty, so a partial or older record compares too. Torch-free:
