@@ -29,8 +29,7 @@ def load(name: str, stamp: float) -> dict[str, pd.DataFrame]:
 
 @st.cache_resource
 def lexicons(source: str) -> tuple[ValenceLexicon, GenderLexicon]:
-    valence = ValenceLexicon.nrc_vad(source) if source else ValenceLexicon.vader()
-    return valence, GenderLexicon.load()
+    return cross_corpus.valence_lexicon(source), GenderLexicon.load()
 
 
 with artifacts_or_stop():

@@ -58,6 +58,12 @@ class Experiment:
         return list(self.config.get("methods", {}).get("names", METHODS))  # older manifests: every declared method
 
     @property
+    def metrics_config(self) -> dict:
+        """The config the metrics stage last ran with, the one that made Table 1: a metrics-only rebuild updates it
+        and the experiment's own record (kept by the corpora stage) does not. The latter when no record holds it."""
+        return self.manifest.get("stages", {}).get("metrics", {}).get("config") or self.config
+
+    @property
     def encoder(self) -> str:
         """The encoder as a reader should see it: its folder or name, and how many of its layers were used."""
         model = self.config.get("model", {})

@@ -40,11 +40,9 @@ def column_help(table: pd.DataFrame) -> dict[str, str]:
 
 
 def significance_level(experiment: Experiment) -> float:
-    """The level (metrics.alpha) the significance marks of table1.csv were decided at: from the config the
-    metrics stage last ran with, which a metrics-only rebuild updates and the experiment's own config does not
-    (only the corpora stage records that); the default when the record does not hold it."""
-    config = experiment.manifest.get("stages", {}).get("metrics", {}).get("config", {})
-    return float(config.get("metrics", {}).get("alpha", MetricsConfig.alpha))
+    """The level (metrics.alpha) the significance marks of table1.csv were decided at (Experiment.metrics_config);
+    the default when no record holds it."""
+    return float(experiment.metrics_config.get("metrics", {}).get("alpha", MetricsConfig.alpha))
 
 
 def format_table1(table: pd.DataFrame, *, digits: int = 3) -> pd.DataFrame:

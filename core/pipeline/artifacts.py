@@ -270,13 +270,17 @@ class ExperimentPaths:
         return self.study_dir / f"{name}.csv"
 
 
-def write_json(path: Path, value: Any) -> None:
-    """Write JSON atomically (temp file + rename), so a killed build or a full disk never leaves half a file:
+def write_text(path: Path, text: str) -> None:
+    """Write ``text`` atomically (temp file + rename), so a killed build or a full disk never leaves half a file:
     the previous version stays whole, and a full disk is a DiskFullError naming ``path``."""
     tmp = path.with_suffix(path.suffix + ".tmp")
     with written(path, removing=[tmp]):
-        tmp.write_text(json.dumps(value, indent=2, sort_keys=True, default=str))
+        tmp.write_text(text, encoding="utf-8")
         tmp.replace(path)
+
+
+def write_json(path: Path, value: Any) -> None:
+    write_text(path, json.dumps(value, indent=2, sort_keys=True, default=str))
 
 
 def read_json(path: Path) -> Any:

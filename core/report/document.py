@@ -10,8 +10,7 @@ from typing import Callable
 
 from core.dashboard import experiment as built
 from core.dashboard import privacy_metrics as pm
-from core.pipeline.artifacts import ExperimentPaths, read_manifest
-from core.pipeline.writing import written
+from core.pipeline.artifacts import ExperimentPaths, read_manifest, write_text
 from core.report import examples, page, provenance, results
 from core.report.study import study_section
 from core.study.setup import StudySetup
@@ -65,8 +64,5 @@ def write_report(paths: ExperimentPaths, study: StudySetup | None, out: Path | N
     text = page.document(f"privlens audit report: {experiment.name}", sections(experiment, study),
                          subtitle="One self-contained file: every number is read from the build's artifacts.")
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(".html.tmp")
-    with written(out, removing=[tmp]):
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(out)
+    write_text(out, text)
     return out

@@ -19,11 +19,6 @@ from core.study.tasks import utterance_scores
 EXAMPLES = 2  # utterances shown at each end of the MAD ranking
 
 
-def valence_lexicon(experiment: built.Experiment) -> ValenceLexicon:
-    """The valence lexicon Psc was computed with (NRC-VAD when the build named one, else VADER)."""
-    return ValenceLexicon.nrc_vad(experiment.valence_lexicon) if experiment.valence_lexicon else ValenceLexicon.vader()
-
-
 def side_by_side(experiment: built.Experiment, utt_id: str, *, seed: int, words: pd.DataFrame,
                  utterances: pd.DataFrame, lexicon: GenderLexicon) -> str:
     """One primary-test utterance as every model explains it, on one shared colour scale; the attention check's
@@ -81,7 +76,7 @@ def error_analysis(experiment: built.Experiment) -> str:
         f"{correlation['spearman_p']:.2f}), n = {int(correlation['n'])}." if correlation else
         "No Psc–accuracy correlation: it needs at least three models with a Psc."))
     utterances, words, valence, gender = (built.explained(experiment), built.attributions(experiment),
-                                          valence_lexicon(experiment), GenderLexicon.load())
+                                          cross_corpus.valence_lexicon(experiment.valence_lexicon), GenderLexicon.load())
     rows = []
     for method in experiment.methods:
         cases = cross_corpus.error_cases(utterances, method=method, seed=seed)

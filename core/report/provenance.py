@@ -27,8 +27,7 @@ def privlens_version() -> str:
 
 def numbers_config(experiment: built.Experiment) -> dict:
     """The config the metrics stage last ran with (the one that made Table 1), secrets masked once more."""
-    stages = experiment.manifest.get("stages", {})
-    return masked_values(stages.get("metrics", {}).get("config") or experiment.config)
+    return masked_values(experiment.metrics_config)
 
 
 def corpus_sizes(experiment: built.Experiment) -> pd.DataFrame:
