@@ -61,7 +61,8 @@ class Experiment:
     def metrics_config(self) -> dict:
         """The config the metrics stage last ran with, the one that made Table 1: a metrics-only rebuild updates it
         and the experiment's own record (kept by the corpora stage) does not. The latter when no record holds it."""
-        return self.manifest.get("stages", {}).get("metrics", {}).get("config") or self.config
+        recorded = self.manifest.get("stages", {}).get("metrics", {}).get("config")
+        return self.config if recorded is None else recorded
 
     @property
     def encoder(self) -> str:
