@@ -5,6 +5,7 @@ import streamlit as st
 from core import schema
 from core.dashboard import experiment as built
 from core.dashboard import projector
+from core.dashboard.links import explore_params
 from core.methods import label
 from core.pipeline.projection import COLUMNS, SHOWN_SPLITS
 from pages.common import artifacts_or_stop, chart, experiment, seed_picker
@@ -58,7 +59,7 @@ def show_pick(points: pd.DataFrame, role: str, explained: set[tuple[str, str]]) 
         return
     st.session_state["explore_pick"] = pick  # what Explore opens when it is next shown
     st.page_link("pages/explore.py", label="Open it in Explore", icon=":material/search:",
-                 query_params={"utt": row.utt_id, "role": role})
+                 query_params=explore_params(role=role, utt_id=row.utt_id, experiment=exp.name, seed=seed))
 
 
 with artifacts_or_stop():

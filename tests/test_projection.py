@@ -139,7 +139,8 @@ def test_a_picked_explained_point_links_to_explore(built):
     at = pick("cross_all_1")
     assert not at.exception and at.session_state["explore_pick"] == {"role": "cross", "utt_id": "cross_all_1"}
     link = at.get("page_link")[0].proto
-    assert link.query_string == "utt=cross_all_1&role=cross"
+    params = {k: v[0] for k, v in parse_qs(link.query_string).items()}
+    assert params == {"utt": "cross_all_1", "role": "cross", "experiment": built.root.name, "seed": "0"}  # a shareable link
     at = pick("cross_all_2")  # not explained: Explore could not open it
     assert not at.exception and not at.get("page_link") and "Type a sentence" in at.info[-1].value
 
