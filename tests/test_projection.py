@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import doctest
 import json
+from urllib.parse import parse_qs
 
 import numpy as np
 import pandas as pd
