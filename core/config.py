@@ -99,7 +99,7 @@ class ExplainConfig:
     delta_tolerance: float = 0.05   # calibration: mean |delta| <= tolerance * mean |F(x) - F(b)|; then each utterance's
                                     # own |delta| <= tolerance * |F(x) - F(b)|, else it moves up steps_grid (flagged at the top)
     calibration_size: int = 16      # calibration batch: a seeded sample of the explained utterances
-    batch_size: int = 8             # utterances per attribution call on the CPU (each expands to n_steps rows)
+    batch_size: int = 2             # utterances per attribution batch on the CPU (× n_steps rows), one batch per core at once
     cuda_batch_size: int = 64       # the same on CUDA, where wide batches keep the GPU busy
     precision: str = "auto"         # first pass of the integral: "auto" (bf16 where the hardware has it), "fp32", "bf16"
     sample_seed: int = 0            # which utterances are explained

@@ -1,18 +1,23 @@
 """PrivErase: the LEACE eraser's guarantee (linear only), its life inside a checkpoint, and the recipe end to end."""
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import torch
 from sklearn.metrics import balanced_accuracy_score
 
-from core.config import MethodsConfig
+from core.config import MethodsConfig, to_dict
 from core.methods import recipe
+from core.pipeline.artifacts import ExperimentPaths, Manifest, read_json
+from core.pipeline.build import build
 from core.pipeline.evaluate import probe_models
 from core.pipeline.models import ModelArgs, build_model, infer, load_checkpoint, load_tokenizer, save_checkpoint
 from core.pipeline.recipes import Corpora, fit_leace
 from core.pipeline.trainer import fit
-from tests.conftest import make_table
+from core.schema import ROLES
+from tests.conftest import dashboard_config, make_table
 from tests.test_training import FAST
 
 
@@ -79,3 +84,23 @@ def test_priverase_trains_like_gen_then_erases_gender_from_its_own_z(tiny_encode
     centred = z - z.mean(0)
     gender = (fitted.gender == "M").to_numpy(float)
     assert np.abs(centred.T @ (gender - gender.mean())).max() / len(z) < 1e-4  # no covariance with gender left
+
+
+def test_a_build_with_gen_gives_priverase_gens_weights_and_the_same_model_as_training_it(tmp_path, tiny_encoder):
+    """PrivErase trains as Gen: the build starts it from Gen's trained weights instead of training them again,
+    and the finished model is the one its own training gives, bit for bit."""
+    config = dataclasses.replace(dashboard_config(tiny_encoder), methods=MethodsConfig(names=("Gen", "PrivErase")))
+    shared, alone = ExperimentPaths(tmp_path / "shared"), ExperimentPaths(tmp_path / "alone")
+    for paths, names in ((shared, ("Gen", "PrivErase")), (alone, ("PrivErase",))):
+        for role in ROLES:
+            paths.corpus_table(role).parent.mkdir(parents=True, exist_ok=True)
+            make_table(role, 2, splits=("all",) if role == "cross" else ("train", "val", "test")).to_parquet(
+                paths.corpus_table(role), index=False)
+        Manifest(paths).record_run(to_dict(config), {})
+        build(dataclasses.replace(config, methods=MethodsConfig(names=names)), stages=["train"], paths=paths)
+    reused, _, meta = load_checkpoint(shared.model_dir("PrivErase", 0))
+    trained, _, own = load_checkpoint(alone.model_dir("PrivErase", 0))
+    assert meta["trained_as"] == "Gen/seed0" and "trained_as" not in own
+    assert meta["fits"] == read_json(shared.model_dir("Gen", 0) / "model.json")["fits"]
+    for name, tensor in trained.state_dict().items():
+        assert torch.equal(reused.state_dict()[name], tensor), name

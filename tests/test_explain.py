@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import threading
 
 import numpy as np
 import pytest
@@ -229,20 +230,29 @@ def test_precision_and_batch_size_follow_the_device(monkeypatch):
     assert device_plan(explaining, cuda).batch_size == 64 and device_plan(training, cuda).batch_size == 1024
 
 
-def test_small_work_runs_on_one_thread_and_restores_the_count(explainer, monkeypatch):
+def test_every_pass_runs_on_one_thread_so_explanations_do_not_depend_on_the_thread_count(explainer, monkeypatch):
     before = torch.get_num_threads()
     with intra_op_threads(1):
         assert torch.get_num_threads() == 1
     with intra_op_threads(None):
         assert torch.get_num_threads() == before
     assert torch.get_num_threads() == before
-    assert explainer._threads(16 * 12) == 1 and explainer._threads(8 * 16 * 20) is None  # typed sentence vs batch
     seen = []
     monkeypatch.setattr(explainer, "_probabilities",
-                        lambda *a, _real=explainer._probabilities, **k: seen.append(torch.get_num_threads())
-                        or _real(*a, **k))
-    explainer.attribute(["fine"], n_steps=4, settings=ExplainConfig(steps_grid=()))
-    assert set(seen) == {1} and torch.get_num_threads() == before
+                        lambda *a, _real=explainer._probabilities, **k: seen.append(
+                            (threading.current_thread().name, torch.get_num_threads())) or _real(*a, **k))
+    settings = ExplainConfig(steps_grid=(), batch_size=1, precision="fp32")
+    with intra_op_threads(2):
+        on_two = explainer.attribute(TEXTS[:4], n_steps=4, settings=settings)
+    workers = {name for name, _ in seen} - {threading.current_thread().name}  # the endpoints' one batch runs inline
+    assert {threads for _, threads in seen} == {1} and workers and all(name.startswith("explain") for name in workers)
+    seen.clear()
+    with intra_op_threads(1):
+        on_one = explainer.attribute(TEXTS[:4], n_steps=4, settings=settings)
+    assert {threads for _, threads in seen} == {1} and {name for name, _ in seen} == {threading.current_thread().name}
+    for a, b in zip(on_two, on_one):  # the same arithmetic, bit for bit, on one worker or two
+        assert np.array_equal(a.scores, b.scores) and a.delta == b.delta
+    assert torch.get_num_threads() == before
 
 
 def test_explain_starts_at_the_given_the_fixed_or_the_smallest_n_steps(explainer):

@@ -22,6 +22,7 @@ from tqdm.auto import tqdm
 from core.config import MetricsConfig
 from core.pipeline import metrics as m
 from core.pipeline import statistics
+from core.pipeline.profile import timed
 from core.schema import split_rows
 
 # probe name → hidden layers (none: logistic regression); logreg and mlp are Table 1's two (SPEC §4)
@@ -58,6 +59,7 @@ def stratified_subsample(labels: np.ndarray, budget: int, seed: int | tuple[int,
     return np.sort(np.concatenate(chosen))
 
 
+@timed("probes")
 def attacker_curve(predictions: pd.DataFrame, representations: Mapping[tuple[str, int], np.ndarray],
                    guesses: pd.DataFrame, settings: MetricsConfig) -> pd.DataFrame:
     """Per model × seed, gender UAR (within, cross) by the attacker's budget and by its capacity (CURVE_COLUMNS).

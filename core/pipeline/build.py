@@ -26,7 +26,7 @@ from tqdm.auto import tqdm
 from core.config import ExperimentConfig, to_dict
 from core.methods import recipe
 from core.pipeline import evaluate as ev
-from core.pipeline import references
+from core.pipeline import profile, references
 from core.pipeline import table1 as t1
 from core.pipeline.artifacts import (STAGE_INPUTS, ExperimentPaths, Manifest, code_fingerprint, fingerprint, read_json,
                                      set_aside_manifest, write_json)
@@ -170,17 +170,36 @@ def stage_train(ctx: BuildContext) -> dict:
 
 
 def train_one(ctx: BuildContext, method: str, seed: int, device) -> dict:
-    """Build a fresh model for ``method`` and run its recipe's stages through the trainer."""
+    """Build a fresh model for ``method`` and run its recipe's stages through the trainer — or, for a recipe that
+    trains as another method (`shared_training`), start from that method's trained weights — then its finish."""
     c = ctx.config
     r = ctx.recipe(method)
     seed_everything(seed)
     args = ModelArgs.from_config(c.model, encoder=ctx.encoder(), gender_head=r.gender_head, transform=r.transform)
     model = build_model(args).to(device)
     tokenizer = load_tokenizer(args.encoder)
-    fits = [fit(model, tokenizer, stage, c.train, seed=seed, recipe=r).__dict__ for stage in r.stages(ctx.corpora)]
+    if shared := shared_training(ctx, r, seed):
+        trained, _, meta = load_checkpoint(shared, str(device))
+        missing, unexpected = model.load_state_dict(trained.state_dict(), strict=False)
+        assert not unexpected and all(key.startswith("transform.") for key in missing), (missing, unexpected)
+        fits = meta["fits"]
+    else:
+        fits = [fit(model, tokenizer, stage, c.train, seed=seed, recipe=r).__dict__ for stage in r.stages(ctx.corpora)]
+    seed_everything(seed)  # finish draws its own random numbers (a refit's dropout) whether training ran or not
     finished = r.finish(model, tokenizer, ctx.corpora)
     return {"model": model, "tokenizer": tokenizer, "method": method, "seed": seed, "fits": fits,
+            **({"trained_as": f"{r.trains_as}/seed{seed}"} if shared else {}),
             **({"finish": finished} if finished else {}), "config": to_dict(c)}
+
+
+def shared_training(ctx: BuildContext, r: Gen, seed: int) -> Path | None:
+    """The checkpoint folder of the method ``r`` trains as (``r.trains_as``), same seed, when this build has it
+    trained and current: its training is ``r``'s step for step (a test holds the weights equal), so it is not
+    repeated. None otherwise — no such method, not in this build yet, or stale — and ``r`` trains itself."""
+    if r.trains_as is None or r.trains_as not in ctx.config.methods.names:
+        return None
+    current = ctx.is_done("train", r.trains_as, seed, ctx.model_fingerprint(r.trains_as, seed))
+    return ctx.paths.model_dir(r.trains_as, seed) if current else None
 
 
 def _checkpoint_fingerprint(directory: Path) -> str:
@@ -369,6 +388,7 @@ def build(config: ExperimentConfig, *, stages: list[str] | None = None, force: b
         machine = hardware(resolve_device(config.train.device))
         for name in [s for s in STAGES if s in names]:
             start, ctx.warnings = time.perf_counter(), []
+            profile.reset()
             if repaired:  # said once, and kept with the first stage's record for Home
                 ctx.warn(repaired)
                 repaired = None
@@ -377,5 +397,5 @@ def build(config: ExperimentConfig, *, stages: list[str] | None = None, force: b
             outputs = ctx.stage_records(name, own=record_files(paths.root, paths.own_outputs(name, ctx.jobs())))
             ctx.manifest.record_stage(name, config=to_dict(config), seconds=time.perf_counter() - start,
                                       warnings=ctx.warnings, inputs=inputs, outputs=outputs, hardware=machine,
-                                      **result)
+                                      profile=profile.seconds(), **result)
     return ctx.manifest

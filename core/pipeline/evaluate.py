@@ -26,6 +26,7 @@ from core.pipeline import metrics as m
 from core.pipeline import statistics
 from core.pipeline import table1 as t1
 from core.pipeline.attackers import CAPACITIES, attacker_curve, fitting_rows, probe
+from core.pipeline.profile import timed
 from core.pipeline.projection import projection_points
 from core.schema import split_rows
 
@@ -95,6 +96,7 @@ def probe_models(seed: int, max_iter: int) -> dict:
     return {name: probe(CAPACITIES[name], seed=seed, max_iter=max_iter) for name in TABLE1_PROBES}
 
 
+@timed("probes")
 def leakage(predictions: pd.DataFrame, representations: Mapping[tuple[str, int], np.ndarray],
             settings: MetricsConfig, *, fitted_probes: dict | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Gender UAR of probes trained on primary train+val z, scored on primary test and the cross corpus.

@@ -20,8 +20,10 @@ whose own convergence delta misses the tolerance is integrated again at the next
 from __future__ import annotations
 
 import dataclasses
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence, TypeVar
 
 import numpy as np
 import torch
@@ -32,16 +34,17 @@ from core.config import ConfigError, ExplainConfig, load_section
 from core.data.words import Word, split_words
 from core.pipeline.artifacts import ExperimentPaths, Manifest, read_json
 from core.pipeline.files import ArtifactError, rebuild_command
-from core.pipeline.models import (VALENCE_CLASSES, ValenceModel, attention_kernels, batches, device_plan,
+from core.pipeline.models import (VALENCE_CLASSES, ValenceModel, attention_kernels, batches, by_length, device_plan,
                                   intra_op_threads, load_checkpoint, pad)
+from core.pipeline.profile import timed
 
 if TYPE_CHECKING:
     from transformers import PreTrainedTokenizerBase
 
 DEFAULTS = ExplainConfig()  # the one home of explanation defaults
 TOKENS_PER_PASS = {"cpu": 16_384, "cuda": 65_536}  # rows × width of one forward/backward pass, by device type
-SMALL_PASS_TOKENS = 1024  # CPU work below this many rows × width (first pass) runs on one thread (`_threads`)
 NORMALISATIONS = ("l2", "l1", "none")  # how word scores become weights (see `normalise`)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -136,11 +139,19 @@ class Explainer:
         self.model = model.eval()
         self.tokenizer = tokenizer
         self.device = next(model.parameters()).device
+        self._path = threading.local()  # per thread: the points on the integration path its next forward uses
+        model.encoder.get_input_embeddings().register_forward_hook(self._path_points)
+
+    def _path_points(self, module: torch.nn.Module, inputs: tuple, output: torch.Tensor) -> torch.Tensor:
+        """The word-embedding layer's output, replaced by this thread's path points while it integrates: a hook
+        per thread, so workers can integrate different batches through one model at the same time."""
+        points = getattr(self._path, "points", None)
+        return output if points is None else points
 
     def _probabilities(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, *,
                        dtype: torch.dtype | None = None) -> torch.Tensor:
-        with torch.autocast(self.device.type, dtype=dtype or torch.bfloat16, enabled=dtype is not None), \
-                attention_kernels(self.device, dtype):
+        with timed("forward"), attention_kernels(self.device, dtype), \
+                torch.autocast(self.device.type, dtype=dtype or torch.bfloat16, enabled=dtype is not None):
             logits = self.model(input_ids, attention_mask)
         return torch.softmax(logits.float(), dim=-1)
 
@@ -167,32 +178,34 @@ class Explainer:
         plan = device_plan(settings, self.device)
         if plan.batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {plan.batch_size}")
-        enc = self.tokenizer(texts, truncation=True, max_length=self.model.args.max_length,
-                             return_offsets_mapping=True)
+        with timed("tokenising"):
+            enc = self.tokenizer(texts, truncation=True, max_length=self.model.args.max_length,
+                                 return_offsets_mapping=True)
         results: dict[int, WordAttribution] = {}
-        with intra_op_threads(self._threads(n_steps * sum(map(len, enc["input_ids"])))):
-            encoded = self._encode(enc, targets, plan.batch_size)
-            pending = list(range(len(texts)))
-            for n in refinement_steps(n_steps, settings.steps_grid):
-                # Refinements run in fp32: a tiny |F(x) − F(b)| can sit below bf16's rounding noise.
-                results.update(self._integrate(texts, encoded, pending, n, settings, plan.batch_size,
-                                               internal_batch_size, plan.dtype if n == n_steps else None, progress))
-                pending = [i for i in pending if not results[i].converged]
-                if not pending:
-                    break
+        encoded = self._encode(enc, targets, plan.batch_size)
+        pending = list(range(len(texts)))
+        for n in refinement_steps(n_steps, settings.steps_grid):
+            # Refinements run in fp32: a tiny |F(x) − F(b)| can sit below bf16's rounding noise.
+            results.update(self._integrate(texts, encoded, pending, n, settings, plan.batch_size,
+                                           internal_batch_size, plan.dtype if n == n_steps else None, progress))
+            pending = [i for i in pending if not results[i].converged]
+            if not pending:
+                break
         return [results[i] for i in range(len(texts))]
 
     def _encode(self, enc, targets: list[int | None], batch_size: int) -> _Encoded:
         """F(x) and F(baseline) of the tokenised texts in fp32, both in one forward pass per batch."""
-        ids, probs, base_probs = enc["input_ids"], [], []
-        with torch.inference_mode():
-            for s in batches(len(ids), batch_size * 4):
-                input_ids, mask = pad(ids[s], self.tokenizer.pad_token_id, self.device)
+        ids, order = enc["input_ids"], by_length(enc["input_ids"])
+
+        def endpoints(rows: np.ndarray) -> torch.Tensor:
+            input_ids, mask = pad([ids[i] for i in rows], self.tokenizer.pad_token_id, self.device)
+            with torch.inference_mode():
                 p = self._probabilities(torch.cat([input_ids, self.baseline_ids(input_ids)]), torch.cat([mask, mask]))
-                probs.append(p[:len(input_ids)])
-                base_probs.append(p[len(input_ids):])
-        probs_np = torch.cat(probs).cpu().numpy() if ids else np.zeros((0, len(VALENCE_CLASSES)))
-        base_np = torch.cat(base_probs).cpu().numpy() if ids else probs_np
+            return torch.stack([p[:len(rows)], p[len(rows):]], 1)  # rows × (input, baseline) × classes
+
+        parts = self._on_workers(endpoints, [order[s] for s in batches(len(ids), batch_size * 4)])
+        both = torch.cat(parts).cpu().numpy()[np.argsort(order)] if ids else np.zeros((0, 2, len(VALENCE_CLASSES)))
+        probs_np, base_np = both[:, 0], both[:, 1]
         chosen = np.array([int(p.argmax()) if t is None else int(t) for p, t in zip(probs_np, targets)], dtype=int)
         if len(chosen) and (chosen.min() < 0 or chosen.max() >= len(VALENCE_CLASSES)):
             raise ValueError(f"targets must index {VALENCE_CLASSES}, got {sorted(set(chosen.tolist()))}")
@@ -205,28 +218,49 @@ class Explainer:
                    dtype: torch.dtype | None, progress: bool) -> dict[int, WordAttribution]:
         """One integration pass at ``n_steps`` over ``indices``, in batches of similar length."""
         order = sorted(indices, key=lambda i: len(encoded.ids[i]))
-        chunks, sums = [], []
-        for s in tqdm(list(batches(len(order), batch_size)), desc=f"attribute n={n_steps}", leave=False,
-                      disable=not progress):
-            chunk = order[s]
+
+        def token_scores(chunk: list[int]) -> torch.Tensor:
             input_ids, mask = pad([encoded.ids[i] for i in chunk], self.tokenizer.pad_token_id, self.device)
             target = torch.as_tensor(encoded.targets[chunk], device=self.device)
             rows = internal_batch_size or TOKENS_PER_PASS.get(self.device.type, TOKENS_PER_PASS["cpu"]) // \
                 input_ids.shape[1]
-            chunks.append(chunk)
-            sums.append(self.layer_integrated_gradients(input_ids, mask, target, n_steps=n_steps, dtype=dtype,
-                                                        rows=max(rows, len(chunk))).sum(-1))  # stays on the device
+            return self.layer_integrated_gradients(input_ids, mask, target, n_steps=n_steps, dtype=dtype,
+                                                   rows=max(rows, len(chunk))).sum(-1)  # stays on the device
+
+        chunks = [order[s] for s in batches(len(order), batch_size)]
+        sums = self._on_workers(token_scores, chunks, fp32=dtype is None,
+                                progress=f"attribute n={n_steps}" if progress else None)
         out = {}
-        for chunk, token_scores in zip(chunks, sums):
-            token_scores = token_scores.cpu().numpy()
-            deltas = token_scores.sum(1) - encoded.gaps[chunk]
+        for chunk, chunk_scores in zip(chunks, sums):
+            chunk_scores = chunk_scores.cpu().numpy()
+            deltas = chunk_scores.sum(1) - encoded.gaps[chunk]
             ok = within_tolerance(deltas, encoded.gaps[chunk], settings.delta_tolerance)
             for row, i in enumerate(chunk):
-                words, scores = word_scores(texts[i], encoded.offsets[i], token_scores[row, :len(encoded.ids[i])])
+                words, scores = word_scores(texts[i], encoded.offsets[i], chunk_scores[row, :len(encoded.ids[i])])
                 out[i] = WordAttribution(texts[i], words, scores, normalise(scores, settings.normalisation),
                                          int(encoded.targets[i]), encoded.probs[i], float(deltas[row]),
                                          float(encoded.gaps[i]), n_steps, bool(ok[row]))
         return out
+
+    def _on_workers(self, work: Callable[[T], torch.Tensor], chunks: Sequence[T], *, fp32: bool = True,
+                    progress: str | None = None) -> list[torch.Tensor]:
+        """``work`` on every chunk, in order. On the CPU in fp32 each chunk runs on one intra-op thread and as many
+        chunks run at once as torch has threads: independent batches keep both cores busy where one batch split
+        across two threads waits for the slower half, and a chunk's arithmetic, hence every explanation, is the
+        same whatever the machine's thread count (docs/PERFORMANCE.md). A bf16 pass (``fp32`` False) and a GPU run
+        the chunks one after another: bf16 matrix products on worker threads were not bit-reproducible."""
+        parallel = self.device.type == "cpu" and fp32
+
+        def one(chunk: T) -> torch.Tensor:
+            with intra_op_threads(1 if parallel else None):
+                return work(chunk)
+
+        workers = min(torch.get_num_threads() if parallel else 1, len(chunks))
+        if workers <= 1:  # a typed sentence, one core, bf16 or a GPU: no thread to start
+            return [one(chunk) for chunk in tqdm(chunks, desc=progress, leave=False, disable=progress is None)]
+        with ThreadPoolExecutor(workers, thread_name_prefix="explain") as pool:
+            return list(tqdm(pool.map(one, chunks), total=len(chunks), desc=progress, leave=False,
+                             disable=progress is None))
 
     def layer_integrated_gradients(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, target: torch.Tensor,
                                    *, n_steps: int, dtype: torch.dtype | None = None,
@@ -251,20 +285,15 @@ class Explainer:
         for s in batches(n_steps, per_pass):
             k = len(points[s])
             scaled = (start + points[s].view(-1, 1, 1, 1) * path).flatten(0, 1).requires_grad_()
-            hook = embeddings.register_forward_hook(lambda module, inputs, output: scaled)
+            self._path.points = scaled
             try:
                 probs = self._probabilities(input_ids.repeat(k, 1), attention_mask.repeat(k, 1), dtype=dtype)
-                (grads,) = torch.autograd.grad(probs.gather(1, target.repeat(k)[:, None]).sum(), scaled)
             finally:
-                hook.remove()
+                self._path.points = None
+            with timed("backward"):
+                (grads,) = torch.autograd.grad(probs.gather(1, target.repeat(k)[:, None]).sum(), scaled)
             total += (grads.view(k, *path.shape) * weights[s].view(-1, 1, 1, 1)).sum(0)
         return total * path
-
-    def _threads(self, tokens: int) -> int | None:
-        """One CPU thread for small work (a typed sentence: ``tokens`` = rows × width of its first pass):
-        its matrices are too small for a second thread to pay for the synchronisation, which on a busy
-        machine costs far more than it saves (docs/PERFORMANCE.md)."""
-        return 1 if self.device.type == "cpu" and tokens < SMALL_PASS_TOKENS else None
 
     def baseline_ids(self, input_ids: torch.Tensor) -> torch.Tensor:
         """[CLS] [PAD]… [SEP] of the same length: every other token ([UNK] included) becomes [PAD]."""

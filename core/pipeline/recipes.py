@@ -54,6 +54,7 @@ class Gen:
     transform = "none"                       # a representation transform inside the model (models.TRANSFORMS)
     corpora: tuple[str, ...] = ("primary",)  # corpus roles it trains on
     gender_loss_weight = 0.0                 # weight of the gender cross-entropy (no gender head: none)
+    trains_as: str | None = None             # a method whose training this one's is, step for step (see PrivErase)
 
     def __init__(self, settings: MethodsConfig):
         """A recipe keeps the method settings it uses as attributes named like the MethodsConfig fields:
@@ -185,6 +186,7 @@ class PrivErase(Gen):
     refit on the erased z (beyond the paper; docs/METHODS.md says what the guarantee covers)."""
 
     transform = "linear_eraser"
+    trains_as = "Gen"  # the eraser starts as the identity and draws no random numbers: training is Gen's, bit for bit
 
     def finish(self, model: ValenceModel, tokenizer: PreTrainedTokenizerBase, corpora: Corpora) -> dict:
         """Fit the eraser on the primary train+val z — the rows an attacker's probe is trained on — with the

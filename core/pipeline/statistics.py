@@ -16,11 +16,13 @@ from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
 from core.pipeline.metrics import uar
+from core.pipeline.profile import timed
 
 # --------------------------------------------------------------------------------------------
 # Significance vs Gen (SPEC §4)
 # --------------------------------------------------------------------------------------------
 
+@timed("bootstrap")
 def paired_bootstrap_pvalue(y_true: Sequence, pred_base: Sequence, pred_other: Sequence, *,
                             metric: Callable[[Sequence, Sequence], float] = uar,
                             n_resamples: int = 1000, seed: int = 0) -> float:
@@ -112,6 +114,7 @@ def holm(pvalues: Sequence[float | None], *, alpha: float = 0.05) -> tuple[list[
 # Bootstrap intervals (the dashboard's error bars)
 # --------------------------------------------------------------------------------------------
 
+@timed("bootstrap")
 def bootstrap_uar(y_true: Sequence[str], y_pred: Sequence[str], *, resamples: int = 1000, seed: int = 0,
                   level: float = 0.95) -> tuple[float, float, float]:
     """UAR with a percentile bootstrap interval over utterances: (uar, low, high)."""
@@ -129,6 +132,7 @@ def bootstrap_uar(y_true: Sequence[str], y_pred: Sequence[str], *, resamples: in
     return uar(y_true, y_pred), float(np.percentile(samples, tail)), float(np.percentile(samples, 100 - tail))
 
 
+@timed("bootstrap")
 def mean_intervals(frame: pd.DataFrame, value: str, *, by: str = "method", resamples: int = 1000, seed: int = 0,
                    level: float = 0.95) -> pd.DataFrame:
     """Mean of a per-utterance value per group with a percentile bootstrap interval (MAD_i, P_i)."""

@@ -10,6 +10,8 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
+from core.pipeline.profile import timed
+
 
 class DiskFullError(OSError):
     """The disk filled while an artifact was written; the message names the file, which has been removed."""
@@ -34,7 +36,8 @@ def written(path: Path, *, removing: Sequence[Path] | None = None) -> Iterator[P
     file for a finished artifact, and the next run writes it again."""
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        yield path
+        with timed("writing"):
+            yield path
     except Exception as error:
         if not disk_full(error):
             raise
