@@ -10,7 +10,7 @@ import copy
 import random
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -21,8 +21,6 @@ from tqdm.auto import tqdm
 from core.pipeline.metrics import uar
 from core.pipeline.models import GENDERS, VALENCE_CLASSES, ValenceModel, batches, device_plan, encode, infer, pad
 from core.pipeline.profile import timed
-
-POOL_BATCHES = 8  # batches sorted by length together (`length_batches`)
 
 if TYPE_CHECKING:  # type hints only (a model's code fingerprint follows runtime imports, not config code)
     from transformers import PreTrainedTokenizerBase
@@ -97,22 +95,6 @@ def validation_uars(model: ValenceModel, tokenizer: PreTrainedTokenizerBase, tab
     return valence, uar(table["gender"].to_numpy(), np.array(GENDERS)[logits.argmax(1).cpu().numpy()])
 
 
-def length_batches(lengths: Sequence[int], batch_size: int, generator: torch.Generator) -> list[torch.Tensor]:
-    """One epoch's batches, each of similar lengths: a seeded shuffle cut into pools of POOL_BATCHES batches,
-    each pool sorted by length and cut into batches, and the batches shuffled again.
-
-    A batch of random utterances pads to its longest, about twice the demo's mean length; batches from a
-    sorted pool pad to almost nothing, while every epoch still draws each pool afresh (docs/METHODS.md).
-    """
-    order = torch.randperm(len(lengths), generator=generator)
-    out = []
-    for s in batches(len(order), batch_size * POOL_BATCHES):
-        pool = order[s]
-        pool = pool[torch.as_tensor(np.argsort([lengths[i] for i in pool.tolist()], kind="stable"))]
-        out += [pool[b] for b in batches(len(pool), batch_size)]
-    return [out[i] for i in torch.randperm(len(out), generator=generator).tolist()]
-
-
 def parameter_groups(model: ValenceModel, config: TrainConfig) -> list[dict]:
     """The encoder at ``lr``; the heads, which start from random weights, at ``head_lr`` (0 = lr).
 
@@ -140,18 +122,20 @@ def fit(model: ValenceModel, tokenizer: PreTrainedTokenizerBase, stage: Stage, c
     gender_w = class_weights(stage.train["gender"], GENDERS, device)
     optimizer = torch.optim.RMSprop(parameter_groups(model, config), lr=config.lr)
     shuffler = torch.Generator().manual_seed(seed)
-    steps_per_epoch = -(-len(ids) // config.batch_size)  # pools hold whole batches: `length_batches` cuts as many
+    steps_per_epoch = -(-len(ids) // config.batch_size)
     total_steps, step = config.epochs * steps_per_epoch, 0
     record, best_state, start = FitRecord(stage.name), None, time.perf_counter()
     plan = device_plan(config, device)  # bf16 on CUDA by default
 
     for epoch in range(config.epochs):
         model.train()
-        epoch_batches = length_batches([len(x) for x in ids], config.batch_size, shuffler)
-        bar = tqdm(epoch_batches, leave=False, desc=f"{stage.name} epoch {epoch + 1}/{config.epochs}")
+        order = torch.randperm(len(ids), generator=shuffler)
+        bar = tqdm(batches(len(ids), config.batch_size), total=steps_per_epoch, leave=False,
+                   desc=f"{stage.name} epoch {epoch + 1}/{config.epochs}")
         losses = []
-        for rows in bar:
+        for s in bar:
             recipe.on_step(model, step / total_steps)
+            rows = order[s]
             input_ids, mask = pad([ids[i] for i in rows], tokenizer.pad_token_id, device)
             with timed("forward"), torch.autocast(device.type, dtype=plan.dtype or torch.bfloat16,
                                                   enabled=plan.dtype is not None):
