@@ -13,9 +13,11 @@ manifest (`cached_settings`), to the app: a typed sentence is explained exactly 
 Speed (docs/PERFORMANCE.md): the integral is computed directly (`layer_integrated_gradients`,
 held equal to Captum's by the tests) so the endpoints cost two embedding lookups instead of two
 forward passes; each text is tokenised once and F(x), F(baseline) computed once in fp32; batches
-are length-sorted; the integral runs in bf16 where the hardware computes it natively. An utterance
-whose own convergence delta misses the tolerance is integrated again at the next larger n of
-``steps_grid``, so the cheap n serves most utterances without loosening the δ bound.
+are length-sorted and small (`explain.batch_size`), and in fp32 on the CPU each is integrated on one
+thread, as many at once as there are threads (`Explainer._on_workers`); the first pass runs in bf16
+where the hardware computes it natively. An utterance whose own convergence delta misses the
+tolerance is integrated again at the next larger n of ``steps_grid``, so the cheap n serves most
+utterances without loosening the δ bound.
 """
 from __future__ import annotations
 
