@@ -9,7 +9,7 @@ import torch
 from sklearn.metrics import balanced_accuracy_score
 
 from core.config import MethodsConfig, to_dict
-from core.methods import recipe
+from core.methods import METHODS, recipe
 from core.pipeline.artifacts import ExperimentPaths, Manifest, read_json
 from core.pipeline.build import build
 from core.pipeline.evaluate import probe_models
@@ -104,3 +104,17 @@ def test_a_build_with_gen_gives_priverase_gens_weights_and_the_same_model_as_tra
     assert meta["fits"] == read_json(shared.model_dir("Gen", 0) / "model.json")["fits"]
     for name, tensor in trained.state_dict().items():
         assert torch.equal(reused.state_dict()[name], tensor), name
+
+
+def test_a_recipe_that_trains_as_another_shares_its_hooks_and_adds_only_a_transform(tiny_encoder):
+    """What copying another method's training rests on: the same training hooks and, beyond them, only a transform."""
+    for name in METHODS:
+        r = recipe(name, MethodsConfig())
+        if r.trains_as is None:
+            continue
+        source = recipe(r.trains_as, MethodsConfig())
+        for hook in ("stages", "view", "on_step", "loss", "corpora", "gender_head", "gender_loss_weight"):
+            assert getattr(type(r), hook) == getattr(type(source), hook), (name, hook)
+        own, theirs = (build_model(ModelArgs(encoder=tiny_encoder, gender_head=x.gender_head, transform=x.transform))
+                       .state_dict() for x in (r, source))
+        assert {key.split(".")[0] for key in set(own) ^ set(theirs)} == {"transform"}, name

@@ -170,8 +170,7 @@ def stage_train(ctx: BuildContext) -> dict:
 
 
 def train_one(ctx: BuildContext, method: str, seed: int, device) -> dict:
-    """Build a fresh model for ``method`` and run its recipe's stages through the trainer — or, for a recipe that
-    trains as another method (`shared_training`), start from that method's trained weights — then its finish."""
+    """A fresh model for ``method`` through its recipe's stages (or `shared_training`'s weights), then its finish."""
     c = ctx.config
     r = ctx.recipe(method)
     seed_everything(seed)
@@ -180,8 +179,9 @@ def train_one(ctx: BuildContext, method: str, seed: int, device) -> dict:
     tokenizer = load_tokenizer(args.encoder)
     if shared := shared_training(ctx, r, seed):
         trained, _, meta = load_checkpoint(shared, str(device))
-        missing, unexpected = model.load_state_dict(trained.state_dict(), strict=False)
-        assert not unexpected and all(key.startswith("transform.") for key in missing), (missing, unexpected)
+        keys = model.load_state_dict(trained.state_dict(), strict=False)  # only its own transform may be new
+        if keys.unexpected_keys or {key.split(".")[0] for key in keys.missing_keys} - {"transform"}:
+            raise ArtifactError(f"{shared} does not fit {method}: {keys}", rebuild_command(c.source, "train"))
         fits = meta["fits"]
     else:
         fits = [fit(model, tokenizer, stage, c.train, seed=seed, recipe=r).__dict__ for stage in r.stages(ctx.corpora)]
@@ -193,13 +193,12 @@ def train_one(ctx: BuildContext, method: str, seed: int, device) -> dict:
 
 
 def shared_training(ctx: BuildContext, r: Gen, seed: int) -> Path | None:
-    """The checkpoint folder of the method ``r`` trains as (``r.trains_as``), same seed, when this build has it
-    trained and current: its training is ``r``'s step for step (a test holds the weights equal), so it is not
-    repeated. None otherwise — no such method, not in this build yet, or stale — and ``r`` trains itself."""
-    if r.trains_as is None or r.trains_as not in ctx.config.methods.names:
-        return None
-    current = ctx.is_done("train", r.trains_as, seed, ctx.model_fingerprint(r.trains_as, seed))
-    return ctx.paths.model_dir(r.trains_as, seed) if current else None
+    """The current checkpoint of the method ``r`` trains as (``r.trains_as``, same seed) in this build: its training
+    is ``r``'s step for step (a test holds the weights equal), so it is not repeated. None: ``r`` trains itself."""
+    if r.trains_as in ctx.config.methods.names and ctx.is_done(
+            "train", r.trains_as, seed, ctx.model_fingerprint(r.trains_as, seed)):
+        return ctx.paths.model_dir(r.trains_as, seed)
+    return None
 
 
 def _checkpoint_fingerprint(directory: Path) -> str:
