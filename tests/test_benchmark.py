@@ -6,6 +6,7 @@ import math
 from types import SimpleNamespace
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
@@ -86,3 +87,22 @@ def test_the_fp32_figures_are_measured_apart_only_where_the_default_first_pass_i
                                             default=default)
         assert (figures["first_pass"], figures["ig_speedup_fp32"], runs) == (first_pass, speedup, forced)
 
+
+
+def test_the_build_benchmark_prints_each_stage_its_clocks_and_the_planted_effects(tmp_path, monkeypatch, capsys):
+    """The build itself is stubbed (a real demo build takes minutes): it leaves a Table 1 and stage records."""
+    toml = tmp_path / "demo.toml"
+    toml.write_text('name = "demo"\n[data]\ndemo_seed = 0\n')
+
+    def fake_build(config, *, paths):
+        paths.metrics_table("table1").parent.mkdir(parents=True)
+        pd.DataFrame({"model": ["Gen", "PrivAdv", "GenderExp"], "valence_uar_within": [0.83, 0.80, 0.83],
+                      "valence_uar_cross": [0.72, 0.75, 0.73], "mad": [0.0, 0.02, -0.02],
+                      "mad_sig": [False, True, False]}).to_csv(paths.metrics_table("table1"), index=False)
+        return SimpleNamespace(data={"stages": {"train": {"seconds": 9.0, "profile": {"forward": 3.0, "backward": 5.0}}}})
+
+    monkeypatch.setattr("core.pipeline.build.build", fake_build)
+    assert benchmark.main(["build", str(toml), "--budget-minutes", "60"]) == 1  # GenderExp's MAD is not significant
+    out = capsys.readouterr().out
+    assert "train:      9.0 s   backward 5.0 · forward 3.0 · other 1.0" in out
+    assert "kept: Gen's cross-corpus valence drop 0.110 >= 0.08" in out and "LOST: MAD(GenderExp) -0.0200" in out
