@@ -134,7 +134,7 @@ if curve is not None:
     with right:
         chart(charts.attacker_capacity(capacity, split, untrained=privacy_metrics.untrained_level(references, split)),
               f"{exp.name}_attacker_capacity_{split}")
-    numbers("the attacker charts", pd.concat([budget, capacity]).drop_duplicates())
+    numbers("the attacker charts", curve.loc[budget.index.union(capacity.index)])  # the full-budget linear point once
     st.caption(f"Seed {seed}. Bars: below the full budget, the 2.5–97.5 percentiles over seeded gender-stratified "
                "subsamples of the labelled utterances; at the full budget (and on the right), 95% bootstrap intervals "
                "over test utterances. Dashed: the untrained encoder (left: its linear probe; right: the stronger "

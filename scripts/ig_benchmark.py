@@ -22,7 +22,7 @@ from captum.attr import LayerIntegratedGradients
 
 from core.config import ExperimentConfig, ExplainConfig
 from core.pipeline.artifacts import ExperimentPaths, Manifest, read_json
-from core.pipeline.explain import Explainer, calibrated_steps, load_explainer
+from core.pipeline.explain import Explainer, cached_settings, calibrated_steps, load_explainer
 from core.pipeline.files import rebuild_command
 from core.pipeline.models import device_plan
 
@@ -160,13 +160,14 @@ def ig_benchmark(paths: ExperimentPaths, config: ExperimentConfig, *, plan: Plan
                                 f"({rebuild_command(config.source)})")
     explainers = {m: load_explainer(paths, m, seed, device) for m in config.methods.names}
     steps = {m: calibrated_steps(paths, m, seed) for m in explainers}
+    settings = cached_settings(paths)  # as the build explained, and as the app explains a typed sentence
     reference = config.methods.names[0]
     texts = sample_texts(paths, plan.texts)
-    figures = compare_paths(explainers[reference], texts, n_steps=steps[reference], settings=config.explain,
+    figures = compare_paths(explainers[reference], texts, n_steps=steps[reference], settings=settings,
                             repeats=plan.repeats)
-    figures.update(fp32_figures(explainers[reference], texts, n_steps=steps[reference], settings=config.explain,
+    figures.update(fp32_figures(explainers[reference], texts, n_steps=steps[reference], settings=settings,
                                 repeats=plan.repeats, default=figures))
-    figures.update(typed_latencies(explainers, steps, config.explain, plan.typed_repeats))
+    figures.update(typed_latencies(explainers, steps, settings, plan.typed_repeats))
     figures["encoder_layers"] = explainers[reference].model.encoder.config.num_hidden_layers
     figures["build_stage_seconds"] = manifest_seconds(paths)
     return figures

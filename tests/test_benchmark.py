@@ -13,7 +13,7 @@ import torch
 from core.config import ExplainConfig, load_config
 from core.pipeline.artifacts import ExperimentPaths
 from core.pipeline.build import ROLES, build
-from core.pipeline.models import load_tokenizer
+from core.pipeline.models import load_tokenizer, native_cpu_bf16
 from scripts import benchmark, ig_benchmark
 from scripts.ig_benchmark import passages, relative_deltas
 
@@ -44,7 +44,9 @@ def test_ig_quick_prints_exactly_the_named_figures(tiny_build, capsys):
     assert benchmark.main(["ig", "--quick", "--config", str(tiny_build)]) == 0
     figures = json.loads(capsys.readouterr().out)
     assert set(figures) == FIELDS
-    assert figures["first_pass"] == "fp32" and figures["ig_speedup_fp32"] == figures["ig_speedup"]  # no bf16 on a CPU
+    assert figures["first_pass"] == ("bf16" if native_cpu_bf16() else "fp32")  # explain.precision "auto"
+    if figures["first_pass"] == "fp32":  # the forced-fp32 figures are the default measurement, reused
+        assert figures["ig_speedup_fp32"] == figures["ig_speedup"]
     for name in FIELDS - {"build_stage_seconds", "encoder_layers", "first_pass"}:
         assert math.isfinite(figures[name]) and figures[name] >= 0, name
     assert figures["ig_naive_utts_per_s"] > 0 and figures["ig_fast_utts_per_s"] > 0
@@ -93,12 +95,13 @@ def test_the_build_benchmark_prints_each_stage_its_clocks_and_the_planted_effect
     """The build itself is stubbed (a real demo build takes minutes): it leaves a Table 1 and stage records."""
     toml = tmp_path / "demo.toml"
     toml.write_text('name = "demo"\n[data]\ndemo_seed = 0\n')
+    significant = [False, True, False]
 
     def fake_build(config, *, paths):
-        paths.metrics_table("table1").parent.mkdir(parents=True)
+        paths.metrics_table("table1").parent.mkdir(parents=True, exist_ok=True)
         pd.DataFrame({"model": ["Gen", "PrivAdv", "GenderExp"], "valence_uar_within": [0.83, 0.80, 0.83],
                       "valence_uar_cross": [0.72, 0.75, 0.73], "mad": [0.0, 0.02, -0.02],
-                      "mad_sig": [False, True, False]}).to_csv(paths.metrics_table("table1"), index=False)
+                      "mad_sig": significant}).to_csv(paths.metrics_table("table1"), index=False)
         return SimpleNamespace(data={"stages": {"train": {"seconds": 9.0, "profile": {"forward": 3.0, "backward": 5.0}}}})
 
     monkeypatch.setattr("core.pipeline.build.build", fake_build)
@@ -106,3 +109,24 @@ def test_the_build_benchmark_prints_each_stage_its_clocks_and_the_planted_effect
     out = capsys.readouterr().out
     assert "train:      9.0 s   backward 5.0 · forward 3.0 · other 1.0" in out
     assert "kept: Gen's cross-corpus valence drop 0.110 >= 0.08" in out and "LOST: MAD(GenderExp) -0.0200" in out
+    significant[2] = True
+    assert benchmark.main(["build", str(toml), "--budget-minutes", "60"]) == 0  # every effect kept, within budget
+    assert benchmark.main(["build", str(toml), "--budget-minutes", "0"]) == 1  # over budget
+    significant[2] = False
+    real = tmp_path / "real.toml"  # a demo seed, but a licensed primary corpus: nothing planted to check
+    (tmp_path / "iemocap").mkdir()
+    real.write_text(toml.read_text() + '[data.primary]\nkind = "iemocap"\npath = "iemocap"\n')
+    capsys.readouterr()
+    assert benchmark.main(["build", str(real), "--budget-minutes", "60"]) == 0
+    assert "LOST" not in capsys.readouterr().out
+
+
+def test_the_planted_effects_check_reads_table1_by_hand():
+    table = pd.DataFrame({"model": ["Gen", "PrivAdv", "GenderExp"], "valence_uar_within": [0.83, 0.80, 0.83],
+                          "valence_uar_cross": [0.74, 0.75, 0.73], "mad": [0.0, 0.021, -0.019],
+                          "mad_sig": [False, True, True]}).set_index("model")
+    assert list(benchmark.planted_effects(table).values()) == [True, True, True]
+    table.loc["Gen", "valence_uar_cross"] = 0.76  # a drop of 0.07
+    table.loc["PrivAdv", "mad_sig"] = False
+    held = benchmark.planted_effects(table)
+    assert list(held.values()) == [False, True, False] and "0.070" in next(iter(held))

@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from core.dashboard.experiment import Experiment
 from core.methods import METHODS
 from core.pipeline.artifacts import ExperimentPaths
 from tests.conftest import record_as_built
@@ -351,3 +352,12 @@ def test_the_sidebar_seed_is_kept_when_its_widget_key_is_dropped():
     at.session_state["draw"] = True
     at.run()
     assert at.sidebar.selectbox[0].value == 2 and at.markdown[-1].value == "seed 2"
+
+
+def test_the_encoder_named_is_the_one_the_train_stage_last_used(tmp_path):
+    """A train-only rebuild with another encoder leaves the experiment's own config record behind."""
+    manifest = {"config": {"model": {"encoder": "", "layers": 3}},
+                "stages": {"train": {"config": {"model": {"encoder": "models/bert-base", "layers": 0}}}}}
+    assert Experiment("x", ExperimentPaths(tmp_path), manifest).encoder == "models/bert-base"
+    del manifest["stages"]["train"]
+    assert Experiment("x", ExperimentPaths(tmp_path), manifest).encoder == "packaged all-MiniLM-L6-v2 (first 3 layers)"

@@ -4,13 +4,12 @@ from __future__ import annotations
 import threading
 import time
 
-import pandas as pd
 import pytest
 import torch
 
 from core.pipeline import profile
 from core.pipeline.artifacts import ExperimentPaths, read_json
-from scripts.benchmark import planted_effects, profile_line
+from scripts.benchmark import profile_line
 
 
 def test_the_outermost_mark_counts_and_threads_add_up():
@@ -18,6 +17,7 @@ def test_the_outermost_mark_counts_and_threads_add_up():
     with profile.timed("validation"):
         with profile.timed("forward"):  # inside validation: counted as validation only
             time.sleep(0.02)
+    assert "forward" not in profile.seconds() and profile.seconds()["validation"] >= 0.02
 
     def forward() -> None:
         with profile.timed("forward"):
@@ -49,13 +49,3 @@ def test_every_stage_of_a_build_records_where_its_seconds_went(artifacts):
     line = profile_line({"seconds": 10.0, "profile": {"forward": 2.0, "backward": 7.0}})
     assert line == "backward 7.0 · forward 2.0 · other 1.0"
 
-
-def test_the_planted_effects_check_reads_table1_by_hand():
-    table = pd.DataFrame({"model": ["Gen", "PrivAdv", "GenderExp"], "valence_uar_within": [0.83, 0.80, 0.83],
-                          "valence_uar_cross": [0.74, 0.75, 0.73], "mad": [0.0, 0.021, -0.019],
-                          "mad_sig": [False, True, True]}).set_index("model")
-    assert list(planted_effects(table).values()) == [True, True, True]
-    table.loc["Gen", "valence_uar_cross"] = 0.76  # a drop of 0.07
-    table.loc["PrivAdv", "mad_sig"] = False
-    held = planted_effects(table)
-    assert list(held.values()) == [False, True, False] and "0.070" in next(iter(held))

@@ -70,6 +70,8 @@ def test_the_build_writes_a_self_contained_report_with_the_builds_table1(artifac
     assert not [a for a in page.fetched if a.startswith(("http:", "https:", "//"))], page.fetched
     assert text.count("<script type=\"text/javascript\">/**") == 1  # plotly.js inlined once, every figure after it
     assert UNREADABLE not in text
+    assert str(artifacts.resolve()) not in text and str(artifacts) not in text  # no path of this machine
+    assert f"{artifacts.name}/tiny/study/" in text  # the study database, named by its folders
     pd.testing.assert_frame_equal(page.table1(), shown_table1(paths))
     assert {s.stage: s.state for s in experiment_status(paths)}["report"] == "done"
 

@@ -118,6 +118,8 @@ def test_verdicts_are_computed_from_head_and_probe():
     assert "only fooled its own adversary" in said[0] and "0.530" in said[0] and "0.790" in said[0]
     assert "removed gender" in said[1] and "still reads gender" in said[2] and "trained to read gender" in said[3]
     assert verdicts(comparison.assign(probe=0.5 + NEAR_CHANCE), {"PrivAdv"})[0].count("removed gender") == 1
+    inverted = verdicts(comparison.assign(head=0.2), {"PrivAdv"})[1]  # an inverted head still reads gender
+    assert "still reads gender" in inverted and "removed gender" not in inverted
 
 
 def test_lambda_axis_starts_at_zero():

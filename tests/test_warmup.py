@@ -40,7 +40,7 @@ def test_the_models_load_once_in_the_background_and_the_typed_path_reuses_them(f
     thread.join(timeout=300)
     assert not thread.is_alive()
     assert sorted(loads) == sorted((m, 0) for m in experiment.methods)  # every model, once
-    assert all(live.loaded(experiment, m, 0) for m in experiment.methods)
+    assert all(live._loads[(str(experiment.paths.root), m, 0)][1].done() for m in experiment.methods)
     models = {m: live.model(experiment, m, 0) for m in experiment.methods}  # what Explore asks for
     assert len(loads) == len(experiment.methods)  # ... is what the warm-up loaded: no second load
     assert live.model(experiment, "Gen", 0) is models["Gen"]

@@ -66,8 +66,9 @@ class Experiment:
 
     @property
     def encoder(self) -> str:
-        """The encoder as a reader should see it: its folder or name, and how many of its layers were used."""
-        model = self.config.get("model", {})
+        """The encoder as a reader should see it: its folder or name, and how many of its layers were used — as the
+        train stage last ran (a train-only rebuild with another encoder leaves the experiment's own record)."""
+        model = self.manifest.get("stages", {}).get("train", {}).get("config", self.config).get("model", {})
         return (model.get("encoder") or "packaged all-MiniLM-L6-v2") + (
             f" (first {model['layers']} layers)" if model.get("layers") else "")
 

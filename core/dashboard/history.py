@@ -16,6 +16,7 @@ import plotly.graph_objects as go
 
 from core.methods import palette
 from core.pipeline.artifacts import ExperimentPaths, read_json
+from core.schema import GENDER_CHANCE
 
 HISTORY_METRICS = {  # history key -> what a chart calls it
     "train_loss": "train loss (mean over the epoch)",
@@ -81,16 +82,17 @@ def head_versus_probe(history: pd.DataFrame, leakage: pd.DataFrame) -> pd.DataFr
         leakage.rename(columns={"gender_uar": "probe"}), on=["model", "seed"])
 
 
-NEAR_CHANCE = 0.1  # a gender UAR within this of chance (0.5) counts as "near chance" in the verdicts
+NEAR_CHANCE = 0.1  # a gender UAR within this of chance (0.5), either side, counts as "near chance" in the verdicts
 
 
-def verdicts(comparison: pd.DataFrame, adversarial: set[str], *, chance: float = 0.5) -> list[str]:
+def verdicts(comparison: pd.DataFrame, adversarial: set[str]) -> list[str]:
     """One sentence per row of `head_versus_probe`, computed from the numbers: whether a model with an adversary
     (``adversarial``: the models whose history has a λ) removed gender from z, or only fooled its own head while a
     fresh probe still reads gender; for any other gender head, what both read."""
     sentences = []
     for row in comparison.itertuples():
-        head_near, probe_near = row.head - chance <= NEAR_CHANCE, row.probe - chance <= NEAR_CHANCE
+        # Far below chance is an inverted reading of gender, not its absence.
+        head_near, probe_near = (abs(value - GENDER_CHANCE) <= NEAR_CHANCE for value in (row.head, row.probe))
         numbers = f"its own head {row.head:.3f}, a fresh probe {row.probe:.3f}"
         who = f"**{row.model}** (seed {row.seed})"
         if row.model not in adversarial:

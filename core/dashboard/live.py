@@ -120,6 +120,11 @@ def model(experiment: Experiment, method: str, seed: int) -> LiveModel:
     warm-up's when it is under way (they wait for what is left of it). A retrained checkpoint or a rerun explain
     stage (a new `model_fingerprint`) is loaded afresh, and so is one whose last load failed; ArtifactError when
     the checkpoint is missing or damaged."""
+    return _loading(experiment, method, seed).result()
+
+
+def _loading(experiment: Experiment, method: str, seed: int) -> Future:
+    """The load of one model, started unless one for the same checkpoint is under way or done."""
     fingerprint = model_fingerprint(experiment, method, seed)
     key = (str(experiment.paths.root), method, seed)
     with _loads_lock:
@@ -128,13 +133,7 @@ def model(experiment: Experiment, method: str, seed: int) -> LiveModel:
         if future is None or known != fingerprint or failed:
             future = _loader.submit(load, experiment.paths, method, seed)
             _loads[key] = (fingerprint, future)
-    return future.result()
-
-
-def loaded(experiment: Experiment, method: str, seed: int) -> bool:
-    """Whether `model` would return at once (the checkpoint is loaded, or failed to load)."""
-    entry = _loads.get((str(experiment.paths.root), method, seed))
-    return entry is not None and entry[1].done()
+    return future
 
 
 @contextmanager
@@ -166,13 +165,15 @@ def run_all(models: dict[str, LiveModel], texts: dict[str, str]) -> dict[str, Li
 
 
 def warm_up(experiment: Experiment) -> None:
-    """Load every model × seed of ``experiment`` and explain one short text with each (the first pass through
-    a model pays one-off costs), so that the first typed sentence after a server start finds them ready.
-    Meant for a background thread: it calls no Streamlit and logs instead of raising (a page that needs a
-    model that failed to load raises the error itself)."""
+    """Load every model of ``experiment``'s first seed — the one Explore opens with; another seed loads when it is
+    chosen — all loads started at once, and explain one short text with each (the first pass through a model pays
+    one-off costs), so that the first typed sentence after a server start finds them ready. Meant for a
+    background thread: it calls no Streamlit and logs instead of raising (a page that needs a model that failed
+    to load raises the error itself)."""
     try:
-        for seed in experiment.seeds:
-            models = {method: model(experiment, method, seed) for method in experiment.methods}
-            run_all(models, dict.fromkeys(models, WARM_UP_TEXT))
+        seed = experiment.seeds[0]
+        loading = {method: _loading(experiment, method, seed) for method in experiment.methods}
+        models = {method: load.result() for method, load in loading.items()}
+        run_all(models, dict.fromkeys(models, WARM_UP_TEXT))
     except Exception as error:  # noqa: BLE001 — a background thread has no page to show it on
         _log.warning("Warming up the models of %s failed: %s", experiment.name, error)

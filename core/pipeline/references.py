@@ -83,5 +83,4 @@ def leakage_references(config: ExperimentConfig, encoder: str, tables: Mapping[s
 def demo_ground_truth(config: ExperimentConfig, path: Path) -> pd.DataFrame | None:
     """The demo's ground truth at ``path`` when every probed corpus was generated (else the markers would not
     cover their utterances); None otherwise."""
-    generated = config.data.demo_seed >= 0 and not any(getattr(config.data, role).path for role in PROBED)
-    return pd.read_csv(path) if generated and path.exists() else None
+    return pd.read_csv(path) if config.data.generated(*PROBED) and path.exists() else None

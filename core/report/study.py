@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pandas as pd
 
-from core.pipeline.artifacts import display_path
 from core.report import page
 from core.study.faults import StudyDatabaseError
 from core.study.report import study_report
@@ -32,10 +31,11 @@ def study_version(setup: StudySetup | None) -> list:
 
 
 def shown_url(setup: StudySetup) -> str:
-    """The database as the report names it: password masked, the experiment's folder as artifacts/<name>."""
+    """The database as the report names it: password masked, the experiment's folder as <artifacts folder>/<name>
+    ("artifacts/demo"), so a shared report shows no path of the machine that wrote it."""
     url, root = setup.shown_url, setup.paths.root
     for folder in (str(root.resolve()), str(root)):
-        url = url.replace(folder, display_path(root))
+        url = url.replace(folder, f"{root.parent.name}/{root.name}")
     return url
 
 
