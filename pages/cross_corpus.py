@@ -29,7 +29,7 @@ def load(name: str, stamp: float) -> dict[str, pd.DataFrame]:
 
 @st.cache_resource
 def lexicons(source: str) -> tuple[ValenceLexicon, GenderLexicon]:
-    return ValenceLexicon.chosen(source), GenderLexicon.load()
+    return cross_corpus.valence_lexicon(source), GenderLexicon.load()
 
 
 with artifacts_or_stop():

@@ -16,6 +16,12 @@ from core.pipeline.statistics import bootstrap_uar
 from core.schema import split_rows
 
 
+def valence_lexicon(source: str) -> ValenceLexicon:
+    """The valence lexicon Psc was computed with: the NRC-VAD file ``source`` (Experiment.valence_lexicon, as the
+    build resolved it), else VADER."""
+    return ValenceLexicon.nrc_vad(source) if source else ValenceLexicon.vader()
+
+
 def valence_uar_intervals(preds: pd.DataFrame, *, resamples: int = 1000, seed: int = 0) -> pd.DataFrame:
     """Valence UAR within (primary test) and cross per model and seed, with bootstrap intervals."""
     rows = []

@@ -136,12 +136,6 @@ class ValenceLexicon:
             raw = {w: (v + 1) / 2 for w, v in raw.items()}
         return cls(raw, source="nrc_vad", **bins)
 
-    @classmethod
-    def chosen(cls, nrc_vad_path: Path | str = "") -> "ValenceLexicon":
-        """The lexicon an experiment's Psc uses (metrics.valence_lexicon): the NRC-VAD file when one is named,
-        else VADER."""
-        return cls.nrc_vad(nrc_vad_path) if nrc_vad_path else cls.vader()
-
     def bin(self, form: str) -> str | None:
         """'low' | 'mid' | 'high' for a lower-cased word form, None when it is not in the lexicon."""
         score = self.scores.get(form)

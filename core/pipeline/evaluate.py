@@ -77,7 +77,7 @@ def metrics_tables(inputs: MetricsInputs, config: ExperimentConfig, *,
 def valence_lexicon(config: ExperimentConfig) -> ValenceLexicon:
     """The lexicon Psc bins words with: NRC-VAD when the config names a file, else VADER."""
     path = config.metrics.valence_lexicon
-    return ValenceLexicon.chosen(resolve_path(config, path) if path else "")
+    return ValenceLexicon.nrc_vad(resolve_path(config, path)) if path else ValenceLexicon.vader()
 
 
 @dataclass(frozen=True)

@@ -76,7 +76,7 @@ def error_analysis(experiment: built.Experiment) -> str:
         f"{correlation['spearman_p']:.2f}), n = {int(correlation['n'])}." if correlation else
         "No Psc–accuracy correlation: it needs at least three models with a Psc."))
     utterances, words, valence, gender = (built.explained(experiment), built.attributions(experiment),
-                                          ValenceLexicon.chosen(experiment.valence_lexicon), GenderLexicon.load())
+                                          cross_corpus.valence_lexicon(experiment.valence_lexicon), GenderLexicon.load())
     rows = []
     for method in experiment.methods:
         cases = cross_corpus.error_cases(utterances, method=method, seed=seed)
