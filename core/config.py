@@ -41,10 +41,6 @@ class DataConfig:
     demo_seed: int = -1                       # >= 0: generate the demo corpora (this seed) into the artifacts when a path is ""
     demo_scale: float = 1.0                   # size multiplier of the generated demo corpora
 
-    def generated(self, *roles: str) -> bool:
-        """Whether the corpora of ``roles`` (default: all three) are the generated demo's: a demo seed and no path."""
-        return self.demo_seed >= 0 and not any(getattr(self, role).path for role in roles or ROLES)
-
 
 @dataclass(frozen=True)
 class ModelConfig:

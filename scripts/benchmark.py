@@ -33,6 +33,7 @@ PLANTED = ("Gen", "GenderExp", "PrivAdv")  # the models whose Table 1 rows carry
 
 def build_budget(argv: list[str]) -> int:
     from core.pipeline.build import build
+    from core.pipeline.references import generated_corpora
 
     parser = argparse.ArgumentParser(prog="python -m scripts.benchmark build")
     parser.add_argument("config", nargs="?", default=DEMO)
@@ -52,7 +53,7 @@ def build_budget(argv: list[str]) -> int:
         print(f"{name:>8}: {record['seconds']:8.1f} s   {profile_line(record)}")
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"   total: {total:8.1f} s (budget {args.budget_minutes * 60:.0f} s) · peak RSS {peak_mib:.0f} MiB")
-    demo = config.data.generated() and set(PLANTED) <= set(table1.index)
+    demo = generated_corpora(config) and set(PLANTED) <= set(table1.index)
     effects = planted_effects(table1) if demo else {}
     for effect, held in effects.items():
         print(f"{'kept' if held else 'LOST'}: {effect}")

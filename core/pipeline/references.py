@@ -23,7 +23,7 @@ from core.config import ExperimentConfig, MetricsConfig
 from core.data.demo_corpora import planted_markers
 from core.pipeline.evaluate import TABLE1_PROBES, leakage
 from core.pipeline.models import ModelArgs, build_model, device_plan, infer, load_tokenizer, resolve_device
-from core.schema import GENDER_CHANCE
+from core.schema import GENDER_CHANCE, ROLES
 
 PROBED = ("primary", "cross")          # the corpus roles Table 1 scores probes on
 PROBES = (*TABLE1_PROBES, "stronger")  # each Table 1 probe, and the max of them (the headline's reading)
@@ -83,4 +83,10 @@ def leakage_references(config: ExperimentConfig, encoder: str, tables: Mapping[s
 def demo_ground_truth(config: ExperimentConfig, path: Path) -> pd.DataFrame | None:
     """The demo's ground truth at ``path`` when every probed corpus was generated (else the markers would not
     cover their utterances); None otherwise."""
-    return pd.read_csv(path) if config.data.generated(*PROBED) and path.exists() else None
+    return pd.read_csv(path) if generated_corpora(config, *PROBED) and path.exists() else None
+
+
+def generated_corpora(config: ExperimentConfig, *roles: str) -> bool:
+    """Whether the corpora of ``roles`` (default: all three) are the generated demo's: a demo seed and no path.
+    (Here, not in core.config: that module is part of the explain stage's code fingerprint.)"""
+    return config.data.demo_seed >= 0 and not any(getattr(config.data, role).path for role in roles or ROLES)
