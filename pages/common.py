@@ -118,6 +118,9 @@ def glossary() -> None:
         st.markdown(glossary_markdown())
 
 
+# A table's model names stay in view when it scrolls sideways.
+MODEL_COLUMN = {"model": st.column_config.TextColumn(width="medium", pinned=True)}
+
 # Streamlit folds the sidebar by itself only on phone-sized windows; below 1000 px it leaves the pages ~500 px.
 # Once per browser tab (sessionStorage), a window that narrow starts with the sidebar folded; its button reopens it.
 FOLD_SIDEBAR_WHEN_NARROW = """<script>

@@ -7,8 +7,8 @@ from core.dashboard import charts
 from core.dashboard import experiment as built
 from core.dashboard import privacy_metrics
 from core.pipeline import statistics
-from pages.common import (artifacts_or_stop, chart, download_csv, experiment, numbers, report_download, show_error,
-                          wrapping_columns)
+from pages.common import (MODEL_COLUMN, artifacts_or_stop, chart, download_csv, experiment, numbers, report_download,
+                          show_error, wrapping_columns)
 
 st.title("Privacy metrics")
 exp = experiment()
@@ -63,7 +63,6 @@ st.caption(f"Means over seeds (± standard deviation when there are several) · 
            f"(Holm-adjusted p < {alpha}; p-values below) · ↑ higher is better, ↓ lower is better · hover a "
            "header, or open *What the columns mean*, for what each column measures")
 help_texts = privacy_metrics.column_help(table)
-MODEL_COLUMN = {"model": st.column_config.TextColumn(width="medium", pinned=True)}  # stays in view when scrolled
 st.dataframe(privacy_metrics.format_table1(table), hide_index=True, width="stretch",
              column_config={**MODEL_COLUMN, **{header: st.column_config.Column(help=text)
                                                for header, text in help_texts.items()}})

@@ -11,7 +11,8 @@ from core.dashboard.glossary import words
 from core.study import analysis
 from core.study.report import StudyReport, study_report
 from core.study.setup import for_experiment
-from pages.common import artifacts_or_stop, chart, numbers, study_faults, study_name, study_store, wrapping_columns
+from pages.common import (MODEL_COLUMN, artifacts_or_stop, chart, numbers, study_faults, study_name, study_store,
+                          wrapping_columns)
 
 st.title("Trust results")
 name = study_name()
@@ -55,7 +56,7 @@ st.subheader("Table 2")
 st.caption("Share of valid responses choosing each model, with 95 % task-bootstrap intervals. "
            f"T(V): trusted for emotion prediction · T(Priv): for privacy · Use: overall. {report.rule_text}")
 st.dataframe(report.table2.rename(columns=lambda c: " ".join(map(words, c.split(" ")))), hide_index=True,
-             width="stretch", column_config={"model": st.column_config.TextColumn(width="medium", pinned=True)})
+             width="stretch", column_config=MODEL_COLUMN)
 for warning in report.warnings:
     st.warning(warning)
 
