@@ -81,7 +81,12 @@ for col, group in zip(cols, ("right", "wrong")):
     col.dataframe(top[top.group == group][["key", "share"]].rename(columns={"key": "word"}), hide_index=True,
                   width="stretch")
 
-group = st.radio("Show", ["wrong", "right"], horizontal=True, format_func=lambda g: f"{g} predictions")
+counts = {"wrong": int((~cases.right).sum()), "right": int(cases.right.sum())}
+group = st.radio("Show", list(counts), index=0 if counts["wrong"] else 1, horizontal=True,
+                 format_func=lambda g: f"{g} predictions ({counts[g]})")  # opens on a group that has cases
+if not counts[group]:
+    st.info(f"No {group} prediction among these utterances.")
+    st.stop()
 shown = cases[cases.right == (group == "right")].head(20)
 words = data["words"]
 mine = words[(words.method == model) & (words.seed == seed) & (words.role == "cross")]
@@ -95,5 +100,5 @@ for _, case in shown.iterrows():
     link = links.explore_url(role="cross", utt_id=case.utt_id, experiment=exp.name, seed=seed)
     st.html(cross_corpus.case_html(case, built.spans(w), w.weight.to_numpy(), scale=scale, valence=valence_lexicon,
                                    gender=gender_lexicon, link=link))
-if len(cases[cases.right == (group == "right")]) > len(shown):
+if counts[group] > len(shown):
     st.caption(f"Showing the first {len(shown)}; narrow the filters to see others.")

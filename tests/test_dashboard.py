@@ -278,6 +278,18 @@ def test_a_cross_corpus_case_link_opens_that_utterance_in_explore(tiny):
     assert re.sub(r"\s+", "", text) in shown  # the linked utterance's own words are in the case beside its link
 
 
+def test_cross_corpus_opens_on_the_group_that_has_cases(tiny, monkeypatch):
+    """A model right on every explained utterance (as a tiny model can be on another CPU) still shows its cases."""
+    from core.dashboard import cross_corpus
+    every_one_right = cross_corpus.error_cases
+    monkeypatch.setattr(cross_corpus, "error_cases", lambda *a, **k: every_one_right(*a, **k).assign(right=True))
+    at = page("cross_corpus")
+    assert not at.exception and at.radio[0].value == "right" and re.findall(r'href="explore\?', html_of(at))
+    assert any(re.match(r"\*\*\d+ right, 0 wrong\*\*", m.value) for m in at.markdown)
+    at.radio[0].set_value("wrong").run()
+    assert not at.exception and any("No wrong prediction" in i.value for i in at.info) and not html_of(at)
+
+
 def test_marks_match_the_stored_predictions_of_a_known_utterance(tiny):
     explained = pd.read_parquet(tiny.explained).query("role == 'cross' and seed == 0")
     utt = explained.utt_id.iloc[0]
