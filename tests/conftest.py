@@ -29,14 +29,20 @@ WORDS = {"high": POSITIVE, "low": NEGATIVE, "mid": NEUTRAL}
 
 @pytest.fixture(scope="session")
 def tiny_encoder(tmp_path_factory) -> str:
-    """A 2-layer, 32-wide BERT with random weights and the packaged MiniLM vocabulary."""
+    """A 2-layer, 32-wide BERT with random weights and the packaged MiniLM vocabulary.
+
+    The weights are drawn from seed PRIVLENS_TEST_SEED (0 by default), so every run tests the same tiny
+    model; another seed runs the suite on another draw, to find an assertion that holds only for one."""
+    import torch
     from transformers import AutoTokenizer, BertConfig, BertModel
 
     folder = tmp_path_factory.mktemp("tiny_bert")
     tokenizer = AutoTokenizer.from_pretrained(default_encoder())
     config = BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=2,
                         num_attention_heads=2, intermediate_size=64, max_position_embeddings=64)
-    BertModel(config).save_pretrained(folder)
+    with torch.random.fork_rng():
+        torch.manual_seed(int(os.environ.get("PRIVLENS_TEST_SEED", "0")))
+        BertModel(config).save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     return str(folder)
 
