@@ -9,6 +9,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 from streamlit.errors import StreamlitPageNotFoundError
+from streamlit.runtime.pages_manager import PagesManager
 
 from core.dashboard.charts import download_config
 from core.dashboard.experiment import Experiment, check_record, open_experiment
@@ -20,6 +21,18 @@ from core.pipeline.files import ArtifactError
 from core.study.faults import StudyDatabaseError
 from core.study.setup import StudySetup
 from core.study.store import StudyStore, open_store
+
+
+def run_inside_the_app() -> None:
+    """Rerun a page that Streamlit started on its own through app.py.
+
+    Until st.navigation has run once in the server's process, Streamlit treats pages/ as a folder of pages
+    and runs a linked page's file without app.py: a shared link opened first after a restart showed a bare
+    page, without the experiment it names, listing app.py and this module as pages. Called once, when the
+    first page imports this module; st.navigation clears the same flag."""
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
 
 
 def show_error(error: ArtifactError) -> None:
@@ -197,3 +210,6 @@ def download_csv(label: str, frame: pd.DataFrame, filename: str, exp: Experiment
     """A CSV download of ``frame`` led by the experiment's name and corpora columns (core.dashboard.exports)."""
     st.download_button(label, with_context_columns(frame, exp.name, exp.synthetic).to_csv(index=False),
                        file_name=filename, mime="text/csv")
+
+
+run_inside_the_app()

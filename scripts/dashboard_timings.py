@@ -237,8 +237,8 @@ def browser_times(experiment: str, repeats: int, pages: list[str], *, warm_up: b
         port = free_port()
         with app_in_browser(port, free_port(), env=env) as browser:
             timer = BrowserTimer(browser, f"http://localhost:{port}", experiment, len(methods), timeout)
-            # A reader arrives at the app's address (Home; before the frame has run once, a page's own address
-            # runs that page without it), then opens Explore and types at once: the warm-up has had only that long.
+            # A reader arrives at the app's address (Home), then opens Explore and types at once: the warm-up
+            # has had only that long.
             first = {"home": timer.open(paths["home"]), "explore": timer.visit(paths["explore"])}
             timer.click("Type a sentence")
             cold = timer.typed(SENTENCES[0])

@@ -36,7 +36,7 @@ READY = """(() => {
   const busy = document.querySelector('[data-testid="stStatusWidget"]')?.innerText.includes('Running')
       || document.querySelector('[data-testid="stSpinner"], [data-testid="stSkeleton"]') !== null;
   const main = document.querySelector('[data-testid="stMain"]');
-  if (!main || busy) return null;
+  if (!main || busy || !main.innerText.trim()) return null;  // every page has a title: empty = not yet run
   const charts = main.querySelectorAll('.js-plotly-plot .main-svg').length;
   return JSON.stringify([main.innerText.length, charts, main.scrollHeight]);
 })()"""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -20,6 +21,9 @@ from core.pipeline.artifacts import ExperimentPaths, read_json, write_json  # no
 from core.pipeline.files import file_record  # noqa: E402
 from core.pipeline.models import default_encoder  # noqa: E402
 from core.schema import ROLES  # noqa: E402
+
+CHROMIUM = next(filter(None, map(shutil.which, ("chromium", "chromium-browser", "google-chrome"))), None)
+needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (apt-get install chromium)")
 
 POSITIVE = ["wonderful", "great", "lovely", "happy"]
 NEGATIVE = ["terrible", "awful", "sad", "horrible"]

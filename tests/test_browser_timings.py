@@ -3,14 +3,11 @@ headless Chromium, the highlights found in the DOM (skipped where Chromium is no
 from __future__ import annotations
 
 import json
-import shutil
-
-import pytest
 
 from scripts import dashboard_timings
+from tests.conftest import needs_chromium
 
-CHROMIUM = next(filter(None, map(shutil.which, ("chromium", "chromium-browser", "google-chrome"))), None)
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (apt-get install chromium)")
+pytestmark = needs_chromium
 
 
 def test_the_browser_budget_reports_every_figure(artifacts, monkeypatch, capsys):

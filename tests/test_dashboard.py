@@ -290,6 +290,26 @@ def test_cross_corpus_opens_on_the_group_that_has_cases(tiny, monkeypatch):
     assert not at.exception and any("No wrong prediction" in i.value for i in at.info) and not html_of(at)
 
 
+def test_a_page_started_without_the_app_reruns_through_it():
+    """Streamlit runs a pages/ file on its own until st.navigation has run once (a link opened first on a new
+    server): the first page's import of pages.common clears that flag and reruns, so app.py frames the page."""
+    def linked_page():
+        import streamlit as st
+        from streamlit.runtime.pages_manager import PagesManager
+
+        from pages.common import run_inside_the_app
+        st.session_state["runs"] = st.session_state.get("runs", 0) + 1
+        if st.session_state["runs"] == 1:
+            PagesManager.uses_pages_directory = True  # as Streamlit sets it on a new server with a pages/ folder
+        run_inside_the_app()
+        st.write("the page")
+
+    at = AppTest.from_function(linked_page).run()
+    from streamlit.runtime.pages_manager import PagesManager
+    assert not at.exception and at.session_state["runs"] == 2 and at.markdown[0].value == "the page"
+    assert PagesManager.uses_pages_directory is False
+
+
 def test_marks_match_the_stored_predictions_of_a_known_utterance(tiny):
     explained = pd.read_parquet(tiny.explained).query("role == 'cross' and seed == 0")
     utt = explained.utt_id.iloc[0]

@@ -16,7 +16,7 @@ from core.pipeline.artifacts import ExperimentPaths, read_json
 from core.pipeline.build import build
 from core.pipeline.status import experiment_status
 from core.report.document import UNREADABLE, write_report
-from tests.conftest import build_tiny, dashboard_config
+from tests.conftest import build_tiny, dashboard_config, needs_chromium
 
 LINKS = {"script": "src", "link": "href", "img": "src", "iframe": "src", "source": "src"}
 
@@ -109,10 +109,9 @@ def test_an_older_build_without_optional_tables_still_reports(artifacts, tmp_pat
     assert text.count(UNREADABLE) == 3 and "Provenance" in text  # summary, Table 1, leakage say why; the rest stand
 
 
+@needs_chromium
 def test_the_report_renders_in_chromium_without_errors_or_requests(artifacts, tmp_path):
     screenshots = pytest.importorskip("scripts.screenshots")
-    if not any(shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome")):
-        pytest.skip("Chromium is not installed")
     report = ExperimentPaths(artifacts / "tiny").report
     with screenshots.browser_page(9297) as client:
         shots = client.report_shots(report, tmp_path, timeout=60)

@@ -5,28 +5,21 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-import pytest
 from websockets.sync.client import connect
 
 from core.study.setup import for_experiment
+from scripts.dashboard_timings import free_port
 from scripts.screenshots import Browser, running, wait_for
+from tests.conftest import CHROMIUM, needs_chromium
 from tests.test_study_pages import built_experiment, study_tasks
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = next(filter(None, map(shutil.which, ("chromium", "chromium-browser", "google-chrome"))), None)
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (apt-get install chromium)")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+pytestmark = needs_chromium
 
 
 def wait_until(browser: Browser, expression: str, timeout: float = 90) -> object:
