@@ -24,7 +24,7 @@ from core.study.store import StudyStore, open_store
 
 
 def run_inside_the_app() -> None:
-    """Rerun a page that Streamlit started on its own through app.py.
+    """Rerun through app.py a page that Streamlit started without it.
 
     Until st.navigation has run once in the server's process, Streamlit treats pages/ as a folder of pages
     and runs a linked page's file without app.py: a shared link opened first after a restart showed a bare
