@@ -13,7 +13,7 @@ NAVIGATION = """(() => { const n = document.querySelector('[data-testid="stSideb
 TITLE = """(() => { const h = document.querySelector('[data-testid="stMain"] h1');
   return h ? h.innerText : null; })()"""
 PICKER = """(() => { const s = document.querySelector('[data-testid="stSidebarUserContent"]');
-  return s && s.innerText.includes('Experiment') ? s.innerText : null; })()"""
+  return s && s.innerText.includes('Save charts as') ? s.innerText : null; })()"""
 
 
 @needs_chromium
@@ -24,6 +24,6 @@ def test_a_link_opened_first_after_a_restart_shows_its_page_inside_the_app(artif
         browser.call("Page.navigate", url=f"http://localhost:{port}/cross_corpus?experiment=tiny")
         navigation = browser.poll(NAVIGATION, timeout=90, what="the app's own navigation").splitlines()
         title = browser.poll(TITLE, timeout=90, what="the page's title")
-        picker = browser.poll(PICKER, timeout=90, what="app.py's experiment picker")
+        picker = browser.poll(PICKER, timeout=90, what="app.py's sidebar widgets")
     assert "Home" in navigation and not {"app", "common", "cross corpus"} & set(navigation)  # app.py's pages only
-    assert title == "Cross-corpus" and "Save charts as" in picker  # the page, with app.py's sidebar
+    assert title == "Cross-corpus" and "Experiment" in picker  # the page, with app.py's sidebar
