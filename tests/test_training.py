@@ -215,3 +215,27 @@ def test_model_args_come_from_the_model_config_by_field_name():
     args = ModelArgs.from_config(config, encoder="/models/bert", gender_head="plain")
     assert args == ModelArgs(encoder="/models/bert", pooling="cls", dropout=0.3, gender_head="plain",
                              gender_hidden=16, max_length=20, layers=2)
+
+
+def test_inference_in_length_sorted_batches_returns_each_text_its_own_outputs(tiny_encoder):
+    from core.pipeline.models import infer
+
+    torch.manual_seed(0)
+    model, tokenizer = tiny_model(tiny_encoder).eval(), load_tokenizer(tiny_encoder)
+    texts = ["what a long and lovely day it was for all of us", "awful", "that was fine", "great", "so so sad today"]
+    probs, z = infer(model, tokenizer, texts, batch_size=2)  # batches cut from the sorted order, not the given one
+    for i, text in enumerate(texts):
+        alone_probs, alone_z = infer(model, tokenizer, [text])
+        np.testing.assert_allclose(probs[i], alone_probs[0], atol=1e-5)
+        np.testing.assert_allclose(z[i], alone_z[0], atol=1e-5)
+
+
+def test_inference_under_bf16_runs_the_valence_head_on_fp32_z(tiny_encoder):
+    from core.pipeline.models import infer
+
+    torch.manual_seed(0)
+    model, tokenizer = tiny_model(tiny_encoder).eval(), load_tokenizer(tiny_encoder)
+    probs, z = infer(model, tokenizer, ["what a lovely day", "that was awful"], dtype=torch.bfloat16)
+    with torch.no_grad():  # only the encoder runs in bf16; the head's logits are fp32 arithmetic on z
+        expected = torch.softmax(model.valence_head(torch.as_tensor(z)), dim=-1).numpy()
+    np.testing.assert_array_equal(probs, expected)

@@ -348,9 +348,10 @@ def infer(model: ValenceModel, tokenizer: PreTrainedTokenizerBase, texts: Sequen
     probs, reps = [], []
     for s in batches(len(ids), batch_size):
         input_ids, mask = pad([ids[i] for i in order[s]], tokenizer.pad_token_id, device)
-        with timed("forward"), torch.autocast(device.type, dtype=dtype or torch.bfloat16, enabled=dtype is not None):
-            z = model.represent(input_ids, mask).float()
-            probs.append(torch.softmax(model.valence_head(z), dim=-1))
+        with timed("forward"):
+            with torch.autocast(device.type, dtype=dtype or torch.bfloat16, enabled=dtype is not None):
+                z = model.represent(input_ids, mask).float()
+            probs.append(torch.softmax(model.valence_head(z), dim=-1))  # the head on fp32 z, outside autocast
         reps.append(z)
     restore = torch.as_tensor(np.argsort(order), device=device)
     return torch.cat(probs)[restore].cpu().numpy(), torch.cat(reps)[restore].cpu().numpy()
