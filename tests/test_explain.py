@@ -244,6 +244,11 @@ def test_every_pass_runs_on_one_thread_so_explanations_do_not_depend_on_the_thre
     settings = ExplainConfig(steps_grid=(), batch_size=1, precision="fp32")
     with intra_op_threads(2):
         on_two = explainer.attribute(TEXTS[:4], n_steps=4, settings=settings)
+        started_after = []
+        later = threading.Thread(target=lambda: started_after.append(torch.get_num_threads()))
+        later.start()
+        later.join()
+    assert started_after == [2]  # a thread started later (a Streamlit run, a pool) gets the caller's count back
     workers = {name for name, _ in seen} - {threading.current_thread().name}  # the endpoints' one batch runs inline
     assert {threads for _, threads in seen} == {1} and workers and all(name.startswith("explain") for name in workers)
     seen.clear()

@@ -25,6 +25,7 @@ import dataclasses
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Callable, Sequence, TypeVar
 
 import numpy as np
@@ -251,18 +252,18 @@ class Explainer:
         across two threads waits for the slower half, and a chunk's arithmetic, hence every explanation, is the
         same whatever the machine's thread count (docs/PERFORMANCE.md). A bf16 pass (``fp32`` False) and a GPU run
         the chunks one after another: bf16 matrix products on worker threads were not bit-reproducible."""
-        parallel = self.device.type == "cpu" and fp32
-
-        def one(chunk: T) -> torch.Tensor:
-            with intra_op_threads(1 if parallel else None):
-                return work(chunk)
-
-        workers = min(torch.get_num_threads() if parallel else 1, len(chunks))
+        parallel, threads = self.device.type == "cpu" and fp32, torch.get_num_threads()
+        workers = min(threads if parallel else 1, len(chunks))
+        bar = partial(tqdm, total=len(chunks), desc=progress, leave=False, disable=progress is None)
         if workers <= 1:  # a typed sentence, one core, bf16 or a GPU: no thread to start
-            return [one(chunk) for chunk in tqdm(chunks, desc=progress, leave=False, disable=progress is None)]
-        with ThreadPoolExecutor(workers, thread_name_prefix="explain") as pool:
-            return list(tqdm(pool.map(one, chunks), total=len(chunks), desc=progress, leave=False,
-                             disable=progress is None))
+            with intra_op_threads(1 if parallel else None):
+                return [work(chunk) for chunk in bar(chunks)]
+        try:
+            with ThreadPoolExecutor(workers, thread_name_prefix="explain", initializer=torch.set_num_threads,
+                                    initargs=(1,)) as pool:
+                return list(bar(pool.map(work, chunks)))
+        finally:  # a worker's count is also the one threads started later begin with: this thread's again
+            torch.set_num_threads(threads)
 
     def layer_integrated_gradients(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, target: torch.Tensor,
                                    *, n_steps: int, dtype: torch.dtype | None = None,
