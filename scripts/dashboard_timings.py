@@ -231,7 +231,8 @@ def browser_times(experiment: str, repeats: int, pages: list[str], *, warm_up: b
     with tempfile.TemporaryDirectory(prefix="privlens-timings-") as scratch:
         served = Path(scratch) / "artifacts"  # the one experiment, so that the app shows that one on every page
         served.mkdir()
-        ExperimentPaths.for_experiment(experiment, served).root.symlink_to(ExperimentPaths.for_experiment(experiment).root.resolve())
+        built = ExperimentPaths.for_experiment(experiment).root.resolve()
+        ExperimentPaths.for_experiment(experiment, served).root.symlink_to(built)
         env = {**os.environ, "PRIVLENS_ARTIFACTS": str(served), "PRIVLENS_WARM_UP": "1" if warm_up else "0",
                "PRIVLENS_STUDY_DB": f"sqlite:///{scratch}/study.sqlite"}
         port = free_port()

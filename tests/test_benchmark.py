@@ -90,7 +90,6 @@ def test_the_fp32_figures_are_measured_apart_only_where_the_default_first_pass_i
         assert (figures["first_pass"], figures["ig_speedup_fp32"], runs) == (first_pass, speedup, forced)
 
 
-
 def test_the_build_benchmark_prints_each_stage_its_clocks_and_the_planted_effects(tmp_path, monkeypatch, capsys):
     """The build itself is stubbed (a real demo build takes minutes): it leaves a Table 1 and stage records."""
     toml = tmp_path / "demo.toml"
@@ -102,7 +101,8 @@ def test_the_build_benchmark_prints_each_stage_its_clocks_and_the_planted_effect
         pd.DataFrame({"model": ["Gen", "PrivAdv", "GenderExp"], "valence_uar_within": [0.83, 0.80, 0.83],
                       "valence_uar_cross": [0.72, 0.75, 0.73], "mad": [0.0, 0.02, -0.02],
                       "mad_sig": significant}).to_csv(paths.metrics_table("table1"), index=False)
-        return SimpleNamespace(data={"stages": {"train": {"seconds": 9.0, "profile": {"forward": 3.0, "backward": 5.0}}}})
+        train = {"seconds": 9.0, "profile": {"forward": 3.0, "backward": 5.0}}
+        return SimpleNamespace(data={"stages": {"train": train}})
 
     monkeypatch.setattr("core.pipeline.build.build", fake_build)
     assert benchmark.main(["build", str(toml), "--budget-minutes", "60"]) == 1  # GenderExp's MAD is not significant

@@ -1,4 +1,5 @@
-"""Where a stage's seconds go: the clocks count the outermost mark, across threads, and every build stage records them."""
+"""Where a stage's seconds go: the clocks count the outermost mark, across threads, and every build stage records
+them."""
 from __future__ import annotations
 
 import threading
@@ -48,4 +49,3 @@ def test_every_stage_of_a_build_records_where_its_seconds_went(artifacts):
     assert {"probes", "bootstrap"} <= set(stages["metrics"]["profile"])
     line = profile_line({"seconds": 10.0, "profile": {"forward": 2.0, "backward": 7.0}})
     assert line == "backward 7.0 · forward 2.0 · other 1.0"
-
